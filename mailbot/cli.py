@@ -1,0 +1,297 @@
+"""The `mailbot` command: thin verbs that load the config, build what they need, call one
+function, and say what happened in one line (or fail with one clear line, exit 1)."""
+
+import argparse
+import asyncio
+import csv
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailbot.addresses import resolve
+from mailbot.clock import SystemClock
+from mailbot.config import Config, ListConfig, load_config
+from mailbot.context import Context
+from mailbot.errors import MailbotError
+from mailbot.lists.confirmations import request_confirmation
+from mailbot.lists.membership import add_member, list_members, remove_member
+from mailbot.mail import header, parse, recipients
+from mailbot.outbound import queue
+from mailbot.outbound.compose import Composer
+from mailbot.service import Service
+from mailbot.storage import db
+from mailbot.storage.models import Delivery, InboundMessage, OutboundMessage
+from mailbot.worker import replay
+
+Verb = Callable[[argparse.Namespace, Config], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verb == "serve" else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+        verb: Verb = args.run
+        return verb(args, config)
+    except (MailbotError, OSError, ValueError) as exc:
+        print(f"mailbot: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a database that cannot be reached, for instance
+        print(f"mailbot: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mailbot", description=__doc__)
+    parser.add_argument("-c", "--config", default="config.toml", type=Path)
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    verbs.add_parser("serve", help="run the daemon").set_defaults(run=serve)
+    verbs.add_parser("check", help="validate config, rules and templates").set_defaults(
+        run=check)
+    members = verbs.add_parser("members", help="manage a list's members")
+    actions = members.add_subparsers(dest="action", required=True)
+    for action, helptext in (("add", "add one member"), ("remove", "remove one member"),
+                             ("list", "list members"), ("import", "import a CSV email,name")):
+        sub = actions.add_parser(action, help=helptext)
+        sub.add_argument("--list", dest="list_name", required=True)
+        if action in ("add", "remove"):
+            sub.add_argument("email")
+        if action == "add":
+            sub.add_argument("name", nargs="?", default="")
+        if action == "import":
+            sub.add_argument("file", type=Path)
+            sub.add_argument("--invite", action="store_true",
+                             help="mail each one an invitation to confirm instead")
+        sub.set_defaults(run=members_verb)
+    inject = verbs.add_parser("inject", help="process message files as if received")
+    inject.add_argument("files", nargs="+", type=Path)
+    inject.add_argument("--to", help="envelope recipient (default: a list address in To/Cc)")
+    inject.set_defaults(run=inject_verb)
+    queue_cmd = verbs.add_parser("queue", help="show the outbound queue")
+    queue_cmd.add_argument("action", nargs="?", choices=["retry"])
+    queue_cmd.set_defaults(run=queue_verb)
+    quarantine = verbs.add_parser("quarantine", help="messages that could not be handled")
+    quarantine.add_argument("action", nargs="?", choices=["show", "replay"])
+    quarantine.add_argument("id", nargs="?", type=int)
+    quarantine.set_defaults(run=quarantine_verb)
+    database = verbs.add_parser("db", help="database schema")
+    database.add_argument("action", choices=["upgrade"])
+    database.set_defaults(run=db_verb)
+    return parser
+
+
+def serve(args: argparse.Namespace, config: Config) -> int:
+    database = db.Database(config.server.database_url)
+    before, after = db.upgrade(database.engine)
+    if before != after:
+        logging.getLogger("mailbot").info("database schema upgraded from %s to %s",
+                                          before or "empty", after)
+    service = Service(config, database=database)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await service.serve(stop)
+
+    try:
+        asyncio.run(run())
+    finally:
+        service.close()
+    return 0
+
+
+def check(args: argparse.Namespace, config: Config) -> int:
+    composer = Composer()
+    for template in composer.env.list_templates(extensions=["txt"]):
+        stem = template.rsplit(".", 2)[0]
+        for language in ("fr", "en"):
+            if f"{stem}.{language}.txt" not in composer.env.list_templates():
+                raise MailbotError(f"template {stem}.{language}.txt is missing")
+    database = db.Database(config.server.database_url)
+    try:
+        current = db.current_revision(database.engine)
+    finally:
+        database.close()
+    state = "up to date" if current == db.head_revision() else "needs `mailbot db upgrade`"
+    names = ", ".join(m.address for m in config.lists)
+    print(f"{config.path}: OK — {len(config.lists)} list(s): {names}; database {state}")
+    return 0
+
+
+def db_verb(args: argparse.Namespace, config: Config) -> int:
+    database = db.Database(config.server.database_url)
+    try:
+        before, after = db.upgrade(database.engine)
+    finally:
+        database.close()
+    print(f"database schema at {after}" + ("" if before == after else f" (was {before})"))
+    return 0
+
+
+def _with_db(config: Config, work: Callable[..., int], *extra: object) -> int:
+    database = db.Database(config.server.database_url)
+    try:
+        db.check_schema(database.engine)
+        return database.transaction(work, *extra)
+    finally:
+        database.close()
+
+
+def members_verb(args: argparse.Namespace, config: Config) -> int:
+    try:
+        mlist = config.get_list(args.list_name)
+    except KeyError:
+        raise MailbotError(f"no list named {args.list_name!r} in {config.path}") from None
+    now = SystemClock().now()
+    if args.action == "import":
+        rows = _read_csv(args.file)
+        return _with_db(config, _import, config, mlist, rows, args.invite, now)
+    return _with_db(config, _members_one, mlist, args, now)
+
+
+def _members_one(session: Session, mlist: ListConfig, args: argparse.Namespace,
+                 now: datetime) -> int:
+    if args.action == "list":
+        for member in list_members(session, mlist.name):
+            flags = " (nomail)" if member.nomail else ""
+            print(f"{member.email}\t{member.name}\t{member.delivery}{flags}")
+        return 0
+    if args.action == "add":
+        _, created = add_member(session, mlist.name, args.email, args.name, now)
+        print(f"{args.email}: {'added' if created else 'already a member'}")
+        return 0
+    removed = remove_member(session, mlist.name, args.email)
+    print(f"{args.email}: {'removed' if removed else 'was not a member'}")
+    return 0 if removed else 1
+
+
+def _read_csv(path: Path) -> list[tuple[str, str]]:
+    from email_validator import EmailNotValidError, validate_email
+
+    rows = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for number, row in enumerate(csv.reader(handle), start=1):
+            if not row or not row[0].strip() or (number == 1 and "@" not in row[0]):
+                continue  # blank line, or the header
+            try:
+                email = validate_email(row[0].strip(), check_deliverability=False).normalized
+            except EmailNotValidError as exc:
+                raise MailbotError(f"{path}:{number}: {row[0]!r} is not an address: {exc}") \
+                    from None
+            rows.append((email.lower(), row[1].strip() if len(row) > 1 else ""))
+    return rows
+
+
+def _import(session: Session, config: Config, mlist: ListConfig,
+            rows: list[tuple[str, str]], invite: bool, now: datetime) -> int:
+    ctx = Context(session, config, Composer(), now)
+    added = 0
+    for email, name in rows:
+        if invite:
+            confirmation = request_confirmation(ctx, mlist, "join", email=email, target=email,
+                                                name=name, language=mlist.language)
+            ctx.send(mlist, "member/invite", mlist.language, {}, to=email, purpose="notice",
+                     reply_token=confirmation.token)
+        else:
+            added += add_member(session, mlist.name, email, name, now)[1]
+    print(f"{len(rows)} invited" if invite else f"{added} added, {len(rows) - added} already there")
+    return 0
+
+
+def inject_verb(args: argparse.Namespace, config: Config) -> int:
+    service = Service(config)
+    try:
+        return asyncio.run(_inject(service, config, args.files, args.to))
+    finally:
+        service.close()
+
+
+async def _inject(service: Service, config: Config, files: list[Path], to: str | None) -> int:
+    db.check_schema(service.db.engine)
+    for path in files:
+        raw = path.read_bytes()
+        msg = parse(raw)
+        candidates = [to] if to else [*recipients(msg), header(msg, "Delivered-To")]
+        found = [(a, r) for a in candidates if a
+                 for r in [resolve(a, config.lists, config.server.separator)] if r is not None]
+        if not found:
+            raise MailbotError(f"{path}: no list address in To/Cc; say which with --to")
+        await service.accept(raw, "", found[:1])
+        print(f"{path}: stored for {found[0][0]}")
+    await service.drain()
+    return 0
+
+
+def queue_verb(args: argparse.Namespace, config: Config) -> int:
+    return _with_db(config, _queue, args.action == "retry")
+
+
+def _queue(session: Session, retry: bool) -> int:
+    if retry:
+        print(f"{queue.retry_all(session, SystemClock().now())} deliveries due now")
+        return 0
+    counts = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+    print(", ".join(f"{status}: {n}" for status, n in counts) or "the queue is empty")
+    waiting = session.execute(
+        select(Delivery, OutboundMessage.purpose)
+        .join(OutboundMessage, OutboundMessage.id == Delivery.outbound_id)
+        .where(Delivery.status.in_(["queued", "failed"])).order_by(Delivery.id).limit(50))
+    for delivery, purpose in waiting:
+        print(f"{delivery.id}\t{delivery.status}\t{purpose}\t{delivery.rcpt}\t"
+              f"attempts={delivery.attempts}\tnext={delivery.next_attempt_at:%Y-%m-%d %H:%M}"
+              f"\t{delivery.last_error or ''}")
+    return 0
+
+
+def quarantine_verb(args: argparse.Namespace, config: Config) -> int:
+    if args.action and args.id is None:
+        raise MailbotError(f"say which message: mailbot quarantine {args.action} ID")
+    if args.action == "replay":
+        code = _with_db(config, _replay, config, args.id)
+        service = Service(config)
+        try:
+            asyncio.run(service.drain())
+        finally:
+            service.close()
+        return code
+    return _with_db(config, _quarantine, args.action, args.id)
+
+
+def _replay(session: Session, config: Config, message_id: int) -> int:
+    ctx = Context(session, config, Composer(), SystemClock().now())
+    if not replay(ctx, message_id):
+        raise MailbotError(f"no stored message {message_id}")
+    print(f"message {message_id} handled again")
+    return 0
+
+
+def _quarantine(session: Session, action: str | None, message_id: int | None) -> int:
+    if action == "show":
+        row = session.get(InboundMessage, message_id)
+        if row is None:
+            raise MailbotError(f"no stored message {message_id}")
+        sys.stdout.write(row.raw.decode("utf-8", "replace"))
+        print(f"\n--- {row.status}: {row.outcome or ''}\n{row.error or ''}")
+        return 0
+    rows = session.scalars(select(InboundMessage).where(InboundMessage.status == "quarantined")
+                           .order_by(InboundMessage.id)).all()
+    for row in rows:
+        last = (row.error or "").strip().splitlines()[-1:] or [""]
+        print(f"{row.id}\t{row.received_at:%Y-%m-%d %H:%M}\t{row.rcpt}\t{last[0]}")
+    if not rows:
+        print("nothing in quarantine")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Inbound: listeners that only store what arrives (SMTP, LMTP, later IMAP)."""

@@ -1,0 +1,73 @@
+"""The SMTP and LMTP listeners (aiosmtpd), hooks named after the SMTP verbs.
+
+RCPT: an address that is not one of our lists' gets 550 at once (no relay, no backscatter).
+DATA: too large → 552 with the list's limit; otherwise the raw bytes are committed to the
+database and only then 250 is said. No policy runs in the SMTP session.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP, Envelope
+
+from mailbot.addresses import Recipient, resolve
+from mailbot.config import Config
+
+log = logging.getLogger(__name__)
+
+Accept = Callable[[bytes, str, Sequence[tuple[str, Recipient]]], Awaitable[None]]
+
+
+class Handler:
+    def __init__(self, config: Config, accept: Accept, *, lmtp: bool = False) -> None:
+        self.config, self.accept, self.lmtp = config, accept, lmtp
+
+    async def handle_RCPT(self, server: SMTP, session: Any, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        recipient = resolve(address, self.config.lists, self.config.server.separator)
+        if recipient is None:
+            return f"550 5.1.1 <{address}>: no such list address here"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Any, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        found = [(a, resolve(a, self.config.lists, self.config.server.separator))
+                 for a in envelope.rcpt_tos]
+        recipients = [(a, r) for a, r in found if r is not None]
+        status = self._size_refusal(len(raw), recipients)
+        if status is None:
+            try:
+                await self.accept(raw, envelope.mail_from or "", recipients)
+                status = "250 2.0.0 Message accepted"
+            except Exception:
+                log.exception("could not store a message from %s", envelope.mail_from)
+                status = "451 4.3.0 Could not store the message now, please try again later"
+        # RFC 2033 §4.2: after DATA, LMTP answers once per accepted recipient.
+        return "\r\n".join([status] * len(envelope.rcpt_tos)) if self.lmtp else status
+
+    def _size_refusal(self, size: int, recipients: Sequence[tuple[str, Recipient]]) -> str | None:
+        for address, recipient in recipients:
+            limit = recipient.mlist.rules.posting.max_kb
+            if size > limit * 1024:
+                return (f"552 5.3.4 Message too large for {address}: "
+                        f"{size // 1024} KB, the list accepts at most {limit} KB")
+        return None
+
+
+def hard_size_limit(config: Config) -> int:
+    """aiosmtpd's own cap (it answers a bare 552 past it): twice the largest list limit."""
+    return 2 * 1024 * max(m.rules.posting.max_kb for m in config.lists)
+
+
+def protocol_factory(config: Config, accept: Accept, *, lmtp: bool) -> Callable[[], SMTP]:
+    handler = Handler(config, accept, lmtp=lmtp)
+    kind = LMTP if lmtp else SMTP
+
+    def make() -> SMTP:
+        return kind(handler, data_size_limit=hard_size_limit(config), enable_SMTPUTF8=True,
+                    decode_data=False, hostname=config.server.hostname, ident="mailbot")
+
+    return make

@@ -1,0 +1,1 @@
+"""Lists: their rules, their roster, and the commands members send them."""

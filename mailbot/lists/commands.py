@@ -1,0 +1,113 @@
+"""Reading email commands: one per line, from the subject and the body, French or English.
+
+Pure. Case, accents and extra spaces do not matter; quoted text and signatures are ignored;
+reading stops after a few lines that are not commands. Each command remembers the language
+of the word used, so a newcomer who writes "inscription" is answered in French.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from mailbot.replies import own_text
+from mailbot.textutil import fold
+
+# folded word (or two words) → (command, language of the word)
+VERBS: dict[str, tuple[str, str]] = {
+    "help": ("help", "en"), "aide": ("help", "fr"), "?": ("help", "en"),
+    "join": ("join", "en"), "subscribe": ("join", "en"),
+    "inscription": ("join", "fr"), "inscrire": ("join", "fr"), "s'inscrire": ("join", "fr"),
+    "leave": ("leave", "en"), "unsubscribe": ("leave", "en"),
+    "desinscription": ("leave", "fr"), "quitter": ("leave", "fr"),
+    "desinscrire": ("leave", "fr"), "se desinscrire": ("leave", "fr"),
+    "nomail": ("nomail", "en"), "pause": ("nomail", "fr"),
+    "mail": ("mail", "en"), "reprise": ("mail", "fr"),
+    "language": ("language", "en"), "langue": ("language", "fr"),
+    "members": ("members", "en"), "membres": ("members", "fr"),
+    "who": ("members", "en"),
+    "add": ("add", "en"), "ajouter": ("add", "fr"),
+    "remove": ("remove", "en"), "supprimer": ("remove", "fr"),
+    "approve": ("approve", "en"), "approuver": ("approve", "fr"),
+    "reject": ("reject", "en"), "refuser": ("reject", "fr"),
+    "discard": ("discard", "en"), "jeter": ("discard", "fr"),
+    "end": ("end", "en"), "fin": ("end", "fr"), "stop": ("end", "en"),
+}
+
+# Greetings and closings that elders write around their commands: neither commands nor noise.
+_POLITE = re.compile(
+    r"^(bonjour|bonsoir|salut|coucou|hello|hi|dear|cher|chere|merci|thanks|thank you|"
+    r"cordialement|bien a vous|amities|bises|best|regards|kind regards|sincerement)\b"
+)
+
+_REPLY_PREFIX = re.compile(r"^\s*((re|tr|fw|fwd|aw|wg|ref)\s*:\s*|\[[^\]]*\]\s*)+", re.I)
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str
+    args: tuple[str, ...]
+    line: str
+    language: str
+
+
+@dataclass
+class Reading:
+    """What was understood in a message: the commands, and the lines that were not."""
+
+    commands: list[Command] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    stopped_early: bool = False
+
+    @property
+    def language(self) -> str | None:
+        """The language of the first command word, if any."""
+        return self.commands[0].language if self.commands else None
+
+
+def parse_line(line: str) -> Command | None:
+    """One line → a Command, or None when its first word is not a command word."""
+    original = " ".join(line.split())
+    words = original.split(" ")
+    folded = [fold(w) for w in words]
+    for width in (2, 1):
+        if len(folded) >= width and " ".join(folded[:width]) in VERBS:
+            verb, language = VERBS[" ".join(folded[:width])]
+            return Command(verb, tuple(words[width:]), original, language)
+    return None
+
+
+def parse_commands(subject: str, body: str, *, max_unknown: int = 3,
+                   max_commands: int = 20) -> Reading:
+    """Read the subject (without Re:/Fwd:/[tags]) then the body's own lines."""
+    reading = Reading()
+    topic = _REPLY_PREFIX.sub("", subject).strip()
+    if topic and (command := parse_line(topic)) is not None:
+        reading.commands.append(command)
+    for line in own_text(body).splitlines():
+        if not line.strip():
+            continue
+        command = parse_line(line)
+        if command is not None and command.verb == "end":
+            break
+        if command is None and _is_polite(line):
+            continue
+        if command is None:
+            reading.unknown.append(" ".join(line.split()))
+            if len(reading.unknown) >= max_unknown:
+                reading.stopped_early = True
+                break
+        elif len(reading.commands) >= max_commands:
+            reading.stopped_early = True
+            break
+        elif not _repeats_subject(reading, command):
+            reading.commands.append(command)
+    return reading
+
+
+def _is_polite(line: str) -> bool:
+    folded = fold(line)
+    return len(folded.split()) <= 4 and bool(_POLITE.match(folded))
+
+
+def _repeats_subject(reading: Reading, command: Command) -> bool:
+    """A body that repeats the subject's command (common) is not a second command."""
+    return len(reading.commands) == 1 and reading.commands[0] == command

@@ -1,0 +1,166 @@
+"""Mail to `list-request@`: read the commands, carry them out, answer once.
+
+The answer lists each command with what happened, in the member's language. When a
+command needs confirming (join, leave, a moderator's add or remove), the answer itself is
+the confirmation request: its Reply-To is the single-use confirm address.
+"""
+
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from mailbot.config import LANGUAGES, ListConfig
+from mailbot.context import Context
+from mailbot.lists.commands import Command, parse_commands
+from mailbot.lists.confirmations import request_confirmation
+from mailbot.lists.membership import get_member, list_members
+from mailbot.mail import author, automatic_kind, header, readable_text
+from mailbot.storage.models import InboundMessage, Member
+
+_LANGUAGE_WORDS = {"fr": "fr", "francais": "fr", "french": "fr",
+                   "en": "en", "english": "en", "anglais": "en"}
+
+
+@dataclass
+class Result:
+    """One command and what came of it; `code` picks the sentence in the template."""
+
+    line: str
+    code: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Requester:
+    """One message's worth of commands from one sender."""
+
+    ctx: Context
+    mlist: ListConfig
+    sender: str
+    name: str
+    member: Member | None
+    language: str
+    token: str | None = None
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.mlist.is_moderator(self.sender)
+
+
+def handle_request(ctx: Context, mlist: ListConfig, row: InboundMessage,
+                   msg: EmailMessage) -> None:
+    automatic = automatic_kind(msg, row.mail_from, mlist.list_id)
+    if automatic is not None:
+        row.kind, row.outcome = automatic, "ignored: automatic mail is never answered"
+        return
+    sender, name = author(msg, row.mail_from)
+    rules = mlist.rules.abuse
+    reading = parse_commands(header(msg, "Subject"), readable_text(msg),
+                             max_unknown=rules.max_unknown_lines,
+                             max_commands=rules.max_commands)
+    member = get_member(ctx.session, mlist.name, sender)
+    language = (member.language if member else None) or reading.language or mlist.language
+    state = Requester(ctx, mlist, sender, name, member, language)
+    results = [run_command(state, command) for command in reading.commands]
+    if not results:
+        results.append(Result("", "nothing"))
+    values = {"results": results, "unknown": reading.unknown,
+              "stopped_early": reading.stopped_early, "confirm": state.token is not None}
+    sent = ctx.send(mlist, "member/command-reply", state.language, values, to=sender,
+                    purpose="reply", reply_token=state.token,
+                    in_reply_to=header(msg, "Message-ID"), inbound=row)
+    codes = ", ".join(r.code for r in results)
+    row.kind, row.outcome = "command", codes + ("" if sent else " (reply rate-limited)")
+
+
+def run_command(state: Requester, command: Command) -> Result:
+    handler = _HANDLERS.get(command.verb, _misplaced)
+    code, values = handler(state, command)
+    return Result(command.line, code, values)
+
+
+Outcome = tuple[str, dict[str, Any]]
+
+
+def _help(state: Requester, command: Command) -> Outcome:
+    return "help", {}
+
+
+def _join(state: Requester, command: Command) -> Outcome:
+    if state.member is not None:
+        return "already-member", {}
+    return _confirm(state, "join", state.sender, state.name)
+
+
+def _leave(state: Requester, command: Command) -> Outcome:
+    if state.member is None:
+        return "not-member", {}
+    return _confirm(state, "leave", state.sender, state.member.name)
+
+
+def _confirm(state: Requester, action: str, target: str, name: str) -> Outcome:
+    if state.token is not None:
+        return "one-at-a-time", {}
+    confirmation = request_confirmation(state.ctx, state.mlist, action, email=state.sender,
+                                        target=target, name=name, language=state.language)
+    state.token = confirmation.token
+    return f"confirm-{action}", {"target": target}
+
+
+def _nomail(state: Requester, command: Command) -> Outcome:
+    if state.member is None:
+        return "not-member", {}
+    state.member.nomail = command.verb == "nomail"
+    return command.verb, {}
+
+
+def _language(state: Requester, command: Command) -> Outcome:
+    wanted = _LANGUAGE_WORDS.get(command.args[0].lower() if command.args else "")
+    if wanted is None:
+        return "language-unknown", {"choices": ", ".join(LANGUAGES)}
+    if state.member is None:
+        return "not-member", {}
+    state.member.language = state.language = wanted
+    return "language", {"language": wanted}
+
+
+def _members(state: Requester, command: Command) -> Outcome:
+    allowed = state.is_moderator or (
+        state.member is not None and state.mlist.rules.membership.members_can_list)
+    if not allowed:
+        return "not-allowed", {}
+    roster = list_members(state.ctx.session, state.mlist.name)
+    return "members", {"members": roster, "count": len(roster)}
+
+
+def _add_or_remove(state: Requester, command: Command) -> Outcome:
+    if not state.is_moderator:
+        return "not-allowed", {}
+    if not command.args:
+        return "missing-address", {}
+    try:
+        target = validate_email(command.args[0].strip("<>,;"),
+                                check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return "bad-address", {"address": command.args[0]}
+    existing = get_member(state.ctx.session, state.mlist.name, target)
+    if command.verb == "add" and existing is not None:
+        return "already-member-other", {"target": target}
+    if command.verb == "remove" and existing is None:
+        return "not-member-other", {"target": target}
+    name = " ".join(command.args[1:]).strip("\"'")
+    return _confirm(state, command.verb, target, name)
+
+
+def _misplaced(state: Requester, command: Command) -> Outcome:
+    """approve/reject/discard belong in a reply to a held-message notice."""
+    return "reply-to-notice", {}
+
+
+_HANDLERS = {
+    "help": _help, "join": _join, "leave": _leave, "nomail": _nomail, "mail": _nomail,
+    "language": _language, "members": _members, "add": _add_or_remove,
+    "remove": _add_or_remove,
+}

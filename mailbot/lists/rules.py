@@ -1,0 +1,175 @@
+"""A list's policies: `rules/default.toml`, overridden key by key by `rules/<list>.toml`.
+
+The dataclass defaults below are the contract's defaults; `rules/default.toml` documents
+each one (a test keeps the two equal). Loading checks every key, type and choice, and a
+mistake names the file, the key and what is wrong.
+"""
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from mailbot.durations import parse_duration
+from mailbot.errors import ConfigError
+
+
+def _choice(*values: str) -> dict[str, tuple[str, ...]]:
+    return {"choices": values}
+
+
+@dataclass(frozen=True)
+class Posting:
+    who: str = field(default="members", metadata=_choice("members", "moderators", "anyone"))
+    reply_to: str = field(default="list", metadata=_choice("list", "author"))
+    from_rewrite: str = field(default="auto", metadata=_choice("never", "always", "auto"))
+    max_kb: int = 5120
+    first_post_moderated: bool = False
+    subject_prefix: str = "[{list}]"
+
+
+@dataclass(frozen=True)
+class Consent:
+    period: timedelta = timedelta(days=3)
+    reminder_before: timedelta = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    unit: str = "points"
+    points_per_hour: int = 60
+    min_balance: int = -1200
+    max_balance: int = 2400
+    item_lifetime: timedelta = timedelta(days=60)
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Digest:
+    time: str = "18:00"
+    weekday: str = field(default="sunday", metadata=_choice(*_WEEKDAYS))
+
+
+@dataclass(frozen=True)
+class Bounces:
+    threshold: int = 5
+    window: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Membership:
+    confirm_within: timedelta = timedelta(days=7)
+    members_can_list: bool = False
+
+
+@dataclass(frozen=True)
+class Abuse:
+    confirmations_per_day: int = 3
+    replies_per_hour: int = 10
+    max_unknown_lines: int = 3
+    max_commands: int = 20
+
+
+@dataclass(frozen=True)
+class ListRules:
+    posting: Posting = Posting()
+    consent: Consent = Consent()
+    exchange: Exchange = Exchange()
+    digest: Digest = Digest()
+    bounces: Bounces = Bounces()
+    membership: Membership = Membership()
+    abuse: Abuse = Abuse()
+
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def load_rules(rules_dir: Path, name: str) -> ListRules:
+    """Merge `default.toml` and `<name>.toml` (if `name` is not "default") into ListRules."""
+    rules = _apply(ListRules(), _read(rules_dir / "default.toml"), rules_dir / "default.toml")
+    if name != "default":
+        own = rules_dir / f"{name}.toml"
+        if not own.exists():
+            raise ConfigError(str(own), "", "rules file not found")
+        rules = _apply(rules, _read(own), own)
+    return rules
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "rules file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+
+
+def _apply(rules: ListRules, data: dict[str, Any], path: Path) -> ListRules:
+    sections = {f.name: f for f in dataclasses.fields(rules)}
+    changes: dict[str, Any] = {}
+    for section_name, values in data.items():
+        if section_name not in sections:
+            raise ConfigError(str(path), section_name, "unknown section")
+        if not isinstance(values, dict):
+            raise ConfigError(str(path), section_name, "must be a [section] table")
+        current = getattr(rules, section_name)
+        changes[section_name] = _apply_section(current, values, section_name, path)
+    rules = dataclasses.replace(rules, **changes)
+    _check_coherence(rules, path)
+    return rules
+
+
+def _apply_section(current: Any, values: dict[str, Any], section: str, path: Path) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(current)}
+    changes: dict[str, Any] = {}
+    for key, raw in values.items():
+        dotted = f"{section}.{key}"
+        if key not in fields:
+            raise ConfigError(str(path), dotted, f"unknown key (known: {', '.join(fields)})")
+        changes[key] = convert_value(fields[key], raw, str(path), dotted)
+    return dataclasses.replace(current, **changes)
+
+
+def convert_value(spec: dataclasses.Field[Any], raw: Any, file: str, key: str) -> Any:
+    """Check and convert one TOML value to the dataclass field's type."""
+    kind = spec.type
+    if kind is bool or kind == "bool":
+        if not isinstance(raw, bool):
+            raise ConfigError(file, key, f"must be true or false, not {raw!r}")
+        return raw
+    if kind is int or kind == "int":
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ConfigError(file, key, f"must be a whole number, not {raw!r}")
+        return raw
+    if not isinstance(raw, str):
+        raise ConfigError(file, key, f"must be a string, not {raw!r}")
+    if kind is timedelta or kind == "timedelta":
+        try:
+            return parse_duration(raw)
+        except ValueError as exc:
+            raise ConfigError(file, key, str(exc)) from None
+    choices = spec.metadata.get("choices")
+    if choices and raw not in choices:
+        raise ConfigError(file, key, f"must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
+def _check_coherence(rules: ListRules, path: Path) -> None:
+    if not _TIME.match(rules.digest.time):
+        raise ConfigError(str(path), "digest.time", f"must be HH:MM, not {rules.digest.time!r}")
+    if rules.exchange.min_balance > 0 or rules.exchange.max_balance < 0:
+        raise ConfigError(str(path), "exchange.min_balance", "limits must surround zero")
+    if rules.consent.reminder_before >= rules.consent.period:
+        raise ConfigError(
+            str(path), "consent.reminder_before", "must be shorter than consent.period"
+        )
+    if rules.posting.max_kb <= 0:
+        raise ConfigError(str(path), "posting.max_kb", "must be positive")
+    if rules.exchange.points_per_hour <= 0:
+        raise ConfigError(str(path), "exchange.points_per_hour", "must be positive")

@@ -1,0 +1,119 @@
+"""Reading a received message: safe parsing, the sender, its readable text, its identity.
+
+Pure functions over bytes. Nothing here raises on bad input: malformed MIME, unknown
+charsets and HTML-only mail all yield the best text that can be read.
+"""
+
+import hashlib
+import re
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parseaddr
+
+from mailbot.textutil import html_to_text
+
+
+def parse(raw: bytes) -> EmailMessage:
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def header(msg: Message, name: str) -> str:
+    """A header's decoded value ('' if absent or unreadable), on one line."""
+    try:
+        value = msg.get(name)
+    except Exception:  # a header so broken the parser gives up: treat as absent
+        return ""
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def author(msg: Message, envelope_from: str) -> tuple[str, str]:
+    """(lowercased address, display name) of the From header, else of the envelope."""
+    name, address = parseaddr(header(msg, "From"))
+    if "@" not in address:
+        name, address = "", envelope_from
+    return address.strip().lower(), name.strip()
+
+
+def message_key(msg: Message, raw: bytes) -> str:
+    """What makes two copies of one message the same: its Message-ID, or a hash of it."""
+    message_id = header(msg, "Message-ID").strip()
+    if message_id:
+        return message_id[:255]
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def recipients(msg: Message) -> list[str]:
+    """Addresses named in To and Cc, lowercased."""
+    found = getaddresses([header(msg, "To"), header(msg, "Cc")])
+    return [addr.lower() for _, addr in found if "@" in addr]
+
+
+def readable_text(msg: Message) -> str:
+    """The message's text: the first text/plain part, else its HTML turned into text."""
+    plain = html = None
+    for part in msg.walk():
+        if part.is_multipart() or part.get_content_disposition() == "attachment":
+            continue
+        kind = part.get_content_type()
+        if kind == "text/plain" and plain is None:
+            plain = _decode(part)
+        elif kind == "text/html" and html is None:
+            html = _decode(part)
+    if plain is not None and plain.strip():
+        return plain
+    return html_to_text(html) if html else (plain or "")
+
+
+def _decode(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset() or "us-ascii"
+    for candidate in (charset, "utf-8", "windows-1252"):
+        try:
+            return payload.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1")
+
+
+_PRECEDENCE_AUTO = {"bulk", "junk", "list", "auto_reply"}
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(auto(matic)?[ -]?reply|auto:|autoreply|out of (the )?office|absence|"
+    r"r[ée]ponse automatique|abwesenheit|vacation|away from)",
+    re.IGNORECASE,
+)
+_DAEMONS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply")
+
+
+def automatic_kind(msg: Message, envelope_from: str, list_id: str) -> str | None:
+    """'loop', 'bounce', 'auto-reply' or 'bulk' when no person wrote this; else None.
+
+    RFC 3834 §5 (Auto-Submitted), the de facto Precedence and X-Autoreply headers, our own
+    List-Id (a copy of our own mail coming back: a loop), and null or daemon senders.
+    """
+    if list_id in header(msg, "List-Id") or list_id in header(msg, "X-Loop"):
+        return "loop"
+    sender = envelope_from.strip("<>").lower()
+    if not sender or sender.split("@")[0] in ("mailer-daemon",):
+        return "bounce"
+    if msg.get_content_type() == "multipart/report":
+        return "bounce"
+    submitted = header(msg, "Auto-Submitted").lower()
+    if submitted and submitted != "no":
+        return "auto-reply"
+    if header(msg, "X-Autoreply") or header(msg, "X-Autorespond"):
+        return "auto-reply"
+    precedence = {header(msg, "Precedence").lower(), header(msg, "X-Precedence").lower()}
+    if precedence & _PRECEDENCE_AUTO:
+        return "bulk" if precedence & {"bulk", "list"} else "auto-reply"
+    if _AUTO_SUBJECT.match(header(msg, "Subject")):
+        return "auto-reply"
+    if header(msg, "List-Id") or header(msg, "List-Unsubscribe"):
+        return "bulk"
+    local = parseaddr(header(msg, "From"))[1].split("@")[0].lower() or sender.split("@")[0]
+    if local in _DAEMONS or sender.split("@")[0] in _DAEMONS:
+        return "bounce" if "daemon" in local else "auto-reply"
+    return None

@@ -1,0 +1,1 @@
+"""Outbound: composing the bot's own messages, the persistent queue, and the senders."""

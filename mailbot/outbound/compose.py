@@ -1,0 +1,70 @@
+"""Every message the bot writes comes from a template in `templates/`, per language.
+
+A template's first line is `Subject: …`, then a blank line, then the body. Templates are
+plain text: no autoescaping, undefined variables are errors, and user text is only ever
+passed in as a value, never rendered as a template itself.
+"""
+
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from mailbot.textutil import one_line
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who a bot message is from, and where a reply to it goes."""
+
+    name: str
+    address: str
+    reply_to: str | None = None
+
+
+class Composer:
+    def __init__(self, templates_dir: Path = DEFAULT_TEMPLATES) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(str(templates_dir)),
+            autoescape=False,
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def render(self, name: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
+        """(subject, body) of `templates/<name>.<language>.txt`."""
+        text = self.env.get_template(f"{name}.{language}.txt").render(**context)
+        first, _, body = text.partition("\n")
+        if not first.startswith("Subject:"):
+            raise ValueError(f"template {name}.{language}.txt must start with 'Subject:'")
+        return one_line(first.removeprefix("Subject:"), 900), body.lstrip("\n")
+
+    def compose(self, name: str, language: str, context: dict[str, Any], *, to: str,
+                sender: Sender, now: Any, in_reply_to: str = "", auto: str = "auto-replied",
+                hostname: str = "localhost") -> EmailMessage:
+        """A complete plain-text message, marked automatic (RFC 3834 §5) so no bot answers it."""
+        subject, body = self.render(name, language, context)
+        msg = EmailMessage()
+        msg["From"] = Address(display_name=one_line(sender.name), addr_spec=sender.address)
+        msg["To"] = to
+        msg["Subject"] = subject
+        msg["Date"] = format_datetime(now)
+        msg["Message-ID"] = make_msgid(domain=hostname)
+        if in_reply_to:
+            msg["In-Reply-To"] = in_reply_to
+            msg["References"] = in_reply_to
+        if sender.reply_to:
+            msg["Reply-To"] = sender.reply_to
+        msg["Auto-Submitted"] = auto
+        msg["Content-Language"] = language
+        cte = "7bit" if body.isascii() else "quoted-printable"
+        msg.set_content(body, charset="utf-8", cte=cte)
+        return msg

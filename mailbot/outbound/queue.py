@@ -1,0 +1,106 @@
+"""The outbound queue lives in the database: enqueue, claim a due batch, record results.
+
+A claim is a lease (`lease_until`), committed before any SMTP is spoken, so a sender that
+dies mid-batch only delays its deliveries until the lease runs out; no delivery is lost.
+On PostgreSQL, `SKIP LOCKED` lets several daemons claim disjoint batches.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from mailbot.outbound.retry import next_attempt, should_give_up
+from mailbot.storage.models import Delivery, OutboundMessage
+
+LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One delivery to attempt, with the bytes to send."""
+
+    delivery_id: int
+    envelope_from: str
+    rcpt: str
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class Result:
+    delivery_id: int
+    ok: bool
+    permanent: bool = False
+    error: str = ""
+
+
+def enqueue(session: Session, *, list_name: str, purpose: str, raw: bytes,
+            recipients: Iterable[tuple[str, str]], now: datetime,
+            inbound_id: int | None = None) -> OutboundMessage:
+    """Store one message and a delivery per (recipient, envelope sender)."""
+    message = OutboundMessage(list_name=list_name, purpose=purpose, raw=raw, created_at=now,
+                              inbound_id=inbound_id)
+    session.add(message)
+    session.flush()
+    session.add_all(
+        Delivery(outbound_id=message.id, rcpt=rcpt, envelope_from=envelope_from,
+                 status="queued", attempts=0, created_at=now, next_attempt_at=now)
+        for rcpt, envelope_from in recipients
+    )
+    return message
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[Job]:
+    """Lease up to `limit` due deliveries to this sender and return them with their bytes."""
+    rows = session.scalars(
+        select(Delivery)
+        .where(Delivery.status == "queued", Delivery.next_attempt_at <= now,
+               or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not rows:
+        return []
+    raws = {message_id: raw for message_id, raw in session.execute(
+        select(OutboundMessage.id, OutboundMessage.raw)
+        .where(OutboundMessage.id.in_({r.outbound_id for r in rows}))
+    )}
+    for row in rows:
+        row.lease_until = now + LEASE
+    return [Job(r.id, r.envelope_from, r.rcpt, raws[r.outbound_id]) for r in rows]
+
+
+def record(session: Session, results: Iterable[Result], now: datetime,
+           give_up_after: timedelta) -> None:
+    """Mark sent, failed (permanent, or temporary for too long), or due again later."""
+    by_id = {r.delivery_id: r for r in results}
+    rows = session.scalars(select(Delivery).where(Delivery.id.in_(by_id))).all()
+    for row in rows:
+        result = by_id[row.id]
+        row.lease_until = None
+        row.attempts += 1
+        if result.ok:
+            row.status, row.done_at, row.last_error = "sent", now, None
+        elif result.permanent or should_give_up(row.created_at, now, give_up_after):
+            row.status, row.done_at, row.last_error = "failed", now, result.error
+        else:
+            row.next_attempt_at, row.last_error = next_attempt(row.attempts, now), result.error
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest queued delivery becomes due (None when the queue is empty)."""
+    return session.scalar(
+        select(Delivery.next_attempt_at).where(Delivery.status == "queued")
+        .order_by(Delivery.next_attempt_at).limit(1)
+    )
+
+
+def retry_all(session: Session, now: datetime) -> int:
+    """Make every queued delivery due now (the `queue retry` verb)."""
+    rows = session.scalars(select(Delivery).where(Delivery.status == "queued")).all()
+    for row in rows:
+        row.next_attempt_at, row.lease_until = now, None
+    return len(rows)

@@ -1,0 +1,133 @@
+"""Transports that hand deliveries to the outside: an SMTP smarthost, or a Maildir.
+
+The SMTP transport keeps up to `max_connections` connections open while a batch lasts and
+sends many deliveries over each (connection reuse, bounded concurrency). aiosmtplib errors
+are mapped here to temporary (4xx, network) or permanent (5xx) results.
+"""
+
+import asyncio
+import mailbox
+import ssl
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+
+from mailbot.config import OutboundConfig
+from mailbot.outbound.queue import Job, Result
+
+
+class Transport(Protocol):
+    async def deliver(self, jobs: Sequence[Job]) -> list[Result]: ...
+
+
+def make_transport(cfg: OutboundConfig, hostname: str) -> Transport:
+    if cfg.maildir is not None:
+        return MaildirTransport(cfg.maildir)
+    return SmtpTransport(cfg, hostname)
+
+
+class MaildirTransport:
+    """Writes each delivery as a file in a Maildir (for a first try, or a local pickup)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    async def deliver(self, jobs: Sequence[Job]) -> list[Result]:
+        return await asyncio.to_thread(self._write_all, jobs)
+
+    def _write_all(self, jobs: Sequence[Job]) -> list[Result]:
+        box = mailbox.Maildir(self.path, create=True)
+        results = []
+        for job in jobs:
+            trace = f"Return-Path: <{job.envelope_from}>\nDelivered-To: {job.rcpt}\n".encode()
+            try:
+                box.add(trace + job.raw.replace(b"\r\n", b"\n"))
+                results.append(Result(job.delivery_id, True))
+            except OSError as exc:
+                results.append(Result(job.delivery_id, False, error=f"maildir: {exc}"))
+        return results
+
+
+class SmtpTransport:
+    def __init__(self, cfg: OutboundConfig, hostname: str) -> None:
+        assert cfg.smtp is not None
+        self.cfg, self.hostname = cfg, hostname
+
+    async def deliver(self, jobs: Sequence[Job]) -> list[Result]:
+        pending: asyncio.Queue[Job] = asyncio.Queue()
+        for job in jobs:
+            pending.put_nowait(job)
+        results: list[Result] = []
+        workers = min(self.cfg.max_connections, len(jobs))
+        await asyncio.gather(*(self._work(pending, results) for _ in range(workers)))
+        return results
+
+    async def _work(self, pending: asyncio.Queue[Job], results: list[Result]) -> None:
+        """One connection's loop: take jobs until none are left, reconnecting after errors."""
+        client: aiosmtplib.SMTP | None = None
+        try:
+            while not pending.empty():
+                job = pending.get_nowait()
+                if client is None:
+                    try:
+                        client = await self._connect()
+                    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                        results.extend(_unreachable(job, pending, exc))
+                        return
+                result = await self._send(client, job)
+                results.append(result)
+                if not result.ok:
+                    await _close(client)
+                    client = None
+        finally:
+            if client is not None:
+                await _close(client)
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        cfg, smtp = self.cfg, self.cfg.smtp
+        assert smtp is not None
+        context = ssl.create_default_context() if cfg.tls != "none" else None
+        client = aiosmtplib.SMTP(
+            hostname=smtp.host, port=smtp.port, timeout=cfg.timeout,
+            local_hostname=self.hostname, use_tls=cfg.tls == "tls",
+            start_tls=cfg.tls == "starttls", tls_context=context,
+            username=cfg.username, password=cfg.password,
+        )
+        await client.connect()
+        return client
+
+    async def _send(self, client: aiosmtplib.SMTP, job: Job) -> Result:
+        try:
+            await client.sendmail(job.envelope_from, [job.rcpt], job.raw)
+            return Result(job.delivery_id, True)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            refused = exc.recipients[0]
+            return _refused(job, refused.code, refused.message)
+        except aiosmtplib.SMTPResponseException as exc:
+            return _refused(job, exc.code, exc.message)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return Result(job.delivery_id, False, error=f"smtp: {exc}")
+
+
+def _refused(job: Job, code: int, message: str) -> Result:
+    """RFC 5321 §4.2.1: 5yz is a permanent refusal, 4yz a temporary one."""
+    return Result(job.delivery_id, False, permanent=500 <= code < 600,
+                  error=f"{code} {message}"[:500])
+
+
+def _unreachable(first: Job, pending: asyncio.Queue[Job], exc: BaseException) -> list[Result]:
+    """The smarthost cannot be reached: every job this worker would take waits for later."""
+    error = f"smarthost unreachable: {exc}"[:500]
+    failed = [Result(first.delivery_id, False, error=error)]
+    while not pending.empty():
+        failed.append(Result(pending.get_nowait().delivery_id, False, error=error))
+    return failed
+
+
+async def _close(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        client.close()

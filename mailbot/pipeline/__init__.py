@@ -1,0 +1,1 @@
+"""The posting pipeline: pure stages that decide on and decorate a list post."""

@@ -1,0 +1,29 @@
+"""Who may post: accept, or hold for a moderator with a reason. Pure."""
+
+from dataclasses import dataclass
+
+from mailbot.lists.rules import Posting
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: str  # "accept" or "hold"
+    reason: str = ""  # a reason code; templates say it in words
+
+
+def decide_post(rules: Posting, *, is_member: bool, is_moderator: bool,
+                post_count: int, size: int, automatic: bool) -> Verdict:
+    """Decide what happens to a post from the sender's standing and the list's rules."""
+    if size > rules.max_kb * 1024:
+        return Verdict("reject", "too-large")
+    if is_moderator:
+        return Verdict("accept")
+    if automatic:
+        return Verdict("hold", "automatic")
+    if rules.who == "moderators":
+        return Verdict("hold", "moderators-only")
+    if rules.who == "members" and not is_member:
+        return Verdict("hold", "not-member")
+    if is_member and rules.first_post_moderated and post_count == 0:
+        return Verdict("hold", "first-post")
+    return Verdict("accept")

@@ -1,0 +1,89 @@
+"""A post to the list: authorize, then distribute to members or hold for a moderator.
+
+A moderator's approval comes back through `distribute` too: there is one way out.
+"""
+
+from email.message import EmailMessage
+
+from mailbot.config import ListConfig
+from mailbot.context import Context
+from mailbot.lists.membership import get_member, receiving_each
+from mailbot.mail import author, automatic_kind, header
+from mailbot.outbound.queue import enqueue
+from mailbot.pipeline.authorize import decide_post
+from mailbot.pipeline.decorate import ListHeaders, PostHeaders, build_list_copy
+from mailbot.storage.models import InboundMessage
+
+IGNORED_AUTOMATIC = ("loop", "bounce", "auto-reply")
+
+
+def handle_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage) -> None:
+    from mailbot.moderation import hold_post
+
+    automatic = automatic_kind(msg, row.mail_from, mlist.list_id)
+    if automatic in IGNORED_AUTOMATIC:
+        row.kind, row.outcome = automatic, f"ignored: {automatic} never goes to the list"
+        return
+    address, _ = author(msg, row.mail_from)
+    member = get_member(ctx.session, mlist.name, address)
+    verdict = decide_post(
+        mlist.rules.posting, is_member=member is not None,
+        is_moderator=mlist.is_moderator(address),
+        post_count=member.post_count if member else 0, size=row.size,
+        automatic=automatic is not None,
+    )
+    if verdict.action == "reject":
+        row.outcome = f"rejected: {verdict.reason}"
+        if automatic is None:
+            tell_rejected(ctx, mlist, row, msg, reason_code=verdict.reason, reason="")
+    elif verdict.action == "hold":
+        hold_post(ctx, mlist, row, msg, verdict.reason, notify_author=automatic is None)
+    else:
+        distribute(ctx, mlist, row, msg)
+
+
+def distribute(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage) -> int:
+    """Queue the list's copy for every member in `each` mode; return how many."""
+    address, name = author(msg, row.mail_from)
+    rules = mlist.rules.posting
+    post = PostHeaders(
+        subject=header(msg, "Subject"), from_name=name, from_address=address,
+        reply_to_rule=rules.reply_to,
+        # "auto" needs a DNS lookup of the author's DMARC policy (bounces issue); until
+        # then it behaves as "never".
+        rewrite_from=rules.from_rewrite == "always",
+        original_reply_to=header(msg, "Reply-To"), message_id=header(msg, "Message-ID"),
+    )
+    copy = build_list_copy(row.raw, post, list_headers_of(ctx, mlist),
+                           ctx.config.server.hostname)
+    recipients = [(m.email, ctx.address(mlist, "bounces", m.verp_token))
+                  for m in receiving_each(ctx.session, mlist.name)]
+    if recipients:
+        enqueue(ctx.session, list_name=mlist.name, purpose="post", raw=copy,
+                recipients=recipients, now=ctx.now, inbound_id=row.id)
+    member = get_member(ctx.session, mlist.name, address)
+    if member is not None:
+        member.post_count += 1
+    row.kind, row.status = "post", "done"
+    row.outcome = f"distributed to {len(recipients)} members"
+    return len(recipients)
+
+
+def list_headers_of(ctx: Context, mlist: ListConfig) -> ListHeaders:
+    return ListHeaders(
+        title=mlist.title, list_id=mlist.list_id, post=mlist.address,
+        request=ctx.address(mlist, "request"), unsubscribe_url=mlist.unsubscribe_url,
+        prefix=mlist.rules.posting.subject_prefix.format(list=mlist.name),
+    )
+
+
+def tell_rejected(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage,
+                  *, reason_code: str, reason: str) -> None:
+    """Tell a post's author it will not go to the list, and why."""
+    address, _ = author(msg, row.mail_from)
+    values = {
+        "subject": header(msg, "Subject"), "reason_code": reason_code, "reason": reason,
+        "size_kb": row.size // 1024, "max_kb": mlist.rules.posting.max_kb,
+    }
+    ctx.send(mlist, "member/rejected", ctx.language_of(mlist, address), values, to=address,
+             purpose="notice", in_reply_to=header(msg, "Message-ID"), inbound=row)

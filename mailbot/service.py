@@ -1,0 +1,153 @@
+"""The composition root: builds everything from the config and runs it, in order.
+
+`serve` starts the listeners, the worker (stored messages → actions) and the sender
+(queue → smarthost). Tests and `mailbot inject` use `drain()` instead: a burst that handles
+everything stored and delivers everything due, then returns.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from mailbot.addresses import Recipient
+from mailbot.clock import Clock, SystemClock
+from mailbot.config import Config
+from mailbot.context import Context
+from mailbot.inbound.intake import store_received
+from mailbot.inbound.smtp import protocol_factory
+from mailbot.outbound import queue
+from mailbot.outbound.compose import Composer
+from mailbot.outbound.sender import Transport, make_transport
+from mailbot.storage.db import Database
+from mailbot.worker import process_next
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+IDLE_POLL = 1.0  # seconds between looks at the database when nothing woke us
+
+
+class Service:
+    def __init__(self, config: Config, *, clock: Clock | None = None,
+                 database: Database | None = None, transport: Transport | None = None,
+                 composer: Composer | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.db = database or Database(config.server.database_url)
+        self.transport = transport or make_transport(config.outbound, config.server.hostname)
+        self.composer = composer or Composer()
+        self._work_ready = asyncio.Event()
+        self._send_ready = asyncio.Event()
+
+    # --- intake -------------------------------------------------------------------------
+    async def accept(self, raw: bytes, mail_from: str,
+                     recipients: Sequence[tuple[str, Recipient]]) -> None:
+        """Store a received message durably; returns only once it is committed."""
+        now = self.clock.now()
+        await self.db.run(store_received, raw, mail_from, recipients, now)
+        self._work_ready.set()
+
+    # --- processing ---------------------------------------------------------------------
+    async def process_pending(self) -> int:
+        """Handle every stored new message; return how many."""
+        count = 0
+        while await self.db.run(self._process_one) is not None:
+            count += 1
+        if count:
+            self._send_ready.set()
+        return count
+
+    def _process_one(self, session: Session) -> int | None:
+        return process_next(Context(session, self.config, self.composer, self.clock.now()))
+
+    # --- delivery -----------------------------------------------------------------------
+    async def deliver_due(self) -> int:
+        """Deliver every delivery due now, batch by batch; return how many were tried."""
+        tried = 0
+        while True:
+            now = self.clock.now()
+            jobs = await self.db.run(queue.claim_due, now, BATCH)
+            if not jobs:
+                return tried
+            results = await self.transport.deliver(jobs)
+            done = self.clock.now()
+            give_up = self.config.outbound.give_up_after
+            await self.db.run(queue.record, results, done, give_up)
+            tried += len(jobs)
+
+    async def drain(self) -> None:
+        """Burst mode: handle and deliver until nothing is left that is due now."""
+        while await self.process_pending() or await self.deliver_due():
+            pass
+
+    # --- the daemon ---------------------------------------------------------------------
+    async def serve(self, stop: asyncio.Event) -> None:
+        async with self.listening():
+            tasks = [asyncio.create_task(self._worker_loop(), name="worker"),
+                     asyncio.create_task(self._sender_loop(), name="sender")]
+            log.info("mailbot is serving %d list(s)", len(self.config.lists))
+            await stop.wait()
+            log.info("stopping")
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    @contextlib.asynccontextmanager
+    async def listening(self) -> AsyncIterator[dict[str, int]]:
+        """Open the SMTP/LMTP listeners; yields the ports they got ({"smtp": 8025, …})."""
+        loop = asyncio.get_running_loop()
+        ports: dict[str, int] = {}
+        servers = []
+        server_cfg = self.config.server
+        for where, lmtp in ((server_cfg.listen, False), (server_cfg.lmtp_listen, True)):
+            if where is None:
+                continue
+            factory = protocol_factory(self.config, self.accept, lmtp=lmtp)
+            server = await loop.create_server(factory, where.host, where.port)
+            servers.append(server)
+            ports["lmtp" if lmtp else "smtp"] = server.sockets[0].getsockname()[1]
+            log.info("%s listening on %s", "LMTP" if lmtp else "SMTP", where)
+        try:
+            yield ports
+        finally:
+            for server in servers:
+                server.close()
+            for server in servers:
+                await server.wait_closed()
+
+    async def _worker_loop(self) -> None:
+        while True:
+            try:
+                await self.process_pending()
+            except Exception:  # the database went away: say so and try again shortly
+                log.exception("worker: will try again")
+            await _wait(self._work_ready, IDLE_POLL)
+
+    async def _sender_loop(self) -> None:
+        while True:
+            try:
+                await self.deliver_due()
+                wait = await self._seconds_to_next_due()
+            except Exception:
+                log.exception("sender: will try again")
+                wait = IDLE_POLL * 5
+            await _wait(self._send_ready, wait)
+
+    async def _seconds_to_next_due(self) -> float:
+        due: datetime | None = await self.db.run(queue.next_due)
+        if due is None:
+            return IDLE_POLL * 5
+        return max(0.05, min((due - self.clock.now()).total_seconds(), IDLE_POLL * 5))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout)
+    event.clear()

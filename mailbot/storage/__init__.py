@@ -1,0 +1,1 @@
+"""Storage: the database is both the record and the queue."""

@@ -1,0 +1,114 @@
+"""The database edge: engine, sessions, schema upgrades, and a thread for blocking calls.
+
+SQLite runs in WAL mode with `BEGIN IMMEDIATE`, so a writer waits for the lock instead of
+failing on a read-to-write upgrade; PostgreSQL is used as is. The event loop never runs a
+query itself: `Database.run` hands the work to a small pool of threads.
+"""
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from mailbot.errors import SchemaError
+
+T = TypeVar("T")
+P = ParamSpec("P")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
+                   "busy_timeout=30000"):
+        dbapi_connection.execute(f"PRAGMA {pragma}")
+
+
+def _alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config(create_engine("sqlite://"))).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision; return (before, after)."""
+    before = current_revision(engine)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:  # two daemons starting together upgrade once
+            conn.execute(text("SELECT pg_advisory_xact_lock(7031981)"))
+            command.upgrade(_alembic_config_with(conn), "head")
+    else:
+        command.upgrade(_alembic_config(engine), "head")
+    return before, head_revision()
+
+
+def _alembic_config_with(conn: Any) -> AlembicConfig:
+    cfg = _alembic_config(conn.engine)
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def check_schema(engine: Engine) -> None:
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise SchemaError(
+            f"database schema is at {current or 'nothing'}, this mailbot needs {head}: "
+            "run `mailbot db upgrade`"
+        )
+
+
+class Database:
+    """An engine, a session factory, and a bounded thread pool for the event loop."""
+
+    def __init__(self, url: str, *, threads: int = 4) -> None:
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
+
+    def transaction(self, work: Callable[..., T], *args: Any) -> T:
+        """Run `work(session, *args)` in one transaction: all of it is committed, or none."""
+        with self.sessions() as session, session.begin():
+            return work(session, *args)
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """`transaction` on a database thread, so the event loop never waits on a query."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self.transaction, work, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.engine.dispose()

@@ -1,0 +1,65 @@
+"""Text helpers shared by readers of mail: HTML to text, accent folding, one-line safety."""
+
+import unicodedata
+from html.parser import HTMLParser
+
+_BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "table", "ul", "ol", "pre"}
+_SKIP = {"style", "script", "head", "title", "blockquote"}
+_QUOTE_CLASSES = ("gmail_quote", "moz-cite-prefix", "yahoo_quoted", "divrplyfwdmsg")
+
+
+class _TextExtractor(HTMLParser):
+    """Keeps the visible own text of an HTML mail: drops styles, scripts and quoted blocks."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip_stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = " ".join(v or "" for k, v in attrs if k in ("class", "id"))
+        if self.skip_stack or tag in _SKIP or any(q in classes for q in _QUOTE_CLASSES):
+            if tag not in ("br", "img", "hr", "meta", "link", "input"):
+                self.skip_stack.append(tag)
+            return
+        if tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skip_stack:
+            if tag == self.skip_stack[-1]:
+                self.skip_stack.pop()
+            return
+        if tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip_stack:
+            self.parts.append(data.replace("\xa0", " "))
+
+
+def html_to_text(html: str) -> str:
+    parser = _TextExtractor()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # HTMLParser is lenient; this is a last guard against odd input
+        pass
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    text = "\n".join(lines)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.strip()
+
+
+def fold(text: str) -> str:
+    """Lowercase, accents removed, spaces collapsed: how command words are compared."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.lower().replace("’", "'").split())
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """User text made safe for a header or a single line: no CR/LF, bounded length."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,67 @@
+"""Fixtures: every database test runs on SQLite and on the real PostgreSQL."""
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from mailbot.clock import FakeClock
+from mailbot.config import Config, load_config
+from mailbot.service import Service
+from mailbot.storage import db
+from tests.helpers import Sink, write_config
+
+PG_BASE = os.environ.get("MAILBOT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a throwaway PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'mailbot.db'}"
+        return
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = sa.create_engine(PG_BASE)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[Sink]:
+    server = Sink()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def rules() -> str:
+    """Override in a test module (or with parametrize) to change the list's rules."""
+    return ""
+
+
+@pytest.fixture
+def config(tmp_path: Path, database_url: str, sink: Sink, rules: str) -> Config:
+    return load_config(write_config(tmp_path, database_url, sink_port=sink.port, rules=rules))
+
+
+@pytest.fixture
+async def service(config: Config, clock: FakeClock) -> AsyncIterator[Service]:
+    svc = Service(config, clock=clock)
+    db.upgrade(svc.db.engine)
+    yield svc
+    svc.close()

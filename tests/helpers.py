@@ -1,0 +1,150 @@
+"""Test parts that are real, not mocks: an SMTP sink on loopback, configs on disk, messages."""
+
+import asyncio
+import textwrap
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        msg = message_from_bytes(self.raw, policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        return msg
+
+    def text(self) -> str:
+        body = self.message.get_body(("plain",))
+        assert body is not None
+        content = body.get_content()
+        assert isinstance(content, str)
+        return content
+
+
+@dataclass
+class Sink:
+    """A real SMTP server that records what it is given; can be told to refuse."""
+
+    received: list[Received] = field(default_factory=list)
+    refuse_with: str | None = None  # e.g. "451 4.3.0 try later" or "550 5.1.1 no such user"
+    refusals: int = 0
+    port: int = 0
+    server: asyncio.Server | None = None
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Envelope, address: str,
+                          options: Any) -> str:
+        if self.refuse_with:
+            self.refusals += 1
+            return self.refuse_with
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                      envelope.original_content))
+        return "250 OK queued"
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(
+            lambda: SMTP(self, decode_data=False, enable_SMTPUTF8=True), "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    def to(self, rcpt: str) -> list[Received]:
+        return [r for r in self.received if rcpt in r.rcpt_tos]
+
+    def clear(self) -> None:
+        self.received.clear()
+
+
+def write_config(tmp: Path, database_url: str, *, sink_port: int | None = None,
+                 maildir: Path | None = None, rules: str = "", listen: str = "127.0.0.1:0",
+                 lmtp_listen: str = "", separator: str = "-",
+                 moderators: tuple[str, ...] = ("alice@example.org",),
+                 extra_list: str = "") -> Path:
+    """A config and rules folder in `tmp`, pointing at `database_url` and the sink."""
+    rules_dir = tmp / "rules"
+    rules_dir.mkdir(exist_ok=True)
+    (rules_dir / "default.toml").write_bytes((ROOT / "rules" / "default.toml").read_bytes())
+    (rules_dir / "sel.toml").write_text(textwrap.dedent(rules))
+    outbound = f'smtp = "127.0.0.1:{sink_port}"' if sink_port else f'maildir = "{maildir}"'
+    mods = ", ".join(f'"{m}"' for m in moderators)
+    path = tmp / "config.toml"
+    path.write_text(textwrap.dedent(f"""\
+        [server]
+        listen = "{listen}"
+        lmtp_listen = "{lmtp_listen}"
+        database_url = "{database_url}"
+        timezone = "Europe/Paris"
+        language = "fr"
+        rules_dir = "rules"
+        separator = "{separator}"
+        hostname = "lists.example.org"
+
+        [outbound]
+        {outbound}
+        max_connections = 4
+        timeout = 10
+
+        [[list]]
+        name = "sel"
+        domain = "example.org"
+        title = "SEL de Saint-Martin"
+        moderators = [{mods}]
+        rules = "sel"
+        """) + textwrap.dedent(extra_list))
+    return path
+
+
+def make_message(*, sender: str = "marie@example.com", to: str = "sel@example.org",
+                 subject: str = "Bonjour", body: str = "Un message.\n", name: str = "Marie",
+                 message_id: str | None = None, headers: dict[str, str] | None = None) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"{name} <{sender}>" if name else sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = "Mon, 23 Nov 2026 10:00:00 +0100"
+    if message_id is not None:
+        msg["Message-ID"] = message_id
+    else:
+        from email.utils import make_msgid
+        msg["Message-ID"] = make_msgid(domain="example.com")
+    for key, value in (headers or {}).items():
+        msg[key] = value
+    msg.set_content(body)
+    return msg.as_bytes(policy=policy.SMTP)
+
+
+async def smtp_send(port: int, raw: bytes, *, mail_from: str = "marie@example.com",
+                    rcpts: tuple[str, ...] = ("sel@example.org",)) -> tuple[int, str]:
+    """Send through our real listener with aiosmtplib; return the final (code, text)."""
+    import aiosmtplib
+
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10, start_tls=False)
+    await client.connect()
+    try:
+        errors, response = await client.sendmail(mail_from, list(rcpts), raw)
+        first = response.split(" ", 1)
+        return (int(first[0]), first[1] if len(first) > 1 else "") if first[0].isdigit() \
+            else (250, response)
+    except aiosmtplib.SMTPResponseException as exc:
+        return exc.code, exc.message
+    finally:
+        await client.quit()

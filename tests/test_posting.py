@@ -1,0 +1,50 @@
+"""Posts over real SMTP: fan-out with the list headers, holds, unknown addresses."""
+
+from mailbot.clock import FakeClock
+from mailbot.lists.membership import add_member
+from mailbot.service import Service
+from tests.helpers import Sink, make_message, smtp_send
+
+MEMBERS = [("marie@example.com", "Marie"), ("bob@example.net", "Bob"),
+           ("chloe@example.fr", "Chloé")]
+
+
+async def add_members(service: Service, clock: FakeClock) -> None:
+    for email, name in MEMBERS:
+        await service.db.run(add_member, "sel", email, name, clock.now())
+
+
+async def test_member_post_reaches_every_member_with_list_headers(
+        service: Service, sink: Sink, clock: FakeClock) -> None:
+    await add_members(service, clock)
+    raw = make_message(subject="Re: [sel] Re: [sel] Réunion de jeudi",
+                       body="On se retrouve à 18h, salle des fêtes.\n",
+                       message_id="<thread-2@example.com>",
+                       headers={"In-Reply-To": "<thread-1@example.com>",
+                                "References": "<thread-1@example.com>"})
+    async with service.listening() as ports:
+        code, _ = await smtp_send(ports["smtp"], raw)
+    assert code == 250
+    await service.drain()
+
+    assert sorted(r.rcpt_tos[0] for r in sink.received) == sorted(m for m, _ in MEMBERS)
+    for copy in sink.received:
+        msg = copy.message
+        assert msg["Subject"] == "[sel] Re: Réunion de jeudi"
+        assert msg["List-Id"] == "SEL de Saint-Martin <sel.example.org>"
+        assert msg["List-Post"] == "<mailto:sel@example.org>"
+        assert msg["List-Help"] == "<mailto:sel-request@example.org?subject=help>"
+        assert msg["List-Subscribe"] == "<mailto:sel-request@example.org?subject=subscribe>"
+        assert msg["List-Unsubscribe"] == "<mailto:sel-request@example.org?subject=unsubscribe>"
+        assert msg["List-Unsubscribe-Post"] is None
+        assert msg["Precedence"] == "list"
+        assert msg["Reply-To"] == "SEL de Saint-Martin <sel@example.org>"
+        assert msg["From"] == "Marie <marie@example.com>"
+        assert msg["Message-ID"] == "<thread-2@example.com>"
+        assert msg["In-Reply-To"] == "<thread-1@example.com>"
+        assert msg["References"] == "<thread-1@example.com>"
+        assert "salle des fêtes" in copy.text()
+        # VERP: each member has an envelope sender of their own on the bounces address
+        assert copy.mail_from.startswith("sel-bounces+")
+        assert copy.mail_from.endswith("@example.org")
+    assert len({r.mail_from for r in sink.received}) == len(MEMBERS)
