@@ -144,6 +144,8 @@ async def smtp_send(port: int, raw: bytes, *, mail_from: str = "marie@example.co
         first = response.split(" ", 1)
         return (int(first[0]), first[1] if len(first) > 1 else "") if first[0].isdigit() \
             else (250, response)
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        return exc.recipients[0].code, exc.recipients[0].message
     except aiosmtplib.SMTPResponseException as exc:
         return exc.code, exc.message
     finally:

@@ -29,6 +29,9 @@ class Handler:
         recipient = resolve(address, self.config.lists, self.config.server.separator)
         if recipient is None:
             return f"550 5.1.1 <{address}>: no such list address here"
+        refusal = self._size_refusal(_announced_size(envelope), [(address, recipient)])
+        if refusal is not None:  # RFC 1870 §6.2: the SIZE given at MAIL is over this list's
+            return refusal
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
@@ -57,14 +60,42 @@ class Handler:
         return None
 
 
+def _announced_size(envelope: Envelope) -> int:
+    for option in envelope.mail_options:
+        name, _, value = option.partition("=")
+        if name.upper() == "SIZE" and value.isdigit():
+            return int(value)
+    return 0
+
+
+class _ClearSizeRefusal:
+    """aiosmtpd refuses past its own hard cap with a bare "552 Error"; say it clearly."""
+
+    data_size_limit: int
+
+    async def push(self, status: str | bytes) -> None:
+        if isinstance(status, str) and status.startswith("552 Error"):
+            status = (f"552 5.3.4 Message too large: at most {self.data_size_limit // 1024} KB"
+                      " are accepted here")
+        await super().push(status)  # type: ignore[misc]
+
+
+class MailbotSMTP(_ClearSizeRefusal, SMTP):  # type: ignore[misc]
+    pass
+
+
+class MailbotLMTP(_ClearSizeRefusal, LMTP):  # type: ignore[misc]
+    pass
+
+
 def hard_size_limit(config: Config) -> int:
-    """aiosmtpd's own cap (it answers a bare 552 past it): twice the largest list limit."""
-    return 2 * 1024 * max(m.rules.posting.max_kb for m in config.lists)
+    """aiosmtpd's own cap, a guard for memory: the lists' own limits speak first."""
+    return max(2 * 1024 * max(m.rules.posting.max_kb for m in config.lists), 32 * 1024 * 1024)
 
 
 def protocol_factory(config: Config, accept: Accept, *, lmtp: bool) -> Callable[[], SMTP]:
     handler = Handler(config, accept, lmtp=lmtp)
-    kind = LMTP if lmtp else SMTP
+    kind = MailbotLMTP if lmtp else MailbotSMTP
 
     def make() -> SMTP:
         return kind(handler, data_size_limit=hard_size_limit(config), enable_SMTPUTF8=True,

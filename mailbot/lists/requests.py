@@ -61,7 +61,12 @@ def handle_request(ctx: Context, mlist: ListConfig, row: InboundMessage,
                              max_unknown=rules.max_unknown_lines,
                              max_commands=rules.max_commands)
     member = get_member(ctx.session, mlist.name, sender)
-    language = (member.language if member else None) or reading.language or mlist.language
+    # SPEC: a member is answered in their language (default: the list's); a stranger in the
+    # language of the command word they used.
+    if member is not None:
+        language = member.language or mlist.language
+    else:
+        language = reading.language or mlist.language
     state = Requester(ctx, mlist, sender, name, member, language)
     results = [run_command(state, command) for command in reading.commands]
     if not results:
