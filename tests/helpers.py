@@ -40,6 +40,7 @@ class Sink:
     received: list[Received] = field(default_factory=list)
     refuse_with: str | None = None  # e.g. "451 4.3.0 try later" or "550 5.1.1 no such user"
     refusals: int = 0
+    connections: int = 0
     port: int = 0
     server: asyncio.Server | None = None
 
@@ -56,10 +57,16 @@ class Sink:
                                       envelope.original_content))
         return "250 OK queued"
 
-    async def start(self) -> None:
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Envelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        self.connections += 1  # one EHLO per connection: counts connection reuse
+        session.host_name = hostname
+        return responses
+
+    async def start(self, port: int = 0) -> None:
         loop = asyncio.get_running_loop()
         self.server = await loop.create_server(
-            lambda: SMTP(self, decode_data=False, enable_SMTPUTF8=True), "127.0.0.1", 0)
+            lambda: SMTP(self, decode_data=False, enable_SMTPUTF8=True), "127.0.0.1", port)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -140,10 +147,8 @@ async def smtp_send(port: int, raw: bytes, *, mail_from: str = "marie@example.co
     client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10, start_tls=False)
     await client.connect()
     try:
-        errors, response = await client.sendmail(mail_from, list(rcpts), raw)
-        first = response.split(" ", 1)
-        return (int(first[0]), first[1] if len(first) > 1 else "") if first[0].isdigit() \
-            else (250, response)
+        _, response = await client.sendmail(mail_from, list(rcpts), raw)
+        return 250, response  # aiosmtplib raises on anything but a 250 to DATA
     except aiosmtplib.SMTPRecipientsRefused as exc:
         return exc.recipients[0].code, exc.recipients[0].message
     except aiosmtplib.SMTPResponseException as exc:

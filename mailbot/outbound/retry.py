@@ -8,7 +8,8 @@ LONGEST_DELAY = timedelta(hours=1)
 
 def next_attempt(attempts: int, now: datetime) -> datetime:
     """1, 2, 4, 8 … minutes after the failure, never more than an hour apart."""
-    delay: timedelta = FIRST_DELAY * (2 ** max(attempts - 1, 0))
+    doublings = min(max(attempts - 1, 0), 16)  # past the cap; also keeps timedelta in range
+    delay: timedelta = FIRST_DELAY * (2**doublings)
     return now + min(delay, LONGEST_DELAY)
 
 

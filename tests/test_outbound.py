@@ -1,0 +1,102 @@
+"""The outbound queue against a real SMTP sink: retries, permanent failures, reuse."""
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from mailbot.clock import FakeClock
+from mailbot.service import Service
+from mailbot.storage.models import Delivery
+from tests.e2e import Driver
+from tests.helpers import Sink, make_message
+
+MEMBERS = [f"m{i}@example.net" for i in range(20)]
+
+
+@pytest.fixture
+async def bot(service: Service, sink: Sink, clock: FakeClock) -> AsyncIterator[Driver]:
+    async with service.listening() as ports:
+        driver = Driver(service, sink, clock, ports["smtp"])
+        for email in MEMBERS[:3]:
+            await driver.add(email)
+        yield driver
+
+
+async def deliveries(service: Service) -> list[Delivery]:
+    return list(await service.db.run(
+        lambda s: s.scalars(select(Delivery).order_by(Delivery.id)).all()))
+
+
+async def test_temporary_refusals_are_retried_with_backoff_until_accepted(bot: Driver) -> None:
+    bot.sink.refuse_with = "451 4.3.0 Try again later"
+    await bot.send(make_message(sender="m0@example.net"), mail_from="m0@example.net")
+    assert bot.sink.refusals == 3 and bot.sink.received == []
+    rows = await deliveries(bot.service)
+    assert {r.status for r in rows} == {"queued"} and {r.attempts for r in rows} == {1}
+    assert all("451" in (r.last_error or "") for r in rows)
+
+    bot.clock.advance(timedelta(seconds=30))  # not due yet: nothing is tried
+    await bot.service.drain()
+    assert bot.sink.refusals == 3
+
+    bot.clock.advance(timedelta(seconds=31))  # one minute after the first failure
+    await bot.service.drain()
+    assert bot.sink.refusals == 6
+    bot.clock.advance(timedelta(minutes=1))  # the second delay is two minutes
+    await bot.service.drain()
+    assert bot.sink.refusals == 6
+
+    bot.sink.refuse_with = None
+    bot.clock.advance(timedelta(minutes=1))
+    await bot.service.drain()
+    assert sorted(r.rcpt_tos[0] for r in bot.sink.received) == MEMBERS[:3]
+    assert {r.status for r in await deliveries(bot.service)} == {"sent"}
+    bot.clock.advance(timedelta(hours=2))
+    await bot.service.drain()
+    assert len(bot.sink.received) == 3  # exactly once
+
+
+async def test_permanent_refusal_is_recorded_and_not_retried(bot: Driver) -> None:
+    bot.sink.refuse_with = "550 5.1.1 No such user"
+    await bot.send(make_message(sender="m0@example.net"), mail_from="m0@example.net")
+    rows = await deliveries(bot.service)
+    assert {r.status for r in rows} == {"failed"}
+    assert all((r.last_error or "").startswith("550") for r in rows)
+    bot.clock.advance(timedelta(days=1))
+    await bot.service.drain()
+    assert bot.sink.refusals == 3
+
+
+async def test_smarthost_down_for_an_hour_loses_nothing(bot: Driver, sink: Sink) -> None:
+    port = sink.port
+    await sink.stop()
+    await bot.send(make_message(sender="m0@example.net"), mail_from="m0@example.net")
+    for _ in range(12):  # an hour and more of failed tries, five minutes apart
+        bot.clock.advance(timedelta(minutes=6))
+        await bot.service.drain()
+    rows = await deliveries(bot.service)
+    assert {r.status for r in rows} == {"queued"}
+    assert all("unreachable" in (r.last_error or "") for r in rows)
+    await sink.start(port)
+    bot.clock.advance(timedelta(hours=1))
+    await bot.service.drain()
+    assert sorted(r.rcpt_tos[0] for r in sink.received) == MEMBERS[:3]
+
+
+async def test_gives_up_after_the_configured_time(bot: Driver) -> None:
+    bot.sink.refuse_with = "421 4.7.0 Busy"
+    await bot.send(make_message(sender="m0@example.net"), mail_from="m0@example.net")
+    for _ in range(6 * 24):  # five days and more, an hour at a time
+        bot.clock.advance(timedelta(hours=1))
+        await bot.service.drain()
+    assert {r.status for r in await deliveries(bot.service)} == {"failed"}
+
+
+async def test_connections_are_reused_and_bounded(bot: Driver) -> None:
+    for email in MEMBERS[3:]:
+        await bot.add(email)
+    await bot.send(make_message(sender="m0@example.net"), mail_from="m0@example.net")
+    assert len(bot.sink.received) == 20
+    assert 1 <= bot.sink.connections <= 4  # outbound.max_connections = 4
