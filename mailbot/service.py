@@ -7,8 +7,9 @@ everything stored and delivers everything due, then returns.
 
 import asyncio
 import contextlib
+import fcntl
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -17,17 +18,20 @@ from mailbot.addresses import Recipient
 from mailbot.clock import Clock, SystemClock
 from mailbot.config import Config
 from mailbot.context import Context
+from mailbot.errors import MailbotError
 from mailbot.inbound.intake import store_received
 from mailbot.inbound.smtp import protocol_factory
+from mailbot.lists.membership import new_token
 from mailbot.outbound import queue
 from mailbot.outbound.compose import Composer
 from mailbot.outbound.sender import Transport, make_transport
+from mailbot.storage import daemons
 from mailbot.storage.db import Database
 from mailbot.worker import process_next
 
 log = logging.getLogger(__name__)
 
-BATCH = 200
+BATCH = 50  # deliveries claimed at a time: what a kill -9 mid-batch may send twice
 IDLE_POLL = 1.0  # seconds between looks at the database when nothing woke us
 
 
@@ -42,6 +46,8 @@ class Service:
         self.composer = composer or Composer()
         self._work_ready = asyncio.Event()
         self._send_ready = asyncio.Event()
+        self.instance = new_token()
+        self._registered = False
 
     # --- intake -------------------------------------------------------------------------
     async def accept(self, raw: bytes, mail_from: str,
@@ -67,10 +73,11 @@ class Service:
     # --- delivery -----------------------------------------------------------------------
     async def deliver_due(self) -> int:
         """Deliver every delivery due now, batch by batch; return how many were tried."""
+        await self._register()
         tried = 0
         while True:
             now = self.clock.now()
-            jobs = await self.db.run(queue.claim_due, now, BATCH)
+            jobs = await self.db.run(queue.claim_due, now, BATCH, self.instance)
             if not jobs:
                 return tried
             results = await self.transport.deliver(jobs)
@@ -84,17 +91,50 @@ class Service:
         while await self.process_pending() or await self.deliver_due():
             pass
 
+    async def _register(self) -> None:
+        if not self._registered:
+            await self.db.run(daemons.register, self.instance, self.clock.now())
+            self._registered = True
+
     # --- the daemon ---------------------------------------------------------------------
     async def serve(self, stop: asyncio.Event) -> None:
-        async with self.listening():
-            tasks = [asyncio.create_task(self._worker_loop(), name="worker"),
-                     asyncio.create_task(self._sender_loop(), name="sender")]
-            log.info("mailbot is serving %d list(s)", len(self.config.lists))
-            await stop.wait()
-            log.info("stopping")
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        with self._single_sqlite_daemon():
+            await self._register()
+            if self.db.engine.dialect.name == "sqlite":  # we hold the lock: others are dead
+                await self.db.run(daemons.forget_others, self.instance)
+            async with self.listening():
+                tasks = [asyncio.create_task(self._worker_loop(), name="worker"),
+                         asyncio.create_task(self._sender_loop(), name="sender"),
+                         asyncio.create_task(self._heartbeat_loop(), name="heartbeat")]
+                log.info("mailbot is serving %d list(s)", len(self.config.lists))
+                await stop.wait()
+                log.info("stopping")
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            await self.db.run(daemons.leave, self.instance)
+
+    @contextlib.contextmanager
+    def _single_sqlite_daemon(self) -> Iterator[None]:
+        """One `serve` per SQLite file: a second one would fight over the same leases."""
+        path = self.db.engine.url.database
+        if self.db.engine.dialect.name != "sqlite" or not path or path == ":memory:":
+            yield
+            return
+        with open(f"{path}.serve-lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise MailbotError(f"another `mailbot serve` is already using {path}") from None
+            yield
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(daemons.HEARTBEAT.total_seconds())
+            try:
+                await self.db.run(daemons.beat, self.instance, self.clock.now())
+            except Exception:
+                log.exception("heartbeat: will try again")
 
     @contextlib.asynccontextmanager
     async def listening(self) -> AsyncIterator[dict[str, int]]:

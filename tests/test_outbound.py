@@ -100,3 +100,27 @@ async def test_connections_are_reused_and_bounded(bot: Driver) -> None:
     await bot.send(make_message(sender="m0@example.net"), mail_from="m0@example.net")
     assert len(bot.sink.received) == 20
     assert 1 <= bot.sink.connections <= 4  # outbound.max_connections = 4
+
+
+async def test_a_dead_daemons_leases_are_taken_over(bot: Driver) -> None:
+    from mailbot.outbound import queue
+    from mailbot.storage import daemons
+
+    bot.sink.refuse_with = "451 later"  # keep the deliveries queued
+    await bot.send(make_message(sender="m0@example.net"), mail_from="m0@example.net")
+    db = bot.service.db
+    bot.clock.advance(timedelta(minutes=2))
+    now = bot.clock.now()
+    await db.run(daemons.register, "crashed", now)
+    await db.run(daemons.register, "alive", now)
+    assert len(await db.run(queue.claim_due, now, 10, "crashed")) == 3
+    assert await db.run(queue.claim_due, now, 10, "alive") == []  # the owner still beats
+
+    bot.clock.advance(daemons.STALE + timedelta(seconds=1))
+    later = bot.clock.now()
+    await db.run(daemons.beat, "alive", later)  # "crashed" never beats again
+    assert len(await db.run(queue.claim_due, later, 10, "alive")) == 3
+
+    await db.run(daemons.leave, "alive")  # a clean stop hands its leases back at once
+    await db.run(daemons.register, "next", later)
+    assert len(await db.run(queue.claim_due, later, 10, "next")) == 3

@@ -1,8 +1,9 @@
 """The outbound queue lives in the database: enqueue, claim a due batch, record results.
 
-A claim is a lease (`lease_until`), committed before any SMTP is spoken, so a sender that
-dies mid-batch only delays its deliveries until the lease runs out; no delivery is lost.
-On PostgreSQL, `SKIP LOCKED` lets several daemons claim disjoint batches.
+A claim is a lease (`lease_owner`, `lease_until`), committed before any SMTP is spoken. A
+sender that dies mid-batch stops beating (see storage/daemons.py) and its deliveries are
+claimed again by whoever runs next; no delivery is lost. On PostgreSQL, `SKIP LOCKED`
+lets several daemons claim disjoint batches.
 """
 
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from mailbot.outbound.retry import next_attempt, should_give_up
+from mailbot.storage.daemons import alive
 from mailbot.storage.models import Delivery, OutboundMessage
 
 LEASE = timedelta(minutes=10)
@@ -52,12 +54,13 @@ def enqueue(session: Session, *, list_name: str, purpose: str, raw: bytes,
     return message
 
 
-def claim_due(session: Session, now: datetime, limit: int) -> list[Job]:
-    """Lease up to `limit` due deliveries to this sender and return them with their bytes."""
+def claim_due(session: Session, now: datetime, limit: int, owner: str) -> list[Job]:
+    """Lease up to `limit` due deliveries to `owner` and return them with their bytes."""
     rows = session.scalars(
         select(Delivery)
         .where(Delivery.status == "queued", Delivery.next_attempt_at <= now,
-               or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
+               or_(Delivery.lease_until.is_(None), Delivery.lease_until < now,
+                   Delivery.lease_owner.not_in(alive(now))))
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -69,7 +72,7 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[Job]:
         .where(OutboundMessage.id.in_({r.outbound_id for r in rows}))
     )}
     for row in rows:
-        row.lease_until = now + LEASE
+        row.lease_until, row.lease_owner = now + LEASE, owner
     return [Job(r.id, r.envelope_from, r.rcpt, raws[r.outbound_id]) for r in rows]
 
 
@@ -80,7 +83,7 @@ def record(session: Session, results: Iterable[Result], now: datetime,
     rows = session.scalars(select(Delivery).where(Delivery.id.in_(by_id))).all()
     for row in rows:
         result = by_id[row.id]
-        row.lease_until = None
+        row.lease_until = row.lease_owner = None
         row.attempts += 1
         if result.ok:
             row.status, row.done_at, row.last_error = "sent", now, None
@@ -102,5 +105,5 @@ def retry_all(session: Session, now: datetime) -> int:
     """Make every queued delivery due now (the `queue retry` verb)."""
     rows = session.scalars(select(Delivery).where(Delivery.status == "queued")).all()
     for row in rows:
-        row.next_attempt_at, row.lease_until = now, None
+        row.next_attempt_at, row.lease_until, row.lease_owner = now, None, None
     return len(rows)

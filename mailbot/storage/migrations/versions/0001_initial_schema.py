@@ -1,8 +1,8 @@
 """initial schema
 
 Revision ID: 0001
-Revises:
-Create Date: 2026-11-23 16:56:10.912187
+Revises: (none)
+Create Date: 2026-11-23 17:06:37.332002
 """
 
 import sqlalchemy as sa
@@ -35,6 +35,15 @@ def upgrade() -> None:
     with op.batch_alter_table("confirmation", schema=None) as batch_op:
         batch_op.create_index("ix_confirmation_email", ["email", "created_at"], unique=False)
 
+    op.create_table(
+        "daemon",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("heartbeat_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_daemon")),
+    )
     op.create_table(
         "inbound_message",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -117,6 +126,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
         sa.Column("lease_until", sa.DateTime(), nullable=True),
+        sa.Column("lease_owner", sa.String(length=32), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("done_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -145,6 +155,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_inbound_status")
 
     op.drop_table("inbound_message")
+    op.drop_table("daemon")
     with op.batch_alter_table("confirmation", schema=None) as batch_op:
         batch_op.drop_index("ix_confirmation_email")
 
