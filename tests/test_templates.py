@@ -1,0 +1,84 @@
+"""Every message the bot writes: both languages, every branch, short plain text."""
+
+from typing import Any
+
+import pytest
+
+from mailbot.outbound.compose import DEFAULT_TEMPLATES, Composer
+from mailbot.storage.models import Member
+
+LIST = {"title": "SEL de Saint-Martin", "name": "sel", "address": "sel@example.org",
+        "request": "sel-request@example.org", "owner": "sel-owner@example.org"}
+RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join",
+                "confirm-leave", "confirm-add", "confirm-remove", "one-at-a-time", "nomail",
+                "mail", "language", "language-unknown", "not-allowed", "members",
+                "missing-address", "bad-address", "already-member-other", "not-member-other",
+                "reply-to-notice"]
+VALUES = {"target": "paul@example.org", "address": "not-an-address", "language": "fr",
+          "choices": "fr, en", "count": 1,
+          "members": [Member(email="marie@example.com", name="Marie", nomail=True)]}
+
+
+class R:
+    def __init__(self, code: str) -> None:
+        self.line, self.code, self.values = f"command for {code}", code, VALUES
+
+
+def render(name: str, language: str, **values: Any) -> tuple[str, str]:
+    return Composer().render(name, language, {"list": LIST, **values})
+
+
+def templates() -> list[str]:
+    names = {p.relative_to(DEFAULT_TEMPLATES).as_posix().rsplit(".", 2)[0]
+             for p in DEFAULT_TEMPLATES.rglob("*.txt")}
+    return sorted(n for n in names if not n.split("/")[-1].startswith("_"))
+
+
+def test_every_template_exists_in_french_and_english() -> None:
+    for path in DEFAULT_TEMPLATES.rglob("*.txt"):
+        stem = path.name.rsplit(".", 2)[0]
+        for language in ("fr", "en"):
+            assert (path.parent / f"{stem}.{language}.txt").exists(), path
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("code", RESULT_CODES)
+def test_each_command_result_has_its_own_sentence(code: str, language: str) -> None:
+    subject, body = render("member/command-reply", language, results=[R(code)], unknown=[],
+                           stopped_early=False, confirm=code.startswith("confirm-"))
+    _, empty = render("member/command-reply", language, results=[R("no-such-code")],
+                      unknown=[], stopped_early=False, confirm=False)
+    assert body != empty, f"no sentence for {code!r}"
+    assert subject and "{" not in body
+
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    "member/held": {"subject": "Vente", "reason": "not-member"},
+    "member/rejected": {"subject": "Vente", "reason_code": "too-large", "reason": "",
+                        "size_kb": 9000, "max_kb": 5120},
+    "member/error": {"subject": "Vente"},
+    "moderator/held": {"hold_id": 3, "sender": "x@example.net", "sender_name": "X",
+                       "reason": "first-post", "subject": "Vente", "excerpt": "Bonjour"},
+    "moderator/decision": {"hold_id": 3, "outcome": "done", "status": "approved", "count": 2,
+                           "decided_by": ""},
+    "moderator/change-done": {"action": "add", "target": "paul@example.org"},
+}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("name", templates())
+def test_template_renders_short_plain_text(name: str, language: str) -> None:
+    values = SAMPLES.get(name, {"results": [R("help")], "unknown": ["blah"],
+                                "stopped_early": True, "confirm": False})
+    subject, body = render(name, language, **values)
+    assert subject and len(subject) < 120
+    assert "{{" not in body and "{%" not in body
+    assert len(body.splitlines()) <= 40  # elders first: short
+    assert "http" not in body  # no link is ever needed
+    if name.startswith("member/"):  # a member always learns where to go next
+        assert "sel-owner@example.org" in body or "sel-request@example.org" in body
+
+
+def test_user_text_is_never_evaluated_as_a_template() -> None:
+    _, body = render("member/held", "en", subject="{{ 7*7 }} {% raw %}", reason="not-member")
+    assert "{{ 7*7 }} {% raw %}" in body and "49" not in body
