@@ -12,6 +12,7 @@ from mailbot.clock import FakeClock
 from mailbot.config import Config, load_config
 from mailbot.service import Service
 from mailbot.storage import db
+from tests.e2e import Driver
 from tests.helpers import Sink, write_config
 
 PG_BASE = os.environ.get("MAILBOT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -65,3 +66,20 @@ async def service(config: Config, clock: FakeClock) -> AsyncIterator[Service]:
     db.upgrade(svc.db.engine)
     yield svc
     svc.close()
+
+
+@pytest.fixture
+def members() -> list[tuple[str, str]]:
+    """The roster `bot` starts with; override in a module to change it."""
+    return [("marie@example.com", "Marie"), ("bob@example.net", "Bob")]
+
+
+@pytest.fixture
+async def bot(service: Service, sink: Sink, clock: FakeClock,
+              members: list[tuple[str, str]]) -> AsyncIterator[Driver]:
+    """The service listening on loopback, with its roster, and a driver to talk to it."""
+    async with service.listening() as ports:
+        driver = Driver(service, sink, clock, ports["smtp"])
+        for email, name in members:
+            await driver.add(email, name)
+        yield driver

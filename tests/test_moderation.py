@@ -1,22 +1,10 @@
 """Held posts and moderators' decisions by reply, end to end."""
 
-from collections.abc import AsyncIterator
 
 import pytest
 
-from mailbot.clock import FakeClock
-from mailbot.service import Service
 from tests.e2e import Driver
-from tests.helpers import Received, Sink, make_message
-
-
-@pytest.fixture
-async def bot(service: Service, sink: Sink, clock: FakeClock) -> AsyncIterator[Driver]:
-    async with service.listening() as ports:
-        driver = Driver(service, sink, clock, ports["smtp"])
-        await driver.add("marie@example.com", "Marie")
-        await driver.add("bob@example.net", "Bob")
-        yield driver
+from tests.helpers import Received, make_message
 
 
 async def hold_a_post(bot: Driver, subject: str = "Vente de légumes") -> Received:

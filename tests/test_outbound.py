@@ -1,12 +1,10 @@
 """The outbound queue against a real SMTP sink: retries, permanent failures, reuse."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from mailbot.clock import FakeClock
 from mailbot.service import Service
 from mailbot.storage.models import Delivery
 from tests.e2e import Driver
@@ -16,12 +14,8 @@ MEMBERS = [f"m{i}@example.net" for i in range(20)]
 
 
 @pytest.fixture
-async def bot(service: Service, sink: Sink, clock: FakeClock) -> AsyncIterator[Driver]:
-    async with service.listening() as ports:
-        driver = Driver(service, sink, clock, ports["smtp"])
-        for email in MEMBERS[:3]:
-            await driver.add(email)
-        yield driver
+def members() -> list[tuple[str, str]]:
+    return [(email, "") for email in MEMBERS[:3]]
 
 
 async def deliveries(service: Service) -> list[Delivery]:

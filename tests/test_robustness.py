@@ -1,25 +1,14 @@
 """Bad and odd input over real SMTP/LMTP: never a crash, never silence, never lost."""
 
-from collections.abc import AsyncIterator
 
 import aiosmtplib
 import pytest
 from sqlalchemy import select
 
-from mailbot.clock import FakeClock
 from mailbot.service import Service
 from mailbot.storage.models import InboundMessage
 from tests.e2e import Driver
-from tests.helpers import Sink, make_message, smtp_send
-
-
-@pytest.fixture
-async def bot(service: Service, sink: Sink, clock: FakeClock) -> AsyncIterator[Driver]:
-    async with service.listening() as ports:
-        driver = Driver(service, sink, clock, ports["smtp"])
-        await driver.add("marie@example.com", "Marie")
-        await driver.add("bob@example.net", "Bob")
-        yield driver
+from tests.helpers import make_message, smtp_send
 
 
 async def stored(service: Service) -> list[InboundMessage]:
