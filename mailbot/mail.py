@@ -63,7 +63,15 @@ def readable_text(msg: Message) -> str:
             html = _decode(part)
     if plain is not None and plain.strip():
         return plain
-    return html_to_text(html) if html else (plain or "")
+    if html:
+        return html_to_text(html)
+    if plain is None and msg.get_content_maintype() == "multipart" and not msg.is_multipart():
+        return _decode_text(str(msg.get_payload()))  # its boundary never came: read it raw
+    return plain or ""
+
+
+def _decode_text(payload: str) -> str:
+    return payload.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _decode(part: Message) -> str:
@@ -80,9 +88,12 @@ def _decode(part: Message) -> str:
 
 
 _PRECEDENCE_AUTO = {"bulk", "junk", "list", "auto_reply"}
+# Subjects that only auto-responders write ("Absence à la réunion" is a person's post).
 _AUTO_SUBJECT = re.compile(
-    r"^\s*(auto(matic)?[ -]?reply|auto:|autoreply|out of (the )?office|absence|"
-    r"r[ée]ponse automatique|abwesenheit|vacation|away from)",
+    r"^\s*(auto(matic)?[ -]?(reply|response)|auto:|autoreply|out of (the )?office|"
+    r"r[ée]ponse automatique|absen(ce|t|te) (du|de mon) bureau|message d'absence|"
+    r"abwesenheitsnotiz|on vacation\b|vacation (auto[ -]?)?reply|away from (my|the) "
+    r"(desk|office))",
     re.IGNORECASE,
 )
 _DAEMONS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply")
@@ -101,7 +112,8 @@ def automatic_kind(msg: Message, envelope_from: str, list_id: str) -> str | None
         return "bounce"
     if msg.get_content_type() == "multipart/report":
         return "bounce"
-    submitted = header(msg, "Auto-Submitted").lower()
+    # RFC 3834 §5: "no" may carry a comment, e.g. "no (sent by a person)"
+    submitted = header(msg, "Auto-Submitted").lower().split("(")[0].split(";")[0].strip()
     if submitted and submitted != "no":
         return "auto-reply"
     if header(msg, "X-Autoreply") or header(msg, "X-Autorespond"):

@@ -22,16 +22,17 @@ _HEADER_NEXT = re.compile(
 )
 _SIGNATURE = re.compile(
     r"^\s*(--|__)\s*$|^\s*(sent from my|envoy[ée] (de|depuis) mon|get outlook for|"
-    r"t[ée]l[ée]charger outlook)", re.I
+    r"t[ée]l[ée]charger outlook|obtenir outlook pour)", re.I
 )
 # "On Mon, 3 Nov 2025 at 10:00, Marie <m@x.org>" then "wrote:" on the next line.
 _SPLIT_ATTRIBUTION_START = re.compile(r"^\s*(on|le)\s.+\d", re.I)
-_SPLIT_ATTRIBUTION_END = re.compile(r"^.{0,120}(wrote|a [ée]crit)\s*:\s*$", re.I)
+_SPLIT_ATTRIBUTION_END = re.compile(
+    r"^.{0,120}(wrote|a [ée]crit)\s*:\s*$|^\s*[ée]crit\s*:\s*$", re.I)
 
 
 def own_text(text: str) -> str:
     """The writer's own lines, in order, trimmed; '' when there are none."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = text.splitlines()
     kept: list[str] = []
     for index, line in enumerate(lines):
         if _ends_own_text(lines, index):

@@ -38,7 +38,8 @@ _POLITE = re.compile(
     r"cordialement|bien a vous|amities|bises|best|regards|kind regards|sincerement)\b"
 )
 
-_REPLY_PREFIX = re.compile(r"^\s*((re|tr|fw|fwd|aw|wg|ref)\s*:\s*|\[[^\]]*\]\s*)+", re.I)
+_REPLY_PREFIX = re.compile(
+    r"^\s*((re|tr|fw|fwd|aw|wg|sv|r[ée]f\.?)\s*(\[\d+\])?\s*:\s*|\[[^\]]*\]\s*)+", re.I)
 
 
 @dataclass(frozen=True)
@@ -110,4 +111,8 @@ def _is_polite(line: str) -> bool:
 
 def _repeats_subject(reading: Reading, command: Command) -> bool:
     """A body that repeats the subject's command (common) is not a second command."""
-    return len(reading.commands) == 1 and reading.commands[0] == command
+    if len(reading.commands) != 1:
+        return False
+    first = reading.commands[0]
+    return (first.verb, [fold(a) for a in first.args]) == (command.verb,
+                                                          [fold(a) for a in command.args])

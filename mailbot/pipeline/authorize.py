@@ -7,7 +7,7 @@ from mailbot.lists.rules import Posting
 
 @dataclass(frozen=True)
 class Verdict:
-    action: str  # "accept" or "hold"
+    action: str  # "accept", "hold" (for a moderator) or "reject" (too large)
     reason: str = ""  # a reason code; templates say it in words
 
 

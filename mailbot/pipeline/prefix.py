@@ -10,17 +10,11 @@ _MARKER = re.compile(rf"^\s*(?:{_REPLY}|(?P<fw>{_FORWARD}))\s*(\[\d+\])?\s*:\s*"
 
 def build_subject(subject: str, prefix: str) -> str:
     """Strip every copy of the prefix and every Re:/Fwd: marker, then put back one of each."""
-    rest, replied, forwarded = " ".join(subject.split()), False, False
-    while True:
-        stripped = rest.removeprefix(prefix).lstrip() if rest.startswith(prefix) else rest
-        match = _MARKER.match(stripped)
-        if match:
-            forwarded = forwarded or bool(match.group("fw"))
-            replied = replied or not match.group("fw")
-            stripped = stripped[match.end():]
-        if stripped == rest:
-            break
-        rest = stripped.lstrip()
-    rest = rest.replace(f" {prefix} ", " ")
+    rest = " ".join(subject.replace(prefix, " ").split())
+    replied = forwarded = False
+    while match := _MARKER.match(rest):
+        forwarded = forwarded or bool(match.group("fw"))
+        replied = replied or not match.group("fw")
+        rest = rest[match.end():].lstrip()
     marker = "Re: " if replied else ("Fwd: " if forwarded else "")
     return f"{prefix} {marker}{rest}".rstrip() if rest or marker else prefix
