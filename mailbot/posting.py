@@ -4,13 +4,16 @@ A moderator's approval comes back through `distribute` too: there is one way out
 """
 
 from email.message import EmailMessage
+from email.utils import make_msgid
 
+from mailbot.announce import by_language
 from mailbot.config import ListConfig
 from mailbot.context import Context
 from mailbot.lists.membership import get_member, receiving_each
-from mailbot.mail import author, automatic_kind, header
+from mailbot.mail import author, automatic_kind, header, parse
 from mailbot.outbound.queue import enqueue
 from mailbot.pipeline.authorize import decide_post
+from mailbot.pipeline.block import add_block
 from mailbot.pipeline.decorate import ListHeaders, PostHeaders, build_list_copy
 from mailbot.storage.models import InboundMessage
 
@@ -43,10 +46,47 @@ def handle_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: Email
 
 
 def distribute(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage) -> int:
-    """Queue the list's copy for every member in `each` mode; return how many."""
+    """Queue the list's copy for every member in `each` mode; return how many.
+
+    A proposal's copy carries a block in each reader's language, so there is one copy per
+    language; any other post is one copy for all."""
+    from mailbot.decisions.proposals import on_post
+
+    raw = with_message_id(row.raw, msg, ctx.config.server.hostname)
+    if raw is not row.raw:
+        msg = parse(raw)
+    opened = on_post(ctx, mlist, row, msg)
+    members = receiving_each(ctx.session, mlist.name)
+    groups = by_language(mlist, members) if opened else {"": list(members)}
+    for language, group in groups.items():
+        body = add_block(raw, opened.blocks[language]) if opened else raw
+        copy = build_list_copy(body, post_headers(mlist, row, msg), list_headers_of(ctx, mlist),
+                               ctx.config.server.hostname)
+        recipients = [(m.email, ctx.address(mlist, "bounces", m.verp_token)) for m in group]
+        if not recipients:
+            continue
+        enqueue(ctx.session, list_name=mlist.name, purpose="post", raw=copy,
+                recipients=recipients, now=ctx.now, inbound_id=row.id)
+    sender = get_member(ctx.session, mlist.name, author(msg, row.mail_from)[0])
+    if sender is not None:
+        sender.post_count += 1
+    row.kind, row.status = row.kind or "post", "done"
+    row.outcome = (row.outcome + "; " if row.outcome else "") + \
+        f"distributed to {len(members)} members"
+    return len(members)
+
+
+def with_message_id(raw: bytes, msg: EmailMessage, hostname: str) -> bytes:
+    """The post with a Message-ID of its own, so every copy and every reply agree on it."""
+    if header(msg, "Message-ID"):
+        return raw
+    return f"Message-ID: {make_msgid(domain=hostname)}\r\n".encode() + raw
+
+
+def post_headers(mlist: ListConfig, row: InboundMessage, msg: EmailMessage) -> PostHeaders:
     address, name = author(msg, row.mail_from)
     rules = mlist.rules.posting
-    post = PostHeaders(
+    return PostHeaders(
         subject=header(msg, "Subject"), from_name=name, from_address=address,
         reply_to_rule=rules.reply_to,
         # "auto" needs a DNS lookup of the author's DMARC policy (bounces issue); until
@@ -54,19 +94,6 @@ def distribute(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailM
         rewrite_from=rules.from_rewrite == "always",
         original_reply_to=header(msg, "Reply-To"), message_id=header(msg, "Message-ID"),
     )
-    copy = build_list_copy(row.raw, post, list_headers_of(ctx, mlist),
-                           ctx.config.server.hostname)
-    recipients = [(m.email, ctx.address(mlist, "bounces", m.verp_token))
-                  for m in receiving_each(ctx.session, mlist.name)]
-    if recipients:
-        enqueue(ctx.session, list_name=mlist.name, purpose="post", raw=copy,
-                recipients=recipients, now=ctx.now, inbound_id=row.id)
-    member = get_member(ctx.session, mlist.name, address)
-    if member is not None:
-        member.post_count += 1
-    row.kind, row.status = "post", "done"
-    row.outcome = f"distributed to {len(recipients)} members"
-    return len(recipients)
 
 
 def list_headers_of(ctx: Context, mlist: ListConfig) -> ListHeaders:

@@ -8,6 +8,8 @@ mobile footer ("Sent from my iPhone", "Envoyé de mon …").
 
 import re
 
+from mailbot.textutil import fold
+
 _ATTRIBUTION = [
     re.compile(r"^\s*-{2,}\s*(original message|message d'origine|message original|"
                r"forwarded message|message transf[ée]r[ée]|mensaje original)\s*-{2,}", re.I),
@@ -57,9 +59,22 @@ def _ends_own_text(lines: list[str], index: int) -> bool:
     )
 
 
+# Greetings and closings that people write around what they mean.
+_GREETING = re.compile(
+    r"^(bonjour|bonsoir|salut|coucou|hello|hi|dear|cher|chere|merci|thanks|thank you|"
+    r"cordialement|bien a vous|amities|bises|best|regards|kind regards|sincerement)\b"
+)
+
+
+def is_greeting(line: str) -> bool:
+    """A short "Bonjour à tous," or "Merci": neither a command nor a stance."""
+    folded = fold(line)
+    return len(folded.split()) <= 4 and bool(_GREETING.match(folded))
+
+
 def first_line(text: str) -> str:
-    """The first non-empty line of the writer's own text."""
+    """The first line of the writer's own text that says something (greetings skipped)."""
     for line in own_text(text).splitlines():
-        if line.strip():
+        if line.strip() and not is_greeting(line):
             return line.strip()
     return ""

@@ -18,6 +18,7 @@ from mailbot.addresses import Recipient
 from mailbot.clock import Clock, SystemClock
 from mailbot.config import Config
 from mailbot.context import Context
+from mailbot.decisions import proposals
 from mailbot.errors import MailbotError
 from mailbot.inbound.intake import store_received
 from mailbot.inbound.smtp import protocol_factory
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 50  # deliveries claimed at a time: what a kill -9 mid-batch may send twice
 IDLE_POLL = 1.0  # seconds between looks at the database when nothing woke us
+TIMER_POLL = 30.0  # at most this long between looks for deadlines (new ones come by posts)
 
 
 class Service:
@@ -86,9 +88,30 @@ class Service:
             await self.db.run(queue.record, results, done, give_up)
             tried += len(jobs)
 
+    # --- timers -------------------------------------------------------------------------
+    async def tick(self) -> int:
+        """Settle the proposals whose deadline has come and send due reminders."""
+        done: int = await self.db.run(self._tick)
+        if done:
+            self._send_ready.set()
+        return done
+
+    def _tick(self, session: Session) -> int:
+        ctx = Context(session, self.config, self.composer, self.clock.now())
+        return proposals.settle_due(ctx) + proposals.remind_due(ctx)
+
+    async def _seconds_to_next_timer(self) -> float:
+        now = self.clock.now()
+        reminders = {m.name: m.rules.consent.reminder_before for m in self.config.lists}
+        due: datetime | None = await self.db.run(proposals.next_timer, reminders, now)
+        if due is None:
+            return TIMER_POLL
+        return max(0.05, min((due - now).total_seconds(), TIMER_POLL))
+
     async def drain(self) -> None:
-        """Burst mode: handle and deliver until nothing is left that is due now."""
-        while await self.process_pending() or await self.deliver_due():
+        """Burst mode: handle, settle and deliver until nothing is left that is due now."""
+        while (await self.process_pending() or await self.tick()
+               or await self.deliver_due()):
             pass
 
     async def _register(self) -> None:
@@ -105,7 +128,8 @@ class Service:
             async with self.listening():
                 tasks = [asyncio.create_task(self._worker_loop(), name="worker"),
                          asyncio.create_task(self._sender_loop(), name="sender"),
-                         asyncio.create_task(self._heartbeat_loop(), name="heartbeat")]
+                         asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
+                         asyncio.create_task(self._timer_loop(), name="timers")]
                 log.info("mailbot is serving %d list(s)", len(self.config.lists))
                 await stop.wait()
                 log.info("stopping")
@@ -127,6 +151,17 @@ class Service:
             except BlockingIOError:
                 raise MailbotError(f"another `mailbot serve` is already using {path}") from None
             yield
+
+    async def _timer_loop(self) -> None:
+        """Deadlines and reminders; the first round settles what passed while we were down."""
+        while True:
+            try:
+                await self.tick()
+                wait = await self._seconds_to_next_timer()
+            except Exception:
+                log.exception("timers: will try again")
+                wait = TIMER_POLL
+            await asyncio.sleep(wait)
 
     async def _heartbeat_loop(self) -> None:
         while True:

@@ -8,7 +8,7 @@ of the word used, so a newcomer who writes "inscription" is answered in French.
 import re
 from dataclasses import dataclass, field
 
-from mailbot.replies import own_text
+from mailbot.replies import is_greeting, own_text
 from mailbot.textutil import fold
 
 # folded word (or two words) → (command, language of the word)
@@ -31,12 +31,6 @@ VERBS: dict[str, tuple[str, str]] = {
     "discard": ("discard", "en"), "jeter": ("discard", "fr"),
     "end": ("end", "en"), "fin": ("end", "fr"), "stop": ("end", "en"),
 }
-
-# Greetings and closings that elders write around their commands: neither commands nor noise.
-_POLITE = re.compile(
-    r"^(bonjour|bonsoir|salut|coucou|hello|hi|dear|cher|chere|merci|thanks|thank you|"
-    r"cordialement|bien a vous|amities|bises|best|regards|kind regards|sincerement)\b"
-)
 
 _REPLY_PREFIX = re.compile(
     r"^\s*((re|tr|fw|fwd|aw|wg|sv|r[ée]f\.?)\s*(\[\d+\])?\s*:\s*|\[[^\]]*\]\s*)+", re.I)
@@ -89,7 +83,7 @@ def parse_commands(subject: str, body: str, *, max_unknown: int = 3,
         command = parse_line(line)
         if command is not None and command.verb == "end":
             break
-        if command is None and _is_polite(line):
+        if command is None and is_greeting(line):
             continue
         if command is None:
             reading.unknown.append(" ".join(line.split()))
@@ -102,11 +96,6 @@ def parse_commands(subject: str, body: str, *, max_unknown: int = 3,
         elif not _repeats_subject(reading, command):
             reading.commands.append(command)
     return reading
-
-
-def _is_polite(line: str) -> bool:
-    folded = fold(line)
-    return len(folded.split()) <= 4 and bool(_POLITE.match(folded))
 
 
 def _repeats_subject(reading: Reading, command: Command) -> bool:

@@ -47,6 +47,10 @@ class Composer:
             raise ValueError(f"template {name}.{language}.txt must start with 'Subject:'")
         return one_line(first.removeprefix("Subject:"), 900), body.lstrip("\n")
 
+    def render_fragment(self, name: str, language: str, context: dict[str, Any]) -> str:
+        """A piece of text (no subject) to put inside another message."""
+        return self.env.get_template(f"{name}.{language}.txt").render(**context)
+
     def compose(self, name: str, language: str, context: dict[str, Any], *, to: str,
                 sender: Sender, now: Any, in_reply_to: str = "", auto: str = "auto-replied",
                 hostname: str = "localhost") -> EmailMessage:

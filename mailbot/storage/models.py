@@ -183,3 +183,75 @@ class Daemon(Base):
     pid: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Counter(Base):
+    """Per-list numbering (proposal n°12): one row per list and kind, locked to increment."""
+
+    __tablename__ = "counter"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class Proposal(Base):
+    """An idea adopted at its deadline unless an objection stands then."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (
+        UniqueConstraint("list_name", "number"),
+        Index("ix_proposal_due", "status", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(100))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    proposer: Mapped[str] = mapped_column(String(320))
+    proposer_name: Mapped[str] = mapped_column(String(200), default="")
+    message_id: Mapped[str] = mapped_column(String(255))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    settled_late: Mapped[bool] = mapped_column(default=False)
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
+
+
+class Objection(Base):
+    """A member's objection; it stands until they withdraw it."""
+
+    __tablename__ = "objection"
+    __table_args__ = (Index("ix_objection_proposal", "proposal_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Support(Base):
+    __tablename__ = "support"
+    __table_args__ = (UniqueConstraint("proposal_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProposalRef(Base):
+    """A Message-ID that belongs to a proposal's thread: the proposal itself, and every
+    message the bot sent the list about it, so that a reply to any of them is matched."""
+
+    __tablename__ = "proposal_ref"
+    __table_args__ = (Index("ix_proposal_ref_message", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"))

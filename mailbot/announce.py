@@ -1,0 +1,47 @@
+"""Bot messages to the whole list (a proposal settled, a reminder): one copy per language,
+each member getting theirs, with the list headers so replies thread and loops are caught."""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from email import policy
+from typing import Any
+
+from mailbot.config import ListConfig
+from mailbot.context import Context
+from mailbot.lists.membership import receiving_each
+from mailbot.outbound.compose import Sender
+from mailbot.outbound.queue import enqueue
+from mailbot.pipeline.decorate import list_headers
+from mailbot.storage.models import Member
+
+
+def by_language(mlist: ListConfig, members: Iterable[Member]) -> dict[str, list[Member]]:
+    groups: dict[str, list[Member]] = defaultdict(list)
+    for member in members:
+        groups[member.language or mlist.language].append(member)
+    return dict(groups)
+
+
+def announce(ctx: Context, mlist: ListConfig, template: str,
+             values_for: Callable[[str], dict[str, Any]], *,
+             references: Sequence[str] = (), purpose: str = "announce") -> list[str]:
+    """Queue the announcement for every member receiving posts; return its Message-IDs."""
+    from mailbot.posting import list_headers_of
+
+    message_ids = []
+    for language, members in by_language(mlist, receiving_each(ctx.session, mlist.name)).items():
+        msg = ctx.composer.compose(
+            template, language, {"list": ctx.list_vars(mlist), **values_for(language)},
+            to=mlist.address,
+            sender=Sender(mlist.title, ctx.address(mlist, "request"), reply_to=mlist.address),
+            now=ctx.now, auto="auto-generated", hostname=ctx.config.server.hostname)
+        if references:
+            msg["In-Reply-To"] = references[0]
+            msg["References"] = " ".join(references)
+        for name, value in list_headers(list_headers_of(ctx, mlist)):
+            msg[name] = value
+        recipients = [(m.email, ctx.address(mlist, "bounces", m.verp_token)) for m in members]
+        enqueue(ctx.session, list_name=mlist.name, purpose=purpose,
+                raw=msg.as_bytes(policy=policy.SMTP), recipients=recipients, now=ctx.now)
+        message_ids.append(str(msg["Message-ID"]))
+    return message_ids

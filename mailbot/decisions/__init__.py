@@ -1,0 +1,1 @@
+"""Decisions: proposals adopted after a period of silence unless someone objects."""

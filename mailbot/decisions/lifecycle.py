@@ -1,0 +1,45 @@
+"""A proposal's life as pure functions of its state and `now`.
+
+open → (objections, support, reminder) → settled once at the deadline: adopted when no
+objection stands, contested otherwise. Withdrawn or superseded proposals are never settled.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+# Settled this long after its deadline, a proposal is announced as settled late (the
+# daemon was down): the tick runs far more often than this.
+LATE_AFTER = timedelta(minutes=2)
+OPEN, ADOPTED, CONTESTED, WITHDRAWN, SUPERSEDED = (
+    "open", "adopted", "contested", "withdrawn", "superseded")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # ADOPTED or CONTESTED
+    late: bool
+
+
+def deadline_for(opened_at: datetime, period: timedelta) -> datetime:
+    return opened_at + period
+
+
+def settle(status: str, deadline: datetime, standing_objections: int,
+           now: datetime) -> Outcome | None:
+    """The outcome if the proposal is due now, else None (not yet, or already settled)."""
+    if status != OPEN or now < deadline:
+        return None
+    verdict = CONTESTED if standing_objections else ADOPTED
+    return Outcome(verdict, late=now - deadline > LATE_AFTER)
+
+
+def reminder_due(status: str, deadline: datetime, reminder_before: timedelta,
+                 reminded: bool, now: datetime) -> bool:
+    """True once the reminder time has come and nobody was reminded yet."""
+    return status == OPEN and not reminded and deadline - reminder_before <= now < deadline
+
+
+def extended(deadline: datetime, by: timedelta, now: datetime) -> datetime:
+    """A new deadline `by` later (counted from now if the old one has already passed)."""
+    return max(deadline, now) + by
+
