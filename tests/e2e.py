@@ -29,7 +29,7 @@ class Driver:
         raw = make_message(sender=sender, to="sel-request@example.org", subject=subject,
                            body=text, name=name)
         assert await self.send(raw, mail_from=sender, to="sel-request@example.org") == 250
-        replies = self.sink.to(sender)
+        replies = [r for r in self.sink.to(sender) if not r.message["List-Id"]]
         assert len(replies) == 1, [r.message["Subject"] for r in self.sink.received]
         return replies[0]
 

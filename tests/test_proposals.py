@@ -167,3 +167,54 @@ async def test_a_deadline_passed_while_down_is_settled_late_once(bot: Driver) ->
     assert not any("Rappel" in r.message["Subject"] for r in announcements(bot))
     [proposal] = await proposals(bot)
     assert proposal.settled_late
+
+
+async def test_proposals_and_decisions_commands(bot: Driver) -> None:
+    await propose(bot)
+    reply_mail = await bot.command("propositions", sender="bob@example.net")
+    assert "n°1 « Achat d'une tondeuse »" in reply_mail.text()
+    assert "jeudi 26 novembre à 13h00" in reply_mail.text()
+    reply_mail = await bot.command("décisions", sender="bob@example.net")
+    assert "Aucune décision adoptée" in reply_mail.text()
+
+    bot.clock.advance(timedelta(days=3))
+    await bot.service.drain()
+    reply_mail = await bot.command("decisions 2026", sender="bob@example.net")
+    assert "n°1, le 26 novembre 2026 : Achat d'une tondeuse" in reply_mail.text()
+    reply_mail = await bot.command("décisions 2025", sender="bob@example.net")
+    assert "Aucune décision adoptée en 2025" in reply_mail.text()
+    reply_mail = await bot.command("propositions", sender="bob@example.net")
+    assert "Aucune proposition n'est ouverte" in reply_mail.text()
+    stranger = await bot.command("proposals", sender="nobody@example.net")
+    assert "not on" in stranger.text()
+
+
+async def test_only_the_proposer_or_a_moderator_withdraws_or_extends(bot: Driver) -> None:
+    await propose(bot)
+    refused = await bot.command("retirer 1", sender="bob@example.net")
+    assert "Seuls l'auteur" in refused.text()
+    missing = await bot.command("retirer 7")
+    assert "pas de proposition n°7" in missing.text()
+
+    bot.clock.advance(timedelta(days=2, hours=12))  # reminded already
+    await bot.service.drain()
+    done = await bot.command("prolonger 1 2d")
+    assert "sera adoptée le samedi 28 novembre à 13h00" in done.text()
+    bot.sink.clear()
+    bot.clock.advance(timedelta(days=1))  # the first deadline passes: nothing happens
+    await bot.service.drain()
+    assert [p.status for p in await proposals(bot)] == ["open"]
+    assert not any("Rappel" in r.message["Subject"] for r in announcements(bot))
+    bot.clock.advance(timedelta(hours=12))  # 24 hours before the new deadline: reminded again
+    await bot.service.drain()
+    assert any("Rappel" in r.message["Subject"] for r in announcements(bot))
+
+    done = await bot.command("withdraw 1", sender="alice@example.org")
+    assert "withdrawn" in done.text() or "retirée" in done.text()
+    told = announcements(bot)
+    assert any("retirée" in r.message["Subject"] for r in told)
+    bot.clock.advance(timedelta(days=5))
+    await bot.service.drain()
+    assert [p.status for p in await proposals(bot)] == ["withdrawn"]
+    again = await bot.command("prolonger 1 2d")
+    assert "n'est plus ouverte" in again.text()

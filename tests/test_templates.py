@@ -13,9 +13,14 @@ RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join
                 "confirm-leave", "confirm-add", "confirm-remove", "one-at-a-time", "nomail",
                 "mail", "language", "language-unknown", "not-allowed", "members",
                 "missing-address", "bad-address", "already-member-other", "not-member-other",
-                "reply-to-notice"]
+                "reply-to-notice", "proposals", "decisions", "withdrawn", "extended",
+                "no-such-proposal", "not-yours", "not-open", "proposal-usage", "extend-usage"]
 VALUES = {"target": "paul@example.org", "address": "not-an-address", "language": "fr",
-          "choices": "fr, en", "count": 1,
+          "choices": "fr, en", "count": 1, "number": 12, "title": "Tondeuse",
+          "deadline": "jeudi 26 novembre à 13h00", "year": 2026,
+          "proposals": [{"number": 12, "title": "Tondeuse", "proposer": "Marie",
+                         "deadline": "jeudi", "objections": 1}],
+          "decisions": [{"number": 3, "title": "Fête", "date": "3 mai 2026"}],
           "members": [Member(email="marie@example.com", name="Marie", nomail=True)]}
 
 
@@ -52,6 +57,9 @@ def test_each_command_result_has_its_own_sentence(code: str, language: str) -> N
     assert subject and "{" not in body
 
 
+PROPOSAL = {"number": 12, "title": "Tondeuse", "proposer": "Marie", "status": "open",
+            "deadline": "jeudi 26 novembre à 13h00"}
+OBJECTIONS = [{"email": "bob@example.net", "reason": "Trop cher.\nParlons-en."}]
 SAMPLES: dict[str, dict[str, Any]] = {
     "member/held": {"subject": "Vente", "reason": "not-member"},
     "member/rejected": {"subject": "Vente", "reason_code": "too-large", "reason": "",
@@ -62,6 +70,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "moderator/decision": {"hold_id": 3, "outcome": "done", "status": "approved", "count": 2,
                            "decided_by": ""},
     "moderator/change-done": {"action": "add", "target": "paul@example.org"},
+    "member/proposal-opened": PROPOSAL,
+    "member/stance": {**PROPOSAL, "code": "objection"},
+    "member/proposal-contested": {**PROPOSAL, "objections": OBJECTIONS},
+    "list/proposal-settled": {**PROPOSAL, "status": "contested", "objections": OBJECTIONS,
+                              "supports": 2, "late": True},
+    "list/proposal-reminder": {**PROPOSAL, "objections": 1},
+    "list/proposal-changed": {**PROPOSAL, "change": "extended", "by": "Marie"},
 }
 
 
@@ -75,7 +90,7 @@ def test_template_renders_short_plain_text(name: str, language: str) -> None:
     assert "{{" not in body and "{%" not in body
     assert len(body.splitlines()) <= 40  # elders first: short
     assert "http" not in body  # no link is ever needed
-    if name.startswith("member/"):  # a member always learns where to go next
+    if name.startswith("member/"):  # a member always learns where to go next (or whom to ask)
         assert "sel-owner@example.org" in body or "sel-request@example.org" in body
 
 

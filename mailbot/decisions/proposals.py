@@ -90,7 +90,7 @@ def open_proposal(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: Ema
     ctx.send(mlist, "member/proposal-opened", language, describe(ctx, mlist, proposal, language),
              to=proposer, purpose="notice", in_reply_to=proposal.message_id, inbound=row)
     blocks = {lang: ctx.composer.render_fragment(
-        "list/proposal-block", lang,
+        "list/_proposal-block", lang,
         {"list": ctx.list_vars(mlist), **describe(ctx, mlist, proposal, lang),
          "amends": amends.number if amends is not None and proposal.amends_id else None})
         for lang in ("fr", "en")}
@@ -196,7 +196,7 @@ def settle_one(ctx: Context, proposal: Proposal) -> bool:
     proposal.settled_late = outcome.late
     values = {"late": outcome.late, "supports": support_count(ctx, proposal),
               "objections": [{"email": o.email, "reason": o.reason} for o in objections]}
-    _announce(ctx, mlist, proposal, "list/proposal-settled", values)
+    tell_list(ctx, mlist, proposal, "list/proposal-settled", values)
     if outcome.status == lifecycle.CONTESTED:
         for person in {proposal.proposer, *mlist.moderators}:
             language = ctx.language_of(mlist, person)
@@ -222,12 +222,12 @@ def remind_due(ctx: Context) -> int:
                                   mlist.rules.consent.reminder_before, False, ctx.now):
             proposal.reminded_at = ctx.now
             values = {"objections": len(standing_objections(ctx, proposal))}
-            _announce(ctx, mlist, proposal, "list/proposal-reminder", values)
+            tell_list(ctx, mlist, proposal, "list/proposal-reminder", values)
             reminded += 1
     return reminded
 
 
-def _announce(ctx: Context, mlist: ListConfig, proposal: Proposal, template: str,
+def tell_list(ctx: Context, mlist: ListConfig, proposal: Proposal, template: str,
               values: dict[str, Any]) -> None:
     """Tell the whole list, in each reader's language, threaded under the proposal."""
     ids = announce(ctx, mlist, template,

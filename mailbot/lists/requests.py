@@ -13,11 +13,13 @@ from email_validator import EmailNotValidError, validate_email
 
 from mailbot.config import LANGUAGES, ListConfig
 from mailbot.context import Context
+from mailbot.decisions import commands as decision_commands
 from mailbot.lists.commands import Command, parse_commands
 from mailbot.lists.confirmations import request_confirmation
 from mailbot.lists.membership import get_member, list_members
+from mailbot.lists.requester import Outcome, Requester
 from mailbot.mail import author, automatic_kind, header, readable_text
-from mailbot.storage.models import InboundMessage, Member
+from mailbot.storage.models import InboundMessage
 
 _LANGUAGE_WORDS = {"fr": "fr", "francais": "fr", "french": "fr",
                    "en": "en", "english": "en", "anglais": "en"}
@@ -30,23 +32,6 @@ class Result:
     line: str
     code: str
     values: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Requester:
-    """One message's worth of commands from one sender."""
-
-    ctx: Context
-    mlist: ListConfig
-    sender: str
-    name: str
-    member: Member | None
-    language: str
-    token: str | None = None
-
-    @property
-    def is_moderator(self) -> bool:
-        return self.mlist.is_moderator(self.sender)
 
 
 def handle_request(ctx: Context, mlist: ListConfig, row: InboundMessage,
@@ -84,9 +69,6 @@ def run_command(state: Requester, command: Command) -> Result:
     handler = _HANDLERS.get(command.verb, _misplaced)
     code, values = handler(state, command)
     return Result(command.line, code, values)
-
-
-Outcome = tuple[str, dict[str, Any]]
 
 
 def _help(state: Requester, command: Command) -> Outcome:
@@ -165,6 +147,7 @@ def _misplaced(state: Requester, command: Command) -> Outcome:
 
 
 _HANDLERS = {
+    **decision_commands.HANDLERS,
     "help": _help, "join": _join, "leave": _leave, "nomail": _nomail, "mail": _nomail,
     "language": _language, "members": _members, "add": _add_or_remove,
     "remove": _add_or_remove,

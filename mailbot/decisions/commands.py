@@ -1,0 +1,96 @@
+"""Decision commands to list-request@: proposals, decisions [YEAR], withdraw N,
+extend N DURATION (French: propositions, décisions, retirer, prolonger)."""
+
+from typing import Any
+
+from sqlalchemy import extract, select
+
+from mailbot.decisions import lifecycle
+from mailbot.decisions.dates import format_date
+from mailbot.decisions.proposals import (
+    by_number,
+    describe,
+    standing_objections,
+    tell_list,
+)
+from mailbot.durations import parse_duration
+from mailbot.lists.commands import Command
+from mailbot.lists.requester import Outcome, Requester
+from mailbot.storage.models import Proposal
+
+
+def list_proposals(state: Requester, command: Command) -> Outcome:
+    if state.member is None and not state.is_moderator:
+        return "not-member", {}
+    rows = state.ctx.session.scalars(
+        select(Proposal).where(Proposal.list_name == state.mlist.name,
+                               Proposal.status == lifecycle.OPEN)
+        .order_by(Proposal.deadline)).all()
+    items = [{**describe(state.ctx, state.mlist, p, state.language),
+              "objections": len(standing_objections(state.ctx, p))} for p in rows]
+    return "proposals", {"proposals": items}
+
+
+def list_decisions(state: Requester, command: Command) -> Outcome:
+    """The register of adopted decisions, optionally for one year."""
+    if state.member is None and not state.is_moderator:
+        return "not-member", {}
+    year = int(command.args[0]) if command.args and command.args[0].isdigit() else None
+    query = select(Proposal).where(Proposal.list_name == state.mlist.name,
+                                   Proposal.status == lifecycle.ADOPTED)
+    if year is not None:
+        query = query.where(extract("year", Proposal.settled_at) == year)
+    rows = state.ctx.session.scalars(query.order_by(Proposal.settled_at)).all()
+    timezone = state.ctx.config.server.timezone
+    items = [{"number": p.number, "title": p.title,
+              "date": format_date(p.settled_at or p.deadline, timezone, state.language)}
+             for p in rows]
+    return "decisions", {"decisions": items, "year": year}
+
+
+def withdraw(state: Requester, command: Command) -> Outcome:
+    found = _own_open_proposal(state, command)
+    if isinstance(found, tuple):
+        return found
+    found.status, found.settled_at = lifecycle.WITHDRAWN, state.ctx.now
+    tell_list(state.ctx, state.mlist, found, "list/proposal-changed",
+              {"change": "withdrawn", "by": state.name or state.sender})
+    return "withdrawn", describe(state.ctx, state.mlist, found, state.language)
+
+
+def extend(state: Requester, command: Command) -> Outcome:
+    try:
+        by = parse_duration(command.args[1]) if len(command.args) >= 2 else None
+    except ValueError:
+        by = None
+    if by is None:
+        return "extend-usage", {}
+    found = _own_open_proposal(state, command)
+    if isinstance(found, tuple):
+        return found
+    found.deadline = lifecycle.extended(found.deadline, by, state.ctx.now)
+    if found.deadline - state.mlist.rules.consent.reminder_before > state.ctx.now:
+        found.reminded_at = None  # the new deadline gets its own reminder
+    tell_list(state.ctx, state.mlist, found, "list/proposal-changed",
+              {"change": "extended", "by": state.name or state.sender})
+    return "extended", describe(state.ctx, state.mlist, found, state.language)
+
+
+def _own_open_proposal(state: Requester, command: Command) -> Proposal | Outcome:
+    """The open proposal N named by the command, if the sender may change it."""
+    number = command.args[0].lstrip("#n°") if command.args else ""
+    if not number.isdigit():
+        return "proposal-usage", {}
+    proposal = by_number(state.ctx, state.mlist, int(number))
+    values: dict[str, Any] = {"number": int(number)}
+    if proposal is None:
+        return "no-such-proposal", values
+    if proposal.proposer != state.sender and not state.is_moderator:
+        return "not-yours", values
+    if proposal.status != lifecycle.OPEN:
+        return "not-open", {**values, "status": proposal.status}
+    return proposal
+
+
+HANDLERS = {"proposals": list_proposals, "decisions": list_decisions,
+            "withdraw": withdraw, "extend": extend}
