@@ -9,6 +9,8 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -20,8 +22,8 @@ from mailbot.config import Config, ListConfig, load_config
 from mailbot.context import Context
 from mailbot.errors import MailbotError
 from mailbot.lists.confirmations import request_confirmation
-from mailbot.lists.membership import add_member, list_members, remove_member
-from mailbot.mail import header, parse, recipients
+from mailbot.lists.membership import add_member, get_member, list_members, remove_member
+from mailbot.mail import author, header, parse, recipients
 from mailbot.outbound import queue
 from mailbot.outbound.compose import Composer
 from mailbot.service import Service
@@ -167,44 +169,52 @@ def _members_one(session: Session, mlist: ListConfig, args: argparse.Namespace,
             print(f"{member.email}\t{member.name}\t{member.delivery}{flags}")
         return 0
     if args.action == "add":
-        _, created = add_member(session, mlist.name, args.email, args.name, now)
+        email = _address(args.email)
+        _, created = add_member(session, mlist.name, email, args.name, now)
         print(f"{args.email}: {'added' if created else 'already a member'}")
         return 0
-    removed = remove_member(session, mlist.name, args.email)
-    print(f"{args.email}: {'removed' if removed else 'was not a member'}")
-    return 0 if removed else 1
+    if not remove_member(session, mlist.name, args.email):
+        raise MailbotError(f"{args.email} is not a member of {mlist.address}")
+    print(f"{args.email}: removed")
+    return 0
+
+
+def _address(text: str, where: str = "") -> str:
+    """A valid address, lowercased; else MailbotError saying where (file:line) and why."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(text.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        place = f"{where}: " if where else ""
+        raise MailbotError(f"{place}{text!r} is not an address: {exc}") from None
 
 
 def _read_csv(path: Path) -> list[tuple[str, str]]:
-    from email_validator import EmailNotValidError, validate_email
-
     rows = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         for number, row in enumerate(csv.reader(handle), start=1):
             if not row or not row[0].strip() or (number == 1 and "@" not in row[0]):
                 continue  # blank line, or the header
-            try:
-                email = validate_email(row[0].strip(), check_deliverability=False).normalized
-            except EmailNotValidError as exc:
-                raise MailbotError(f"{path}:{number}: {row[0]!r} is not an address: {exc}") \
-                    from None
-            rows.append((email.lower(), row[1].strip() if len(row) > 1 else ""))
+            email = _address(row[0], f"{path}:{number}")
+            rows.append((email, row[1].strip() if len(row) > 1 else ""))
     return rows
 
 
 def _import(session: Session, config: Config, mlist: ListConfig,
             rows: list[tuple[str, str]], invite: bool, now: datetime) -> int:
     ctx = Context(session, config, Composer(), now)
-    added = 0
+    done = 0
     for email, name in rows:
-        if invite:
+        if not invite:
+            done += add_member(session, mlist.name, email, name, now)[1]
+        elif get_member(session, mlist.name, email) is None:
             confirmation = request_confirmation(ctx, mlist, "join", email=email, target=email,
                                                 name=name, language=mlist.language)
             ctx.send(mlist, "member/invite", mlist.language, {}, to=email, purpose="notice",
                      reply_token=confirmation.token)
-        else:
-            added += add_member(session, mlist.name, email, name, now)[1]
-    print(f"{len(rows)} invited" if invite else f"{added} added, {len(rows) - added} already there")
+            done += 1
+    print(f"{done} {'invited' if invite else 'added'}, {len(rows) - done} already there")
     return 0
 
 
@@ -226,10 +236,20 @@ async def _inject(service: Service, config: Config, files: list[Path], to: str |
                  for r in [resolve(a, config.lists, config.server.separator)] if r is not None]
         if not found:
             raise MailbotError(f"{path}: no list address in To/Cc; say which with --to")
-        await service.accept(raw, "", found[:1])
+        await service.accept(raw, _envelope_sender(msg), found[:1])
         print(f"{path}: stored for {found[0][0]}")
     await service.drain()
     return 0
+
+
+def _envelope_sender(msg: EmailMessage) -> str:
+    """A saved message's Return-Path (`<>` for a bounce), else the address in its From.
+
+    An empty envelope sender would make every injected message look like a bounce."""
+    return_path = header(msg, "Return-Path")
+    if return_path:
+        return parseaddr(return_path)[1]
+    return author(msg, "")[0]
 
 
 def queue_verb(args: argparse.Namespace, config: Config) -> int:

@@ -56,7 +56,7 @@ def distribute(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailM
     if raw is not row.raw:
         msg = parse(raw)
     opened = on_post(ctx, mlist, row, msg)
-    members = receiving_each(ctx.session, mlist.name)
+    members = opened.recipients if opened else receiving_each(ctx.session, mlist.name)
     groups = by_language(mlist, members) if opened else {"": list(members)}
     for language, group in groups.items():
         body = add_block(raw, opened.blocks[language]) if opened else raw

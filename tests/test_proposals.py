@@ -218,3 +218,23 @@ async def test_only_the_proposer_or_a_moderator_withdraws_or_extends(bot: Driver
     assert [p.status for p in await proposals(bot)] == ["withdrawn"]
     again = await bot.command("prolonger 1 2d")
     assert "n'est plus ouverte" in again.text()
+
+
+async def test_a_digest_reader_gets_the_proposal_when_their_digest_is_too_late(
+        bot: Driver) -> None:
+    def set_modes(session: object) -> None:
+        from mailbot.lists.membership import get_member
+        for email, mode in (("bob@example.net", "weekly"), ("chloe@example.fr", "daily")):
+            member = get_member(session, "sel", email)  # type: ignore[arg-type]
+            assert member is not None
+            member.delivery = mode
+    await bot.service.db.run(set_modes)
+    raw = make_message(subject="[PROPOSITION] Fête", message_id="<p@example.com>")
+    await bot.send(raw)
+    # deadline Thursday 12:00 UTC, cut-off Wednesday 12:00 UTC: the weekly digest (Sunday)
+    # is too late, the daily one (today 18:00 Paris) is in time
+    assert len(bot.sink.to("bob@example.net")) == 1
+    assert bot.sink.to("chloe@example.fr") == []
+    bot.sink.clear()
+    await bot.send(make_message(subject="Une simple question"))
+    assert bot.sink.to("bob@example.net") == []  # ordinary posts wait for the digest

@@ -21,21 +21,31 @@ from mailbot.context import Context
 from mailbot.decisions import lifecycle
 from mailbot.decisions.dates import format_when
 from mailbot.decisions.reading import proposal_title, referenced_number, stance
-from mailbot.lists.membership import get_member
+from mailbot.digests import DIGEST_MODES, needs_proposal_copy, next_digest_at
+from mailbot.lists.membership import get_member, receiving_each
 from mailbot.mail import author, header, readable_text
 from mailbot.replies import own_text
 from mailbot.storage.counters import next_number
-from mailbot.storage.models import InboundMessage, Objection, Proposal, ProposalRef, Support
+from mailbot.storage.models import (
+    InboundMessage,
+    Member,
+    Objection,
+    Proposal,
+    ProposalRef,
+    Support,
+)
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 
 @dataclass(frozen=True)
 class Opened:
-    """A proposal just opened by a post: the block each language's copy carries."""
+    """A proposal just opened by a post: who must get it, and the block each language's
+    copy carries."""
 
     proposal: Proposal
     blocks: dict[str, str]
+    recipients: list[Member]
 
 
 def on_post(ctx: Context, mlist: ListConfig, row: InboundMessage,
@@ -95,7 +105,21 @@ def open_proposal(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: Ema
          "amends": amends.number if amends is not None and proposal.amends_id else None})
         for lang in ("fr", "en")}
     row.kind, row.outcome = "proposal", f"proposal n°{proposal.number} opened"
-    return Opened(proposal, blocks)
+    return Opened(proposal, blocks, recipients_of(ctx, mlist, proposal))
+
+
+def recipients_of(ctx: Context, mlist: ListConfig, proposal: Proposal) -> list[Member]:
+    """Everyone receiving posts, and digest readers whose digest would come too late."""
+    each = list(receiving_each(ctx.session, mlist.name))
+    digest_readers = ctx.session.scalars(select(Member).where(
+        Member.list_name == mlist.name, Member.delivery.in_(DIGEST_MODES),
+        Member.nomail.is_(False))).all()
+    rules = mlist.rules
+    late = [m for m in digest_readers if needs_proposal_copy(
+        m.delivery, next_digest_at(m.delivery, rules.digest, ctx.config.server.timezone,
+                                   ctx.now),
+        proposal.deadline, rules.consent.reminder_before)]
+    return each + late
 
 
 def describe(ctx: Context, mlist: ListConfig, proposal: Proposal,

@@ -46,13 +46,13 @@ class Exchange:
     item_lifetime: timedelta = timedelta(days=60)
 
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
 class Digest:
     time: str = "18:00"
-    weekday: str = field(default="sunday", metadata=_choice(*_WEEKDAYS))
+    weekday: str = field(default="sunday", metadata=_choice(*WEEKDAYS))
 
 
 @dataclass(frozen=True)
