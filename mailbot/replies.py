@@ -61,15 +61,19 @@ def _ends_own_text(lines: list[str], index: int) -> bool:
 
 # Greetings and closings that people write around what they mean.
 _GREETING = re.compile(
-    r"^(bonjour|bonsoir|salut|coucou|hello|hi|dear|cher|chere|merci|thanks|thank you|"
+    r"^(bonjour|bonsoir|salut|coucou|hello|hi|dear|chere?s?|merci|thanks|thank you|"
     r"cordialement|bien a vous|amities|bises|best|regards|kind regards|sincerement)\b"
 )
 
 
 def is_greeting(line: str) -> bool:
-    """A short "Bonjour à tous," or "Merci": neither a command nor a stance."""
-    folded = fold(line)
-    return len(folded.split()) <= 4 and bool(_GREETING.match(folded))
+    """"Bonjour à toutes et à tous," or "Merci": neither a command nor a stance.
+
+    Short lines, or longer ones that end like a salutation (a comma or "!")."""
+    folded = fold(line.lstrip("\ufeff"))
+    if not _GREETING.match(folded):
+        return False
+    return len(folded.split()) <= 4 or (len(folded.split()) <= 8 and folded[-1:] in ",!")
 
 
 def first_line(text: str) -> str:

@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "table", "ul", "ol", "pre"}
 _SKIP = {"style", "script", "head", "title", "blockquote"}
-_QUOTE_CLASSES = ("gmail_quote", "moz-cite-prefix", "yahoo_quoted", "divrplyfwdmsg")
+_QUOTE_CLASSES = ("gmail_quote", "moz-cite-prefix", "yahoo_quoted", "divrplyfwdmsg")  # lowercase
 
 
 class _TextExtractor(HTMLParser):
@@ -17,7 +17,7 @@ class _TextExtractor(HTMLParser):
         self.skip_stack: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        classes = " ".join(v or "" for k, v in attrs if k in ("class", "id"))
+        classes = " ".join(v or "" for k, v in attrs if k in ("class", "id")).lower()
         if self.skip_stack or tag in _SKIP or any(q in classes for q in _QUOTE_CLASSES):
             if tag not in ("br", "img", "hr", "meta", "link", "input"):
                 self.skip_stack.append(tag)

@@ -9,6 +9,10 @@ from mailbot.lists.commands import VERBS, Command, Reading, parse_commands, pars
 # (word as a person types it, command, language of the word)
 WORDS = [
     ("help", "help", "en"), ("aide", "help", "fr"),
+    ("proposals", "proposals", "en"), ("propositions", "proposals", "fr"),
+    ("decisions", "decisions", "en"), ("registre", "decisions", "fr"),
+    ("withdraw", "withdraw", "en"), ("retirer", "withdraw", "fr"),
+    ("extend", "extend", "en"), ("prolonger", "extend", "fr"),
     ("join", "join", "en"), ("subscribe", "join", "en"),
     ("inscription", "join", "fr"), ("inscrire", "join", "fr"),
     ("leave", "leave", "en"), ("unsubscribe", "leave", "en"),
