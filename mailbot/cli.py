@@ -190,12 +190,20 @@ def _address(text: str, where: str = "") -> str:
         raise MailbotError(f"{place}{text!r} is not an address: {exc}") from None
 
 
+_HEADER_WORDS = {"email", "e-mail", "mail", "courriel", "adresse", "address", "adresse e-mail"}
+
+
+def _is_header(row: list[str]) -> bool:
+    """A first row naming its columns (email,name / courriel,nom), not a person."""
+    return row[0].strip().lower() in _HEADER_WORDS
+
+
 def _read_csv(path: Path) -> list[tuple[str, str]]:
     rows = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         for number, row in enumerate(csv.reader(handle), start=1):
-            if not row or not row[0].strip() or (number == 1 and "@" not in row[0]):
-                continue  # blank line, or the header
+            if not row or not row[0].strip() or (number == 1 and _is_header(row)):
+                continue
             email = _address(row[0], f"{path}:{number}")
             rows.append((email, row[1].strip() if len(row) > 1 else ""))
     return rows

@@ -82,10 +82,7 @@ class Service:
             jobs = await self.db.run(queue.claim_due, now, BATCH, self.instance)
             if not jobs:
                 return tried
-            results = await self.transport.deliver(jobs)
-            done = self.clock.now()
-            give_up = self.config.outbound.give_up_after
-            await self.db.run(queue.record, results, done, give_up)
+            await self._deliver_and_record(jobs)
             tried += len(jobs)
 
     # --- timers -------------------------------------------------------------------------
@@ -108,6 +105,39 @@ class Service:
             return TIMER_POLL
         return max(0.05, min((due - now).total_seconds(), TIMER_POLL))
 
+    async def _deliver_and_record(self, jobs: list[queue.Job]) -> None:
+        """Hand jobs to the transport and record each result as it comes back, in small
+        transactions, so a crash mid-batch resends only what was not yet answered."""
+        answered: list[queue.Result] = []
+        news = asyncio.Event()
+
+        def report(result: queue.Result) -> None:
+            answered.append(result)
+            news.set()
+
+        sending = asyncio.ensure_future(self.transport.deliver(jobs, report))
+        try:
+            while not sending.done() or answered:
+                if not answered:
+                    waiter = asyncio.ensure_future(news.wait())
+                    await asyncio.wait({sending, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                    waiter.cancel()
+                news.clear()
+                batch, answered[:] = list(answered), []
+                if batch:
+                    await self._record(batch)
+            await sending
+        except asyncio.CancelledError:  # stopping: keep what the smarthost already accepted
+            sending.cancel()
+            await asyncio.gather(sending, return_exceptions=True)
+            if answered:
+                await asyncio.shield(self._record(list(answered)))
+            raise
+
+    async def _record(self, results: list[queue.Result]) -> None:
+        give_up = self.config.outbound.give_up_after
+        await self.db.run(queue.record, results, self.clock.now(), give_up)
+
     async def drain(self) -> None:
         """Burst mode: handle, settle and deliver until nothing is left that is due now."""
         while (await self.process_pending() or await self.tick()
@@ -125,6 +155,8 @@ class Service:
             await self._register()
             if self.db.engine.dialect.name == "sqlite":  # we hold the lock: others are dead
                 await self.db.run(daemons.forget_others, self.instance)
+            else:
+                await self.db.run(daemons.forget_dead_here, self.instance)
             async with self.listening():
                 tasks = [asyncio.create_task(self._worker_loop(), name="worker"),
                          asyncio.create_task(self._sender_loop(), name="sender"),
@@ -168,6 +200,7 @@ class Service:
             await asyncio.sleep(daemons.HEARTBEAT.total_seconds())
             try:
                 await self.db.run(daemons.beat, self.instance, self.clock.now())
+                await self.db.run(daemons.forget_dead_here, self.instance)
             except Exception:
                 log.exception("heartbeat: will try again")
 

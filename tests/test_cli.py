@@ -410,3 +410,10 @@ def test_a_database_that_cannot_be_reached_is_one_line(
                           maildir=tmp_path / "outbox")
     line = fails(capsys, config, "members", "list", "--list", "sel")
     assert "OperationalError" in line
+
+
+def test_members_import_without_header_refuses_a_first_line_that_is_no_address(
+        capsys: pytest.CaptureFixture[str], cfg: Path, tmp_path: Path) -> None:
+    csv = write(tmp_path / "members.csv", "bob.example.org,Bob\nmarie@example.com,Marie\n")
+    assert main(["-c", str(cfg), "members", "import", "--list", "sel", str(csv)]) == 1
+    assert f"{csv}:1" in capsys.readouterr().err

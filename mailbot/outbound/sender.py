@@ -1,14 +1,15 @@
 """Transports that hand deliveries to the outside: an SMTP smarthost, or a Maildir.
 
 The SMTP transport keeps up to `max_connections` connections open while a batch lasts and
-sends many deliveries over each (connection reuse, bounded concurrency). aiosmtplib errors
-are mapped here to temporary (4xx, network) or permanent (5xx) results.
+sends many deliveries over each (connection reuse, bounded concurrency). Each result is
+reported the moment the server answers, so it can be recorded before the batch ends.
+aiosmtplib errors are mapped here to temporary (4xx, network) or permanent (5xx) results.
 """
 
 import asyncio
 import mailbox
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -17,9 +18,13 @@ import aiosmtplib
 from mailbot.config import OutboundConfig
 from mailbot.outbound.queue import Job, Result
 
+Report = Callable[[Result], None]
+
 
 class Transport(Protocol):
-    async def deliver(self, jobs: Sequence[Job]) -> list[Result]: ...
+    async def deliver(self, jobs: Sequence[Job], report: Report) -> None:
+        """Attempt every job, calling `report` with each result as soon as it is known."""
+        ...
 
 
 def make_transport(cfg: OutboundConfig, hostname: str) -> Transport:
@@ -34,8 +39,9 @@ class MaildirTransport:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    async def deliver(self, jobs: Sequence[Job]) -> list[Result]:
-        return await asyncio.to_thread(self._write_all, jobs)
+    async def deliver(self, jobs: Sequence[Job], report: Report) -> None:
+        for result in await asyncio.to_thread(self._write_all, jobs):
+            report(result)
 
     def _write_all(self, jobs: Sequence[Job]) -> list[Result]:
         box = mailbox.Maildir(self.path, create=True)
@@ -55,16 +61,14 @@ class SmtpTransport:
         assert cfg.smtp is not None
         self.cfg, self.hostname = cfg, hostname
 
-    async def deliver(self, jobs: Sequence[Job]) -> list[Result]:
+    async def deliver(self, jobs: Sequence[Job], report: Report) -> None:
         pending: asyncio.Queue[Job] = asyncio.Queue()
         for job in jobs:
             pending.put_nowait(job)
-        results: list[Result] = []
         workers = min(self.cfg.max_connections, len(jobs))
-        await asyncio.gather(*(self._work(pending, results) for _ in range(workers)))
-        return results
+        await asyncio.gather(*(self._work(pending, report) for _ in range(workers)))
 
-    async def _work(self, pending: asyncio.Queue[Job], results: list[Result]) -> None:
+    async def _work(self, pending: asyncio.Queue[Job], report: Report) -> None:
         """One connection's loop: take jobs until none are left, reconnecting after errors."""
         client: aiosmtplib.SMTP | None = None
         try:
@@ -74,13 +78,19 @@ class SmtpTransport:
                     try:
                         client = await self._connect()
                     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                        results.extend(_unreachable(job, pending, exc))
+                        for result in _unreachable(job, pending, exc):
+                            report(result)
                         return
                 result = await self._send(client, job)
-                results.append(result)
+                report(result)
                 if not result.ok:
                     await _close(client)
                     client = None
+        except asyncio.CancelledError:
+            if client is not None:  # stopping: no polite QUIT to a server that may not answer
+                client.close()
+                client = None
+            raise
         finally:
             if client is not None:
                 await _close(client)

@@ -35,6 +35,29 @@ def leave(session: Session, daemon_id: str) -> None:
     session.execute(delete(Daemon).where(Daemon.id == daemon_id))
 
 
+def forget_dead_here(session: Session, daemon_id: str) -> int:
+    """Forget daemons of this host whose process is gone (a kill -9, a crash), at once
+    rather than when their heartbeat goes stale; return how many."""
+    rows = session.scalars(select(Daemon).where(Daemon.host == socket.gethostname()[:255],
+                                                Daemon.id != daemon_id)).all()
+    dead = [row for row in rows if not _process_alive(row.pid)]
+    for row in dead:
+        session.delete(row)
+    return len(dead)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():  # a recycled pid: that daemon was an earlier process
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def forget_others(session: Session, daemon_id: str) -> int:
     """Declare every other daemon dead (SQLite: only one may serve a database file)."""
     gone = session.execute(delete(Daemon).where(Daemon.id != daemon_id))
