@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     quarantine.add_argument("action", nargs="?", choices=["show", "replay"])
     quarantine.add_argument("id", nargs="?", type=int)
     quarantine.set_defaults(run=quarantine_verb)
+    proposals = verbs.add_parser("proposals", help="open proposals and recent decisions")
+    proposals.add_argument("--list", dest="list_name")
+    proposals.add_argument("--all", action="store_true", help="settled ones too")
+    proposals.set_defaults(run=proposals_verb)
     database = verbs.add_parser("db", help="database schema")
     database.add_argument("action", choices=["upgrade"])
     database.set_defaults(run=db_verb)
@@ -278,6 +282,34 @@ def _queue(session: Session, retry: bool) -> int:
         print(f"{delivery.id}\t{delivery.status}\t{purpose}\t{delivery.rcpt}\t"
               f"attempts={delivery.attempts}\tnext={delivery.next_attempt_at:%Y-%m-%d %H:%M}"
               f"\t{delivery.last_error or ''}")
+    return 0
+
+
+def proposals_verb(args: argparse.Namespace, config: Config) -> int:
+    if args.list_name is not None and args.list_name not in {m.name for m in config.lists}:
+        raise MailbotError(f"no list named {args.list_name!r} in {config.path}")
+    return _with_db(config, _proposals, config, args.list_name, args.all)
+
+
+def _proposals(session: Session, config: Config, list_name: str | None, everything: bool) -> int:
+    from mailbot.decisions.dates import format_when
+    from mailbot.storage.models import Objection, Proposal
+
+    query = select(Proposal).order_by(Proposal.list_name, Proposal.number)
+    if list_name is not None:
+        query = query.where(Proposal.list_name == list_name)
+    if not everything:
+        query = query.where(Proposal.status == "open")
+    rows = session.scalars(query).all()
+    for p in rows:
+        objections = session.scalar(select(func.count(Objection.id)).where(
+            Objection.proposal_id == p.id, Objection.withdrawn_at.is_(None)))
+        when = format_when(p.deadline, config.server.timezone, "en")
+        late = " (settled late)" if p.settled_late else ""
+        print(f"{p.list_name}\tno. {p.number}\t{p.status}{late}\tdeadline {when}\t"
+              f"objections {objections}\t{p.proposer}\t{p.title}")
+    if not rows:
+        print("no open proposal" if not everything else "no proposal")
     return 0
 
 

@@ -48,7 +48,9 @@ class Service:
         self.composer = composer or Composer()
         self._work_ready = asyncio.Event()
         self._send_ready = asyncio.Event()
+        self._timers_changed = asyncio.Event()  # a message may open or extend a proposal
         self.instance = new_token()
+        self.running_since: datetime | None = None  # set by serve: what passed before was missed
         self._registered = False
 
     # --- intake -------------------------------------------------------------------------
@@ -67,6 +69,7 @@ class Service:
             count += 1
         if count:
             self._send_ready.set()
+            self._timers_changed.set()
         return count
 
     def _process_one(self, session: Session) -> int | None:
@@ -95,7 +98,7 @@ class Service:
 
     def _tick(self, session: Session) -> int:
         ctx = Context(session, self.config, self.composer, self.clock.now())
-        return proposals.settle_due(ctx) + proposals.remind_due(ctx)
+        return proposals.settle_due(ctx, self.running_since) + proposals.remind_due(ctx)
 
     async def _seconds_to_next_timer(self) -> float:
         now = self.clock.now()
@@ -152,6 +155,7 @@ class Service:
     # --- the daemon ---------------------------------------------------------------------
     async def serve(self, stop: asyncio.Event) -> None:
         with self._single_sqlite_daemon():
+            self.running_since = self.clock.now()
             await self._register()
             if self.db.engine.dialect.name == "sqlite":  # we hold the lock: others are dead
                 await self.db.run(daemons.forget_others, self.instance)
@@ -193,7 +197,7 @@ class Service:
             except Exception:
                 log.exception("timers: will try again")
                 wait = TIMER_POLL
-            await asyncio.sleep(wait)
+            await _wait(self._timers_changed, wait)
 
     async def _heartbeat_loop(self) -> None:
         while True:

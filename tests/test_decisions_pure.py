@@ -792,3 +792,17 @@ def test_format_when_says_the_year_only_when_it_differs(when: datetime, language
 ])
 def test_format_date(when: datetime, timezone: str, language: str, expected: str) -> None:
     assert format_date(when, timezone, language) == expected
+
+
+def test_a_deadline_before_the_daemon_started_is_late_however_recent() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from mailbot.decisions.lifecycle import settle
+
+    deadline = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    started = deadline + timedelta(seconds=3)
+    outcome = settle("open", deadline, 0, started + timedelta(seconds=1), running_since=started)
+    assert outcome is not None and outcome.late
+    on_time = settle("open", deadline, 0, deadline + timedelta(seconds=1),
+                     running_since=deadline - timedelta(hours=1))
+    assert on_time is not None and not on_time.late

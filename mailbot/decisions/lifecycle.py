@@ -24,13 +24,17 @@ def deadline_for(opened_at: datetime, period: timedelta) -> datetime:
     return opened_at + period
 
 
-def settle(status: str, deadline: datetime, standing_objections: int,
-           now: datetime) -> Outcome | None:
-    """The outcome if the proposal is due now, else None (not yet, or already settled)."""
+def settle(status: str, deadline: datetime, standing_objections: int, now: datetime,
+           *, running_since: datetime | None = None) -> Outcome | None:
+    """The outcome if the proposal is due now, else None (not yet, or already settled).
+
+    It is late when its deadline passed before the daemon settling it started (it was
+    down then), or, whoever settles, when it comes more than LATE_AFTER after it."""
     if status != OPEN or now < deadline:
         return None
     verdict = CONTESTED if standing_objections else ADOPTED
-    return Outcome(verdict, late=now - deadline > LATE_AFTER)
+    missed = running_since is not None and deadline < running_since
+    return Outcome(verdict, late=missed or now - deadline > LATE_AFTER)
 
 
 def reminder_due(status: str, deadline: datetime, reminder_before: timedelta,

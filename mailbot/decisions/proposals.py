@@ -199,21 +199,22 @@ def support_count(ctx: Context, proposal: Proposal) -> int:
 
 # --- timers ------------------------------------------------------------------------------
 
-def settle_due(ctx: Context) -> int:
+def settle_due(ctx: Context, running_since: datetime | None = None) -> int:
     """Settle every open proposal whose deadline has come; return how many."""
     due = ctx.session.scalars(
         select(Proposal).where(Proposal.status == lifecycle.OPEN, Proposal.deadline <= ctx.now)
         .order_by(Proposal.deadline).limit(500).with_for_update(skip_locked=True)).all()
-    return sum(settle_one(ctx, proposal) for proposal in due)
+    return sum(settle_one(ctx, proposal, running_since) for proposal in due)
 
 
-def settle_one(ctx: Context, proposal: Proposal) -> bool:
+def settle_one(ctx: Context, proposal: Proposal, running_since: datetime | None) -> bool:
     try:
         mlist = ctx.config.get_list(proposal.list_name)
     except KeyError:  # the list left the config: its proposals wait for it to come back
         return False
     objections = standing_objections(ctx, proposal)
-    outcome = lifecycle.settle(proposal.status, proposal.deadline, len(objections), ctx.now)
+    outcome = lifecycle.settle(proposal.status, proposal.deadline, len(objections), ctx.now,
+                               running_since=running_since)
     if outcome is None:
         return False
     proposal.status, proposal.settled_at = outcome.status, ctx.now
