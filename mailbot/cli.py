@@ -12,6 +12,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -54,15 +55,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mailbot", description=__doc__)
     parser.add_argument("-c", "--config", default="config.toml", type=Path)
+    # -c may also come after the verb ("mailbot serve -c x.toml"): SUPPRESS keeps the
+    # top-level value when the verb does not repeat it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", "--config", default=argparse.SUPPRESS, type=Path)
+
+    def add(group: Any, name: str, **options: Any) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = group.add_parser(name, parents=[common], **options)
+        return sub
+
     verbs = parser.add_subparsers(dest="verb", required=True)
-    verbs.add_parser("serve", help="run the daemon").set_defaults(run=serve)
-    verbs.add_parser("check", help="validate config, rules and templates").set_defaults(
+    add(verbs, "serve", help="run the daemon").set_defaults(run=serve)
+    add(verbs, "check", help="validate config, rules and templates").set_defaults(
         run=check)
-    members = verbs.add_parser("members", help="manage a list's members")
+    members = add(verbs, "members", help="manage a list's members")
     actions = members.add_subparsers(dest="action", required=True)
     for action, helptext in (("add", "add one member"), ("remove", "remove one member"),
                              ("list", "list members"), ("import", "import a CSV email,name")):
-        sub = actions.add_parser(action, help=helptext)
+        sub = add(actions, action, help=helptext)
         sub.add_argument("--list", dest="list_name", required=True)
         if action in ("add", "remove"):
             sub.add_argument("email")
@@ -73,22 +83,22 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--invite", action="store_true",
                              help="mail each one an invitation to confirm instead")
         sub.set_defaults(run=members_verb)
-    inject = verbs.add_parser("inject", help="process message files as if received")
+    inject = add(verbs, "inject", help="process message files as if received")
     inject.add_argument("files", nargs="+", type=Path)
     inject.add_argument("--to", help="envelope recipient (default: a list address in To/Cc)")
     inject.set_defaults(run=inject_verb)
-    queue_cmd = verbs.add_parser("queue", help="show the outbound queue")
+    queue_cmd = add(verbs, "queue", help="show the outbound queue")
     queue_cmd.add_argument("action", nargs="?", choices=["retry"])
     queue_cmd.set_defaults(run=queue_verb)
-    quarantine = verbs.add_parser("quarantine", help="messages that could not be handled")
+    quarantine = add(verbs, "quarantine", help="messages that could not be handled")
     quarantine.add_argument("action", nargs="?", choices=["show", "replay"])
     quarantine.add_argument("id", nargs="?", type=int)
     quarantine.set_defaults(run=quarantine_verb)
-    proposals = verbs.add_parser("proposals", help="open proposals and recent decisions")
+    proposals = add(verbs, "proposals", help="open proposals and recent decisions")
     proposals.add_argument("--list", dest="list_name")
     proposals.add_argument("--all", action="store_true", help="settled ones too")
     proposals.set_defaults(run=proposals_verb)
-    database = verbs.add_parser("db", help="database schema")
+    database = add(verbs, "db", help="database schema")
     database.add_argument("action", choices=["upgrade"])
     database.set_defaults(run=db_verb)
     return parser
@@ -147,7 +157,9 @@ def db_verb(args: argparse.Namespace, config: Config) -> int:
 def _with_db(config: Config, work: Callable[..., int], *extra: object) -> int:
     database = db.Database(config.server.database_url)
     try:
-        db.check_schema(database.engine)
+        if db.current_revision(database.engine) is None:  # a new install: create it
+            db.upgrade(database.engine)
+        db.check_schema(database.engine)  # an older schema is upgraded on purpose only
         return database.transaction(work, *extra)
     finally:
         database.close()

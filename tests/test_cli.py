@@ -102,11 +102,21 @@ def test_check_on_a_good_config_prints_ok(capsys: pytest.CaptureFixture[str],
 def test_db_upgrade_on_a_fresh_database_then_check_says_up_to_date(
         capsys: pytest.CaptureFixture[str], maildir_config: Path) -> None:
     assert "database needs `mailbot db upgrade`" in ok(capsys, maildir_config, "check")
-    # the verbs that need the schema refuse to work without it, and say what to do
+    # an older schema: the verbs that need the database refuse, and say what to do
+    from alembic import command
+
+    from mailbot.config import load_config
+    from mailbot.storage import db
+
+    database = db.Database(load_config(maildir_config).server.database_url)
+    try:
+        command.upgrade(db._alembic_config(database.engine), "0001")
+    finally:
+        database.close()
     assert "mailbot db upgrade" in fails(capsys, maildir_config, "members", "list",
                                          "--list", "sel")
     first = ok(capsys, maildir_config, "db", "upgrade")
-    assert first.startswith("database schema at ") and "(was None)" in first
+    assert first.startswith("database schema at ") and "(was 0001)" in first
     assert "database up to date" in ok(capsys, maildir_config, "check")
     again = ok(capsys, maildir_config, "db", "upgrade")  # idempotent, says nothing changed
     assert again.startswith("database schema at ") and "was" not in again
@@ -417,3 +427,21 @@ def test_members_import_without_header_refuses_a_first_line_that_is_no_address(
     csv = write(tmp_path / "members.csv", "bob.example.org,Bob\nmarie@example.com,Marie\n")
     assert main(["-c", str(cfg), "members", "import", "--list", "sel", str(csv)]) == 1
     assert f"{csv}:1" in capsys.readouterr().err
+
+
+def test_config_option_works_before_and_after_the_verb(
+        capsys: pytest.CaptureFixture[str], cfg: Path) -> None:
+    assert main(["check", "-c", str(cfg)]) == 0
+    assert main(["members", "list", "-c", str(cfg), "--list", "sel"]) == 0
+    assert main(["-c", str(cfg), "check"]) == 0
+    capsys.readouterr()
+    assert main(["check"]) == 1  # the default ./config.toml does not exist here
+    assert "config.toml" in capsys.readouterr().err
+
+
+def test_members_add_on_a_brand_new_database_creates_it(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'new' / 'fresh.db'}",
+                          maildir=tmp_path / "out")
+    assert main(["members", "add", "--list", "sel", "marie@example.com", "-c", str(config)]) == 0
+    assert "added" in capsys.readouterr().out
