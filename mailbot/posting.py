@@ -70,7 +70,7 @@ def distribute(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailM
     sender = get_member(ctx.session, mlist.name, author(msg, row.mail_from)[0])
     if sender is not None:
         sender.post_count += 1
-    row.kind, row.status = row.kind or "post", "done"
+    row.kind, row.status, row.distributed_at = row.kind or "post", "done", ctx.now
     row.outcome = (row.outcome + "; " if row.outcome else "") + \
         f"distributed to {len(members)} members"
     return len(members)

@@ -69,6 +69,10 @@ class Member(Base):
     verp_token: Mapped[str] = mapped_column(String(40), unique=True)
     post_count: Mapped[int] = mapped_column(default=0)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Digests: what was distributed up to this moment has been offered to the member
+    # already (as it came, or in a digest); "text" or "mime" digests.
+    digest_through: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    digest_format: Mapped[str] = mapped_column(String(8), default="text")
 
 
 class InboundMessage(Base):
@@ -95,6 +99,7 @@ class InboundMessage(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    distributed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Hold(Base):
