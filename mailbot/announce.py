@@ -4,6 +4,7 @@ each member getting theirs, with the list headers so replies thread and loops ar
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from email import policy
+from email.message import EmailMessage
 from typing import Any
 
 from mailbot.config import ListConfig
@@ -22,24 +23,33 @@ def by_language(mlist: ListConfig, members: Iterable[Member]) -> dict[str, list[
     return dict(groups)
 
 
+def list_message(ctx: Context, mlist: ListConfig, template: str, language: str,
+                 values: dict[str, Any], *, to: str,
+                 references: Sequence[str] = ()) -> EmailMessage:
+    """A bot message that belongs to the list's traffic: replies go to the list, and it
+    carries the list headers (so it threads, and comes back as a loop if it ever does)."""
+    from mailbot.posting import list_headers_of
+
+    msg = ctx.composer.compose(
+        template, language, {"list": ctx.list_vars(mlist), **values}, to=to,
+        sender=Sender(mlist.title, ctx.address(mlist, "request"), reply_to=mlist.address),
+        now=ctx.now, auto="auto-generated", hostname=ctx.config.server.hostname)
+    if references:
+        msg["In-Reply-To"] = references[0]
+        msg["References"] = " ".join(references)
+    for name, value in list_headers(list_headers_of(ctx, mlist)):
+        msg[name] = value
+    return msg
+
+
 def announce(ctx: Context, mlist: ListConfig, template: str,
              values_for: Callable[[str], dict[str, Any]], *,
              references: Sequence[str] = (), purpose: str = "announce") -> list[str]:
     """Queue the announcement for every member receiving posts; return its Message-IDs."""
-    from mailbot.posting import list_headers_of
-
     message_ids = []
     for language, members in by_language(mlist, receiving_each(ctx.session, mlist.name)).items():
-        msg = ctx.composer.compose(
-            template, language, {"list": ctx.list_vars(mlist), **values_for(language)},
-            to=mlist.address,
-            sender=Sender(mlist.title, ctx.address(mlist, "request"), reply_to=mlist.address),
-            now=ctx.now, auto="auto-generated", hostname=ctx.config.server.hostname)
-        if references:
-            msg["In-Reply-To"] = references[0]
-            msg["References"] = " ".join(references)
-        for name, value in list_headers(list_headers_of(ctx, mlist)):
-            msg[name] = value
+        msg = list_message(ctx, mlist, template, language, values_for(language),
+                           to=mlist.address, references=references)
         recipients = [(m.email, ctx.address(mlist, "bounces", m.verp_token)) for m in members]
         enqueue(ctx.session, list_name=mlist.name, purpose=purpose,
                 raw=msg.as_bytes(policy=policy.SMTP), recipients=recipients, now=ctx.now)

@@ -99,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     proposals.add_argument("--list", dest="list_name")
     proposals.add_argument("--all", action="store_true", help="settled ones too")
     proposals.set_defaults(run=proposals_verb)
+    digest = add(verbs, "digest", help="digests")
+    digest.add_argument("action", choices=["send"])
+    digest.add_argument("--list", dest="list_name")
+    digest.set_defaults(run=digest_verb)
     database = add(verbs, "db", help="database schema")
     database.add_argument("action", choices=["upgrade"])
     database.set_defaults(run=db_verb)
@@ -295,6 +299,26 @@ def _queue(session: Session, retry: bool) -> int:
         print(f"{delivery.id}\t{delivery.status}\t{purpose}\t{delivery.rcpt}\t"
               f"attempts={delivery.attempts}\tnext={delivery.next_attempt_at:%Y-%m-%d %H:%M}"
               f"\t{delivery.last_error or ''}")
+    return 0
+
+
+def digest_verb(args: argparse.Namespace, config: Config) -> int:
+    """Send now every digest that has something new, as if its time had come."""
+    if args.list_name is not None and args.list_name not in {m.name for m in config.lists}:
+        raise MailbotError(f"no list named {args.list_name!r} in {config.path}")
+    service = Service(config)
+
+    async def run() -> int:
+        _with_db(config, lambda session: 0)  # creates a new database, refuses a stale one
+        sent = await service.send_digests_now(args.list_name)
+        await service.drain()
+        return sent
+
+    try:
+        sent = asyncio.run(run())
+    finally:
+        service.close()
+    print(f"{sent} digest(s) sent" if sent else "nothing new: no digest sent")
     return 0
 
 

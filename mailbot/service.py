@@ -14,11 +14,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from mailbot import digest_delivery
 from mailbot.addresses import Recipient
 from mailbot.clock import Clock, SystemClock
 from mailbot.config import Config
 from mailbot.context import Context
 from mailbot.decisions import proposals
+from mailbot.digests import DIGEST_MODES, next_digest_at
 from mailbot.errors import MailbotError
 from mailbot.inbound.intake import store_received
 from mailbot.inbound.smtp import protocol_factory
@@ -98,12 +100,25 @@ class Service:
 
     def _tick(self, session: Session) -> int:
         ctx = Context(session, self.config, self.composer, self.clock.now())
-        return proposals.settle_due(ctx, self.running_since) + proposals.remind_due(ctx)
+        settled = proposals.settle_due(ctx, self.running_since)  # first: digests show them
+        return settled + proposals.remind_due(ctx) + digest_delivery.send_due(ctx)
+
+    async def send_digests_now(self, list_name: str | None = None) -> int:
+        """Every digest that has something new, as if its time had come (`digest send`)."""
+        def work(session: Session) -> int:
+            ctx = Context(session, self.config, self.composer, self.clock.now())
+            return digest_delivery.send_due(ctx, now_for_all=True, list_name=list_name)
+
+        sent: int = await self.db.run(work)
+        return sent
 
     async def _seconds_to_next_timer(self) -> float:
         now = self.clock.now()
         reminders = {m.name: m.rules.consent.reminder_before for m in self.config.lists}
         due: datetime | None = await self.db.run(proposals.next_timer, reminders, now)
+        digests = [next_digest_at(mode, m.rules.digest, self.config.server.timezone, now)
+                   for m in self.config.lists for mode in DIGEST_MODES]
+        due = min([t for t in (due, *digests) if t is not None], default=None)
         if due is None:
             return TIMER_POLL
         return max(0.05, min((due - now).total_seconds(), TIMER_POLL))

@@ -6,9 +6,12 @@ thread, so that the SMTP sink keeps serving in the test's loop meanwhile.
 """
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from mailbot.cli import main
 from mailbot.config import load_config
@@ -445,3 +448,33 @@ def test_members_add_on_a_brand_new_database_creates_it(
                           maildir=tmp_path / "out")
     assert main(["members", "add", "--list", "sel", "marie@example.com", "-c", str(config)]) == 0
     assert "added" in capsys.readouterr().out
+
+
+async def test_digest_send_sends_what_is_new_then_nothing(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, database_url: str,
+        sink: Sink) -> None:
+    config = write_config(tmp_path, database_url, sink_port=sink.port)
+    for email in ("marie@example.com", "chloe@example.fr"):
+        assert main(["-c", str(config), "members", "add", "--list", "sel", email]) == 0
+    from mailbot.config import load_config
+    from mailbot.storage import db
+    from mailbot.storage.models import Member
+
+    database = db.Database(load_config(config).server.database_url)
+    try:
+        def to_daily(session: Session) -> None:
+            session.execute(update(Member).where(Member.email == "chloe@example.fr").values(
+                delivery="daily", digest_through=datetime.now(UTC) - timedelta(minutes=1)))
+        database.transaction(to_daily)
+    finally:
+        database.close()
+    message = write(tmp_path / "post.eml", make_message(subject="Nouvelles").decode())
+    assert await asyncio.to_thread(main, ["-c", str(config), "inject", str(message)]) == 0
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, ["-c", str(config), "digest", "send"]) == 0
+    assert "1 digest(s) sent" in capsys.readouterr().out
+    got = sink.to("chloe@example.fr")
+    assert len(got) == 1 and "Résumé du jour" in str(got[0].message["Subject"])
+    assert await asyncio.to_thread(main, ["-c", str(config), "digest", "send"]) == 0
+    assert "nothing new" in capsys.readouterr().out
+    assert len(sink.to("chloe@example.fr")) == 1

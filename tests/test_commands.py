@@ -9,6 +9,7 @@ from mailbot.lists.commands import VERBS, Command, Reading, parse_commands, pars
 # (word as a person types it, command, language of the word)
 WORDS = [
     ("help", "help", "en"), ("aide", "help", "fr"),
+    ("digest", "digest", "en"), ("résumé", "digest", "fr"),
     ("proposals", "proposals", "en"), ("propositions", "proposals", "fr"),
     ("decisions", "decisions", "en"), ("registre", "decisions", "fr"),
     ("withdraw", "withdraw", "en"), ("retirer", "withdraw", "fr"),

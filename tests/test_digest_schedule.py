@@ -4,7 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mailbot.digests import needs_proposal_copy, next_digest_at
+from mailbot.digests import (
+    DigestPost,
+    arrange_threads,
+    digest_text,
+    needs_proposal_copy,
+    next_digest_at,
+    previous_digest_at,
+    topic,
+)
 from mailbot.lists.rules import Digest
 
 PARIS = "Europe/Paris"
@@ -50,3 +58,45 @@ DAY = timedelta(hours=24)
 def test_who_needs_the_proposal_outside_their_digest(mode: str, next_digest: datetime | None,
                                                      expected: bool) -> None:
     assert needs_proposal_copy(mode, next_digest, DEADLINE, DAY) is expected
+
+
+@pytest.mark.parametrize(("mode", "digest", "now", "expected"), [
+    ("daily", Digest("18:00"), U(2026, 11, 23, 12, 0), U(2026, 11, 22, 17, 0)),
+    ("daily", Digest("18:00"), U(2026, 11, 23, 17, 0), U(2026, 11, 23, 17, 0)),  # at it
+    ("daily", Digest("18:00"), U(2026, 11, 26, 9, 0), U(2026, 11, 25, 17, 0)),  # once only
+    ("daily", Digest("18:00"), U(2026, 3, 29, 16, 30), U(2026, 3, 29, 16, 0)),  # summer time
+    ("weekly", Digest("18:00", "sunday"), U(2026, 11, 25, 12, 0), U(2026, 11, 22, 17, 0)),
+    ("each", Digest(), U(2026, 11, 23), None),
+])
+def test_previous_digest_at(mode: str, digest: Digest, now: datetime,
+                            expected: datetime | None) -> None:
+    assert previous_digest_at(mode, digest, PARIS, now) == expected
+
+
+def post(mid: str, root: str, subject: str, minute: int, text: str = "x") -> DigestPost:
+    return DigestPost(mid, root, subject, "Marie", U(2026, 11, 23, 12, minute), text)
+
+
+def test_threads_group_by_references_then_topic_in_order() -> None:
+    posts = [post("<c>", "<a>", "Réunion", 3), post("<a>", "<a>", "Réunion", 1),
+             post("<b>", "<b>", "Parapluie", 2),
+             post("<d>", "<d>", "réunion", 4)]  # References lost by a client: same topic
+    threads = arrange_threads(posts)
+    assert [t.subject for t in threads] == ["Réunion", "Parapluie"]
+    assert [p.message_id for p in threads[0].posts] == ["<a>", "<c>", "<d>"]
+
+
+@pytest.mark.parametrize(("subject", "expected"), [
+    ("[sel] Re: Réunion", "Réunion"), ("Re: [sel] RE : Réunion", "Réunion"),
+    ("Fwd: [sel] Info", "Info"), ("[sel]", "(sans objet / no subject)"),
+])
+def test_topic(subject: str, expected: str) -> None:
+    assert topic(subject, "[sel]") == expected
+
+
+def test_digest_text_trims_quotes_signatures_and_length() -> None:
+    text = "Oui.\n\nLe lun. Marie a écrit :\n> long quote\n"
+    assert digest_text(text) == "Oui."
+    long = "\n".join(f"ligne {i}" for i in range(100))
+    trimmed = digest_text(long).splitlines()
+    assert len(trimmed) == 61 and trimmed[-1] == "[…]"

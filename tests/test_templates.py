@@ -14,9 +14,11 @@ RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join
                 "mail", "language", "language-unknown", "not-allowed", "members",
                 "missing-address", "bad-address", "already-member-other", "not-member-other",
                 "reply-to-notice", "proposals", "decisions", "withdrawn", "extended",
-                "no-such-proposal", "not-yours", "not-open", "proposal-usage", "extend-usage"]
+                "no-such-proposal", "not-yours", "not-open", "proposal-usage", "extend-usage",
+                "digest-mode", "digest-format", "digest-usage"]
 VALUES = {"target": "paul@example.org", "address": "not-an-address", "language": "fr",
-          "choices": "fr, en", "count": 1, "number": 12, "title": "Tondeuse",
+          "choices": "fr, en", "count": 1, "mode": "daily", "format": "mime", "number": 12,
+          "title": "Tondeuse",
           "deadline": "jeudi 26 novembre à 13h00", "year": 2026,
           "proposals": [{"number": 12, "title": "Tondeuse", "proposer": "Marie",
                          "deadline": "jeudi", "objections": 1}],
@@ -77,6 +79,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
                               "supports": 2, "late": True},
     "list/proposal-reminder": {**PROPOSAL, "objections": 1},
     "list/proposal-changed": {**PROPOSAL, "change": "extended", "by": "Marie"},
+    "member/digest": {"mode": "daily", "mime": False, "count": 1, "proposals": [PROPOSAL],
+                      "decisions": [{"number": 3, "title": "Fête", "status": "adopted"}],
+                      "threads": []},
 }
 
 

@@ -30,6 +30,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "reject": ("reject", "en"), "refuser": ("reject", "fr"),
     "discard": ("discard", "en"), "jeter": ("discard", "fr"),
     "end": ("end", "en"), "fin": ("end", "fr"), "stop": ("end", "en"),
+    "digest": ("digest", "en"), "resume": ("digest", "fr"),
     "proposals": ("proposals", "en"), "propositions": ("proposals", "fr"),
     "decisions": ("decisions", "en"), "registre": ("decisions", "fr"),
     "withdraw": ("withdraw", "en"), "retirer": ("withdraw", "fr"),

@@ -6,6 +6,7 @@ the confirmation request: its Reply-To is the single-use confirm address.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -14,12 +15,15 @@ from email_validator import EmailNotValidError, validate_email
 from mailbot.config import LANGUAGES, ListConfig
 from mailbot.context import Context
 from mailbot.decisions import commands as decision_commands
+from mailbot.digest_delivery import send_last
+from mailbot.digests import DIGEST_MODES
 from mailbot.lists.commands import Command, parse_commands
 from mailbot.lists.confirmations import request_confirmation
 from mailbot.lists.membership import get_member, list_members
 from mailbot.lists.requester import Outcome, Requester
 from mailbot.mail import author, automatic_kind, header, readable_text
 from mailbot.storage.models import InboundMessage
+from mailbot.textutil import fold
 
 _LANGUAGE_WORDS = {"fr": "fr", "francais": "fr", "french": "fr",
                    "en": "en", "english": "en", "anglais": "en"}
@@ -141,6 +145,36 @@ def _add_or_remove(state: Requester, command: Command) -> Outcome:
     return _confirm(state, command.verb, target, name)
 
 
+_DIGEST_WORDS = {
+    "daily": "daily", "quotidien": "daily", "jour": "daily", "journalier": "daily",
+    "weekly": "weekly", "hebdomadaire": "weekly", "semaine": "weekly", "hebdo": "weekly",
+    "off": "each", "non": "each", "no": "each", "none": "each", "aucun": "each",
+    "each": "each", "mime": "mime", "text": "text", "texte": "text",
+}
+
+
+def _digest(state: Requester, command: Command) -> Outcome:
+    """digest daily|weekly|off|mime|text — résumé quotidien|hebdomadaire|non|mime|texte."""
+    member = state.member
+    if member is None:
+        return "not-member", {}
+    choice = _DIGEST_WORDS.get(fold(command.args[0]) if command.args else "")
+    if choice is None:
+        return "digest-usage", {}
+    if choice in ("mime", "text"):
+        member.digest_format = choice
+        return "digest-format", {"format": choice}
+    if choice != "each" and member.delivery not in DIGEST_MODES:
+        # What came before was received as it came. A post stamped with this very instant
+        # may follow the switch: start just before it, so such a post is never lost
+        # (at worst seen twice).
+        member.digest_through = state.ctx.now - timedelta(microseconds=1)
+    elif choice == "each" and member.delivery in DIGEST_MODES:
+        send_last(state.ctx, state.mlist, member)  # nothing pending is lost
+    member.delivery = choice
+    return "digest-mode", {"mode": choice}
+
+
 def _misplaced(state: Requester, command: Command) -> Outcome:
     """approve/reject/discard belong in a reply to a held-message notice."""
     return "reply-to-notice", {}
@@ -149,6 +183,6 @@ def _misplaced(state: Requester, command: Command) -> Outcome:
 _HANDLERS = {
     **decision_commands.HANDLERS,
     "help": _help, "join": _join, "leave": _leave, "nomail": _nomail, "mail": _nomail,
-    "language": _language, "members": _members, "add": _add_or_remove,
+    "language": _language, "members": _members, "add": _add_or_remove, "digest": _digest,
     "remove": _add_or_remove,
 }

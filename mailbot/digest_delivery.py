@@ -1,0 +1,161 @@
+"""Sending digests: for each digest reader whose digest is due, gather what is new since
+their last one, render it, queue it, and move their watermark, in one transaction.
+
+Readers are locked (`FOR UPDATE SKIP LOCKED`) and their watermark checked in the same
+transaction, so a reader gets one digest per period, across restarts and daemons.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from mailbot.announce import list_message
+from mailbot.config import ListConfig
+from mailbot.context import Context
+from mailbot.decisions import lifecycle
+from mailbot.decisions.proposals import describe
+from mailbot.digests import (
+    DIGEST_MODES,
+    DigestPost,
+    Thread,
+    arrange_threads,
+    digest_text,
+    previous_digest_at,
+    topic,
+)
+from mailbot.mail import author, header, parse, readable_text
+from mailbot.outbound.queue import enqueue
+from mailbot.storage.models import InboundMessage, Member, Proposal
+
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+
+
+@dataclass(frozen=True)
+class News:
+    """What happened on a list between two moments."""
+
+    threads: list[Thread]
+    raws: list[bytes]
+    decisions: list[Proposal]
+    open_proposals: list[Proposal]
+
+    @property
+    def empty(self) -> bool:
+        return not self.threads and not self.decisions
+
+
+def send_due(ctx: Context, *, now_for_all: bool = False, list_name: str | None = None) -> int:
+    """Send every digest whose time has come (or, with `now_for_all`, every digest that has
+    something new, as if its time had come); return how many were queued."""
+    sent = 0
+    for mlist in ctx.config.lists:
+        if list_name is not None and mlist.name != list_name:
+            continue
+        for mode in DIGEST_MODES:
+            due = ctx.now if now_for_all else previous_digest_at(
+                mode, mlist.rules.digest, ctx.config.server.timezone, ctx.now)
+            if due is not None:
+                sent += _send_mode(ctx, mlist, mode, due)
+    return sent
+
+
+def _send_mode(ctx: Context, mlist: ListConfig, mode: str, due: datetime) -> int:
+    readers = ctx.session.scalars(
+        select(Member).where(Member.list_name == mlist.name, Member.delivery == mode,
+                             Member.nomail.is_(False),
+                             or_(Member.digest_through.is_(None), Member.digest_through < due))
+        .order_by(Member.id).with_for_update(skip_locked=True)).all()
+    gathered: dict[datetime, News] = {}
+    sent = 0
+    for reader in readers:
+        since = reader.digest_through or reader.joined_at
+        if since not in gathered:
+            gathered[since] = gather(ctx, mlist, since, due)
+        news = gathered[since]
+        if not news.empty:
+            _queue_digest(ctx, mlist, reader, mode, news)
+            sent += 1
+        reader.digest_through = due
+    return sent
+
+
+def send_last(ctx: Context, mlist: ListConfig, reader: Member) -> bool:
+    """The digest of what is pending for a reader who leaves digest mode, sent now."""
+    since = reader.digest_through or reader.joined_at
+    news = gather(ctx, mlist, since, ctx.now)
+    if not news.empty:
+        _queue_digest(ctx, mlist, reader, reader.delivery, news)
+    reader.digest_through = ctx.now
+    return not news.empty
+
+
+def gather(ctx: Context, mlist: ListConfig, since: datetime, until: datetime) -> News:
+    rows = ctx.session.scalars(
+        select(InboundMessage).where(
+            InboundMessage.list_name == mlist.name, InboundMessage.role == "post",
+            InboundMessage.distributed_at > since, InboundMessage.distributed_at <= until)
+        .order_by(InboundMessage.distributed_at, InboundMessage.id)).all()
+    prefix = mlist.rules.posting.subject_prefix.format(list=mlist.name)
+    posts = [_digest_post(row, prefix) for row in rows]
+    decisions = ctx.session.scalars(
+        select(Proposal).where(Proposal.list_name == mlist.name, Proposal.settled_at > since,
+                               Proposal.settled_at <= until,
+                               Proposal.status.in_([lifecycle.ADOPTED, lifecycle.CONTESTED]))
+        .order_by(Proposal.settled_at)).all()
+    still_open = ctx.session.scalars(
+        select(Proposal).where(Proposal.list_name == mlist.name,
+                               Proposal.status == lifecycle.OPEN)
+        .order_by(Proposal.deadline)).all()
+    return News(arrange_threads(posts), [row.raw for row in rows], list(decisions),
+                list(still_open))
+
+
+def _digest_post(row: InboundMessage, prefix: str) -> DigestPost:
+    msg = parse(row.raw)
+    own_id = header(msg, "Message-ID") or f"<inbound-{row.id}>"
+    refs = _MESSAGE_ID.findall(header(msg, "References")) or \
+        _MESSAGE_ID.findall(header(msg, "In-Reply-To"))
+    address, name = author(msg, row.mail_from)
+    assert row.distributed_at is not None
+    return DigestPost(message_id=own_id, root=refs[0] if refs else own_id,
+                      subject=topic(header(msg, "Subject"), prefix),
+                      author=f"{name} <{address}>" if name else address,
+                      date=row.distributed_at, text=digest_text(readable_text(msg)))
+
+
+def _queue_digest(ctx: Context, mlist: ListConfig, reader: Member, mode: str,
+                  news: News) -> None:
+    language = reader.language or mlist.language
+    mime = reader.digest_format == "mime"
+    values: dict[str, Any] = {
+        "mode": mode, "mime": mime, "threads": news.threads,
+        "count": sum(len(t.posts) for t in news.threads),
+        "proposals": [describe(ctx, mlist, p, language) for p in news.open_proposals],
+        "decisions": [{"number": p.number, "title": p.title, "status": p.status}
+                      for p in news.decisions],
+    }
+    msg = list_message(ctx, mlist, "member/digest", language, values, to=reader.email)
+    if mime:
+        msg = _with_messages(msg, news.raws)
+    enqueue(ctx.session, list_name=mlist.name, purpose="digest",
+            raw=msg.as_bytes(policy=policy.SMTP),
+            recipients=[(reader.email, ctx.address(mlist, "bounces", reader.verp_token))],
+            now=ctx.now)
+
+
+def _with_messages(msg: EmailMessage, raws: list[bytes]) -> EmailMessage:
+    """A MIME digest (RFC 2046 §5.1.5): the text first, then the messages themselves."""
+    digest = EmailMessage()
+    digest["Content-Type"] = "multipart/digest"
+    for raw in raws:
+        part = EmailMessage()
+        part.set_content(parse(raw))  # message/rfc822
+        digest.attach(part)
+    msg.make_mixed()
+    msg.attach(digest)
+    return msg

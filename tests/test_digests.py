@@ -1,0 +1,170 @@
+"""Digests end to end: delivery modes by email, one digest per period, content, MIME."""
+
+from datetime import timedelta
+from email.message import EmailMessage
+
+import pytest
+
+from mailbot.clock import FakeClock
+from mailbot.config import Config
+from mailbot.service import Service
+from mailbot.storage import db
+from tests.e2e import Driver
+from tests.helpers import Received, make_message
+
+READER = "chloe@example.fr"
+
+
+@pytest.fixture
+def members() -> list[tuple[str, str]]:
+    return [("marie@example.com", "Marie"), ("bob@example.net", "Bob"), (READER, "Chloé")]
+
+
+def digests(bot: Driver, rcpt: str = READER) -> list[Received]:
+    return [r for r in bot.sink.to(rcpt) if "sum" in str(r.message["Subject"]).lower()
+            or "digest" in str(r.message["Subject"]).lower()]
+
+
+async def three_posts(bot: Driver) -> None:
+    await bot.send(make_message(subject="Réunion jeudi", message_id="<t1@example.com>",
+                                body="On se retrouve jeudi à 18h ?\n"))
+    bot.clock.advance(timedelta(minutes=5))
+    await bot.send(make_message(sender="bob@example.net", subject="Re: [sel] Réunion jeudi",
+                                body="Oui, j'apporte du pain.\n\nLe lun. Marie a écrit :\n"
+                                     "> On se retrouve jeudi à 18h ?\n",
+                                headers={"In-Reply-To": "<t1@example.com>",
+                                         "References": "<t1@example.com>"}),
+                   mail_from="bob@example.net")
+    bot.clock.advance(timedelta(minutes=5))
+    await bot.send(make_message(subject="Perdu un parapluie", body="Un parapluie bleu.\n"))
+
+
+async def test_three_posts_reach_a_daily_reader_in_one_digest(bot: Driver) -> None:
+    reply = await bot.command("résumé quotidien", sender=READER, name="Chloé")
+    assert "un résumé par jour" in reply.text()
+    bot.sink.clear()
+    await three_posts(bot)
+    assert bot.sink.to(READER) == []  # nothing as it comes
+    assert len(bot.sink.to("marie@example.com")) == 3  # the others get each post
+
+    bot.clock.advance(timedelta(hours=4, minutes=40))  # 16:50 UTC: not yet 18:00 in Paris
+    await bot.service.drain()
+    assert digests(bot) == []
+    bot.clock.advance(timedelta(minutes=10))  # 17:00 UTC = 18:00 in Paris
+    await bot.service.drain()
+    [digest] = digests(bot)
+    text = digest.text()
+    assert digest.message["Subject"] == "Résumé du jour de SEL de Saint-Martin : 3 message(s)"
+    assert digest.message["List-Id"] == "SEL de Saint-Martin <sel.example.org>"
+    assert "1. Réunion jeudi (2 messages)" in text and "2. Perdu un parapluie" in text
+    assert text.index("On se retrouve") < text.index("j'apporte du pain") \
+        < text.index("parapluie bleu")
+    assert text.count("On se retrouve jeudi") == 1  # the quote in Bob's reply is trimmed
+
+    bot.sink.clear()
+    bot.clock.advance(timedelta(days=1))
+    await bot.service.drain()
+    assert digests(bot) == []  # nothing new: no digest
+
+
+async def test_digest_send_now_then_again_sends_nothing(bot: Driver) -> None:
+    await bot.command("digest weekly", sender=READER)
+    await three_posts(bot)
+    assert await bot.service.send_digests_now() == 1
+    await bot.service.drain()
+    assert len(digests(bot)) == 1 and "Résumé de la semaine" in digests(bot)[0].message["Subject"]
+    assert await bot.service.send_digests_now() == 0
+
+
+async def test_a_missed_digest_time_is_caught_up_once(bot: Driver) -> None:
+    await bot.command("digest daily", sender=READER)
+    await three_posts(bot)
+    bot.sink.clear()
+    bot.clock.advance(timedelta(days=3))  # down for three digest times
+    await bot.service.drain()
+    assert len(digests(bot)) == 1
+
+
+async def test_one_digest_per_period_across_restarts(bot: Driver, config: Config,
+                                                     clock: FakeClock) -> None:
+    await bot.command("digest daily", sender=READER)
+    await three_posts(bot)
+    bot.clock.advance(timedelta(hours=5))
+    await bot.service.drain()
+    assert len(digests(bot)) == 1
+    restarted = Service(config, clock=clock)  # another process on the same database
+    try:
+        db.check_schema(restarted.db.engine)
+        await restarted.drain()
+        assert await restarted.tick() == 0
+    finally:
+        restarted.close()
+    assert len(digests(bot)) == 1
+
+
+async def test_weekly_digests_leave_on_the_rules_weekday(bot: Driver) -> None:
+    await bot.command("digest weekly", sender=READER)
+    await three_posts(bot)
+    for _ in range(5):  # Monday 23 to Saturday 28 November
+        bot.clock.advance(timedelta(days=1))
+        await bot.service.drain()
+    assert digests(bot) == []
+    bot.clock.advance(timedelta(days=1))  # Sunday 29, 12:00 UTC: before 18:00
+    await bot.service.drain()
+    assert digests(bot) == []
+    bot.clock.advance(timedelta(hours=5))
+    await bot.service.drain()
+    assert len(digests(bot)) == 1
+
+
+async def test_mime_digest_carries_the_messages(bot: Driver) -> None:
+    await bot.command("résumé quotidien\nrésumé mime", sender=READER)
+    await three_posts(bot)
+    bot.clock.advance(timedelta(hours=5))
+    await bot.service.drain()
+    [digest] = digests(bot)
+    msg = digest.message
+    assert msg.get_content_type() == "multipart/mixed"
+    text_part, digest_part = list(msg.iter_parts())
+    assert text_part.get_content_type() == "text/plain"
+    assert "joints à ce résumé" in text_part.get_content()
+    assert digest_part.get_content_type() == "multipart/digest"
+    parts = list(digest_part.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["message/rfc822"] * 3
+    inner = parts[0].get_content()
+    assert isinstance(inner, EmailMessage) and inner["Message-ID"] == "<t1@example.com>"
+
+
+async def test_digest_shows_closing_proposals_and_decisions(bot: Driver) -> None:
+    await bot.command("digest daily", sender=READER)
+    await bot.send(make_message(subject="[PROPOSITION] Fête de fin d'année",
+                                message_id="<p1@example.com>"))
+    bot.clock.advance(timedelta(hours=5))  # today's digest: the proposal is open
+    await bot.service.drain()
+    first = digests(bot)[-1].text()
+    assert "n°1 « Fête de fin d'année » : adoptée le jeudi 26 novembre à 13h00" in first
+    assert "OBJECTION" in first
+    bot.clock.advance(timedelta(days=3))  # settled on Thursday, digest at 18:00
+    await bot.service.drain()
+    last = digests(bot)[-1].text()
+    assert "Décidé depuis le dernier résumé" in last
+    assert "n°1 « Fête de fin d'année » : adoptée" in last
+
+
+async def test_leaving_digest_mode_sends_what_was_pending(bot: Driver) -> None:
+    await bot.command("digest daily", sender=READER)
+    await three_posts(bot)
+    bot.sink.clear()
+    reply = await bot.command("résumé non", sender=READER)
+    assert "chaque message" in reply.text()
+    assert len(digests(bot)) == 1  # the last digest, at once
+    await bot.send(make_message(subject="Encore un"))
+    assert any(r.message["Subject"] == "[sel] Encore un" for r in bot.sink.to(READER))
+
+
+async def test_paused_digest_readers_get_nothing(bot: Driver) -> None:
+    await bot.command("digest daily\npause", sender=READER)
+    await three_posts(bot)
+    bot.clock.advance(timedelta(hours=5))
+    await bot.service.drain()
+    assert digests(bot) == []
