@@ -18,17 +18,31 @@ DIGEST_MODES = ("daily", "weekly")
 
 def next_digest_at(mode: str, digest: Digest, timezone: str, now: datetime) -> datetime | None:
     """The first moment strictly after `now` when a digest of `mode` leaves (None: never)."""
+    return _scheduled(mode, digest, timezone, now, forward=True)
+
+
+def previous_digest_at(mode: str, digest: Digest, timezone: str,
+                       now: datetime) -> datetime | None:
+    """The latest moment at or before `now` when a digest of `mode` was due (None: never).
+
+    A daemon that was down catches up with this one moment only: one digest, not one per
+    missed period."""
+    return _scheduled(mode, digest, timezone, now, forward=False)
+
+
+def _scheduled(mode: str, digest: Digest, timezone: str, now: datetime, *,
+               forward: bool) -> datetime | None:
     if mode not in DIGEST_MODES:
         return None
     zone = ZoneInfo(timezone)
     hour, minute = (int(part) for part in digest.time.split(":"))
     today = now.astimezone(zone).date()
     for offset in range(8):
-        day = today + timedelta(days=offset)
+        day = today + timedelta(days=offset if forward else -offset)
         if mode == "weekly" and day.weekday() != WEEKDAYS.index(digest.weekday):
             continue
         moment = datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
-        if moment > now:
+        if (moment > now) if forward else (moment <= now):
             return moment
     raise AssertionError("a daily or weekly digest always falls within eight days")
 
@@ -41,26 +55,6 @@ def needs_proposal_copy(mode: str, next_digest: datetime | None, deadline: datet
         return False
     return next_digest is None or next_digest > deadline - reminder_before
 
-
-def previous_digest_at(mode: str, digest: Digest, timezone: str,
-                       now: datetime) -> datetime | None:
-    """The latest moment at or before `now` when a digest of `mode` was due (None: never).
-
-    A daemon that was down catches up with this one moment only: one digest, not one per
-    missed period."""
-    if mode not in DIGEST_MODES:
-        return None
-    zone = ZoneInfo(timezone)
-    hour, minute = (int(part) for part in digest.time.split(":"))
-    today = now.astimezone(zone).date()
-    for offset in range(8):
-        day = today - timedelta(days=offset)
-        if mode == "weekly" and day.weekday() != WEEKDAYS.index(digest.weekday):
-            continue
-        moment = datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
-        if moment <= now:
-            return moment
-    raise AssertionError("a daily or weekly digest always falls within eight days")
 
 
 # --- what goes in a digest -----------------------------------------------------------------
