@@ -99,6 +99,14 @@ def _parser() -> argparse.ArgumentParser:
     proposals.add_argument("--list", dest="list_name")
     proposals.add_argument("--all", action="store_true", help="settled ones too")
     proposals.set_defaults(run=proposals_verb)
+    ledger = add(verbs, "ledger", help="balances, statements, CSV export, corrections")
+    ledger.add_argument("action", nargs="?", choices=["balances", "statement", "csv", "reverse"],
+                        default="balances")
+    ledger.add_argument("--list", dest="list_name", required=True)
+    ledger.add_argument("--member", help="whose statement")
+    ledger.add_argument("--entry", type=int, help="the entry to reverse")
+    ledger.add_argument("--by", help="the moderator recording a correction")
+    ledger.set_defaults(run=ledger_verb)
     digest = add(verbs, "digest", help="digests")
     digest.add_argument("action", choices=["send"])
     digest.add_argument("--list", dest="list_name")
@@ -299,6 +307,53 @@ def _queue(session: Session, retry: bool) -> int:
         print(f"{delivery.id}\t{delivery.status}\t{purpose}\t{delivery.rcpt}\t"
               f"attempts={delivery.attempts}\tnext={delivery.next_attempt_at:%Y-%m-%d %H:%M}"
               f"\t{delivery.last_error or ''}")
+    return 0
+
+
+def ledger_verb(args: argparse.Namespace, config: Config) -> int:
+    try:
+        mlist = config.get_list(args.list_name)
+    except KeyError:
+        raise MailbotError(f"no list named {args.list_name!r} in {config.path}") from None
+    if args.action == "statement" and not args.member:
+        raise MailbotError("say whose statement: --member EMAIL")
+    if args.action == "reverse" and (args.entry is None or not mlist.is_moderator(args.by or "")):
+        raise MailbotError("a correction needs --entry ID and --by MODERATOR (a moderator of "
+                           f"{mlist.address})")
+    return _with_db(config, _ledger, mlist, args)
+
+
+def _ledger(session: Session, mlist: ListConfig, args: argparse.Namespace) -> int:
+    from mailbot.exchange import payments
+    from mailbot.exchange.amounts import as_hours
+    from mailbot.storage.models import LedgerEntry
+
+    pph, unit = mlist.rules.exchange.points_per_hour, mlist.rules.exchange.unit
+    if args.action == "balances":
+        for member in list_members(session, mlist.name):
+            points = payments.balance(session, mlist.name, member.email)
+            print(f"{member.email}\t{points} {unit}\t{as_hours(points, pph)}")
+    elif args.action == "statement":
+        for entry in payments.statement(session, mlist.name, args.member.lower(), limit=1000):
+            signed = entry.amount if entry.payee == args.member.lower() else -entry.amount
+            other = entry.payer if signed > 0 else entry.payee
+            print(f"{entry.id}\t{entry.created_at:%Y-%m-%d %H:%M}\t{signed:+d} {unit}\t"
+                  f"{as_hours(signed, pph)}\t{other}\t{entry.memo}")
+    elif args.action == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["id", "created_at", "payer", "payee", "amount", "unit", "memo",
+                         "reverses", "recorded_by"])
+        for entry in session.scalars(select(LedgerEntry).where(
+                LedgerEntry.list_name == mlist.name).order_by(LedgerEntry.id)):
+            writer.writerow([entry.id, entry.created_at.isoformat(), entry.payer, entry.payee,
+                             entry.amount, unit, entry.memo, entry.reverses_id or "",
+                             entry.recorded_by])
+    else:
+        correction = payments.reverse(session, mlist, args.entry, SystemClock().now(),
+                                      recorded_by=args.by.lower())
+        if correction is None:
+            raise MailbotError(f"entry {args.entry} does not exist or is already corrected")
+        print(f"entry {correction.id} reverses entry {args.entry}")
     return 0
 
 

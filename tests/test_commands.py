@@ -10,6 +10,8 @@ from mailbot.lists.commands import VERBS, Command, Reading, parse_commands, pars
 WORDS = [
     ("help", "help", "en"), ("aide", "help", "fr"),
     ("digest", "digest", "en"), ("résumé", "digest", "fr"),
+    ("pay", "pay", "en"), ("payer", "pay", "fr"), ("balance", "balance", "en"),
+    ("solde", "balance", "fr"), ("statement", "statement", "en"), ("relevé", "statement", "fr"),
     ("proposals", "proposals", "en"), ("propositions", "proposals", "fr"),
     ("decisions", "decisions", "en"), ("registre", "decisions", "fr"),
     ("withdraw", "withdraw", "en"), ("retirer", "withdraw", "fr"),

@@ -1,5 +1,5 @@
-"""Actions confirmed by replying to a single-use address: join, leave, and a moderator's
-add or remove. Only the owner of the mailbox that received the token can confirm, so a
+"""Actions confirmed by replying to a single-use address: join, leave, a moderator's add
+or remove, and a payment. Only the owner of the mailbox that received the token can confirm, so a
 forged From can never change anybody's membership."""
 
 from email.message import EmailMessage
@@ -14,11 +14,12 @@ from mailbot.storage.models import Confirmation, InboundMessage
 
 
 def request_confirmation(ctx: Context, mlist: ListConfig, action: str, *, email: str,
-                         target: str, name: str, language: str) -> Confirmation:
+                         target: str, name: str, language: str, amount: int | None = None,
+                         memo: str | None = None) -> Confirmation:
     confirmation = Confirmation(
         token=new_token(), list_name=mlist.name, action=action, email=email, target=target,
         name=name, language=language, created_at=ctx.now,
-        expires_at=ctx.now + mlist.rules.membership.confirm_within,
+        expires_at=ctx.now + mlist.rules.membership.confirm_within, amount=amount, memo=memo,
     )
     ctx.session.add(confirmation)
     ctx.session.flush()
@@ -40,6 +41,11 @@ def apply_confirmation(ctx: Context, mlist: ListConfig, confirmation: Confirmati
         return
     confirmation.used_at = ctx.now
     reply.kind = "confirm"
+    if confirmation.action == "pay":
+        from mailbot.exchange.commands import confirm_payment
+
+        reply.outcome = confirm_payment(ctx, mlist, confirmation)
+        return
     if confirmation.action in ("join", "add"):
         _join(ctx, mlist, confirmation, reply)
     else:

@@ -17,6 +17,7 @@ from mailbot.context import Context
 from mailbot.decisions import commands as decision_commands
 from mailbot.digest_delivery import send_last
 from mailbot.digests import DIGEST_MODES
+from mailbot.exchange import commands as exchange_commands
 from mailbot.lists.commands import Command, parse_commands
 from mailbot.lists.confirmations import request_confirmation
 from mailbot.lists.membership import get_member, list_members
@@ -182,6 +183,7 @@ def _misplaced(state: Requester, command: Command) -> Outcome:
 
 _HANDLERS = {
     **decision_commands.HANDLERS,
+    **exchange_commands.HANDLERS,
     "help": _help, "join": _join, "leave": _leave, "nomail": _nomail, "mail": _nomail,
     "language": _language, "members": _members, "add": _add_or_remove, "digest": _digest,
     "remove": _add_or_remove,

@@ -139,6 +139,9 @@ class Confirmation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # a payment waiting for the payer's reply: how much, and what for
+    amount: Mapped[int | None]
+    memo: Mapped[str | None] = mapped_column(Text)
 
 
 class OutboundMessage(Base):
@@ -260,3 +263,26 @@ class ProposalRef(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(255))
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"))
+
+
+class LedgerEntry(Base):
+    """One line of the append-only journal: `amount` points from payer to payee.
+
+    Nothing is ever edited or deleted; a correction is a reversing entry (payer and payee
+    swapped) that names the entry it reverses."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        Index("ix_ledger_payer", "list_name", "payer"),
+        Index("ix_ledger_payee", "list_name", "payee"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(100))
+    payer: Mapped[str] = mapped_column(String(320))
+    payee: Mapped[str] = mapped_column(String(320))
+    amount: Mapped[int]
+    memo: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    recorded_by: Mapped[str] = mapped_column(String(320))
