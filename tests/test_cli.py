@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from mailbot.cli import main
 from mailbot.config import load_config
 from mailbot.service import Service
+from mailbot.storage import db
 from tests.helpers import Sink, make_message, write_config
 
 MEMBERS = [("marie@example.com", "Marie"), ("bob@example.net", "Bob"),
@@ -478,3 +479,37 @@ async def test_digest_send_sends_what_is_new_then_nothing(
     assert await asyncio.to_thread(main, ["-c", str(config), "digest", "send"]) == 0
     assert "nothing new" in capsys.readouterr().out
     assert len(sink.to("chloe@example.fr")) == 1
+
+
+def test_ledger_balances_statement_csv_and_a_correction(
+        capsys: pytest.CaptureFixture[str], cfg: Path) -> None:
+    from mailbot.exchange.payments import transfer
+
+    for email in ("marie@example.com", "bob@example.net"):
+        ok(capsys, cfg, "members", "add", "--list", "sel", email)
+    config = load_config(cfg)
+    database = db.Database(config.server.database_url)
+    try:
+        refusal = database.transaction(lambda s: transfer(
+            s, config.lists[0], "marie@example.com", "bob@example.net", 90, "pain",
+            datetime.now(UTC), recorded_by="marie@example.com"))
+        assert refusal is None
+    finally:
+        database.close()
+    balances = ok(capsys, cfg, "ledger", "--list", "sel")
+    assert "marie@example.com\t-90 points\t-1h30" in balances
+    assert "bob@example.net\t90 points\t1h30" in balances
+    statement = ok(capsys, cfg, "ledger", "statement", "--list", "sel", "--member",
+                   "bob@example.net")
+    assert "+90 points\t1h30\tmarie@example.com\tpain" in statement
+    assert "needs --entry ID and --by MODERATOR" in fails(
+        capsys, cfg, "ledger", "reverse", "--list", "sel", "--entry", "1", "--by",
+        "marie@example.com")
+    assert "reverses entry 1" in ok(capsys, cfg, "ledger", "reverse", "--list", "sel",
+                                    "--entry", "1", "--by", "alice@example.org")
+    assert "already corrected" in fails(capsys, cfg, "ledger", "reverse", "--list", "sel",
+                                         "--entry", "1", "--by", "alice@example.org")
+    rows = ok(capsys, cfg, "ledger", "csv", "--list", "sel").splitlines()
+    assert rows[0].startswith("id,created_at,payer,payee,amount,unit,memo,reverses")
+    assert len(rows) == 3 and rows[2].split(",")[7] == "1"  # the correction names entry 1
+    assert "bob@example.net\t0 points\t0h" in ok(capsys, cfg, "ledger", "--list", "sel")
