@@ -46,11 +46,16 @@ class Context:
 
     def send(self, mlist: ListConfig, template: str, language: str, values: dict[str, Any],
              *, to: str, purpose: str, reply_token: str | None = None,
-             in_reply_to: str = "", inbound: InboundMessage | None = None) -> bool:
-        """Queue one templated message; False when a rate limit held it back."""
+             reply_to: str | None = None, in_reply_to: str = "",
+             inbound: InboundMessage | None = None) -> bool:
+        """Queue one templated message; False when a rate limit held it back.
+
+        Replies to it go to the single-use confirm address of `reply_token`, or to
+        `reply_to` (another member, to put two people in touch), or to list-request@."""
         if purpose in RATE_LIMITED_PURPOSES and self._over_limit(mlist, to):
             return False
-        reply_to = self.address(mlist, "confirm", reply_token) if reply_token else None
+        if reply_token:
+            reply_to = self.address(mlist, "confirm", reply_token)
         sender = Sender(mlist.title, self.address(mlist, "request"), reply_to)
         message = self.composer.compose(
             template, language, {"list": self.list_vars(mlist), **values}, to=to,

@@ -9,6 +9,7 @@ from email.utils import make_msgid
 from mailbot.announce import by_language
 from mailbot.config import ListConfig
 from mailbot.context import Context
+from mailbot.exchange import items as exchange_items
 from mailbot.lists.membership import get_member, receiving_each
 from mailbot.mail import author, automatic_kind, header, parse
 from mailbot.outbound.queue import enqueue
@@ -56,6 +57,8 @@ def distribute(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailM
     if raw is not row.raw:
         msg = parse(raw)
     opened = on_post(ctx, mlist, row, msg)
+    if opened is None:
+        exchange_items.on_post(ctx, mlist, row, msg)
     members = opened.recipients if opened else receiving_each(ctx.session, mlist.name)
     groups = by_language(mlist, members) if opened else {"": list(members)}
     for language, group in groups.items():

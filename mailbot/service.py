@@ -22,6 +22,7 @@ from mailbot.context import Context
 from mailbot.decisions import proposals
 from mailbot.digests import DIGEST_MODES, next_digest_at
 from mailbot.errors import MailbotError
+from mailbot.exchange import items as exchange_items
 from mailbot.inbound.intake import store_received
 from mailbot.inbound.smtp import protocol_factory
 from mailbot.lists.membership import new_token
@@ -101,7 +102,8 @@ class Service:
     def _tick(self, session: Session) -> int:
         ctx = Context(session, self.config, self.composer, self.clock.now())
         settled = proposals.settle_due(ctx, self.running_since)  # first: digests show them
-        return settled + proposals.remind_due(ctx) + digest_delivery.send_due(ctx)
+        items = exchange_items.renew_or_expire_due(ctx)
+        return settled + items + proposals.remind_due(ctx) + digest_delivery.send_due(ctx)
 
     async def send_digests_now(self, list_name: str | None = None) -> int:
         """Every digest that has something new, as if its time had come (`digest send`)."""

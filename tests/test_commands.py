@@ -10,6 +10,9 @@ from mailbot.lists.commands import VERBS, Command, Reading, parse_commands, pars
 WORDS = [
     ("help", "help", "en"), ("aide", "help", "fr"),
     ("digest", "digest", "en"), ("résumé", "digest", "fr"),
+    ("offers", "offers", "en"), ("offres", "offers", "fr"), ("requests", "requests", "en"),
+    ("demandes", "requests", "fr"), ("renew", "renew", "en"), ("renouveler", "renew", "fr"),
+    ("close", "close", "en"), ("clore", "close", "fr"),
     ("pay", "pay", "en"), ("payer", "pay", "fr"), ("balance", "balance", "en"),
     ("solde", "balance", "fr"), ("statement", "statement", "en"), ("relevé", "statement", "fr"),
     ("proposals", "proposals", "en"), ("propositions", "proposals", "fr"),

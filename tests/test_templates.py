@@ -17,13 +17,16 @@ RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join
                 "no-such-proposal", "not-yours", "not-open", "proposal-usage", "extend-usage",
                 "digest-mode", "digest-format", "digest-usage", "confirm-pay", "pay-usage",
                 "payee-unknown", "payee-ambiguous", "below-minimum", "above-maximum",
-                "to-self", "balance", "statement"]
+                "to-self", "balance", "statement", "items", "item-usage", "no-such-item",
+                "not-your-item", "item-closed", "item-renewed", "item-closed-now"]
 MONEY = {"points": 90, "unit": "points", "hours": "1h30"}
 VALUES = {"target": "paul@example.org", "address": "not-an-address", "language": "fr",
           "choices": "fr, en", "count": 1, "mode": "daily", "format": "mime", "number": 12,
           "title": "Tondeuse", "who": "Mari", "candidates": ["Marie <m@x.org>"],
           "payee": "Bob", "memo": "jardinage", "amount": MONEY, "balance": MONEY,
-          "min": MONEY, "max": MONEY,
+          "min": MONEY, "max": MONEY, "kind": "offer", "category": "jardin",
+          "entries": [{"number": 7, "title": "Guitare", "category": "", "author": "Marie",
+                     "email": "m@x.org"}], "expires": "22 janvier 2027",
           "lines": [{"id": 1, "date": "2026-11-23", "signed": MONEY, "other": "b@x.org",
                      "memo": "pain"}],
           "deadline": "jeudi 26 novembre à 13h00", "year": 2026,
@@ -69,6 +72,8 @@ def test_each_command_result_has_its_own_sentence(code: str, language: str) -> N
 PROPOSAL = {"number": 12, "title": "Tondeuse", "proposer": "Marie", "status": "open",
             "deadline": "jeudi 26 novembre à 13h00"}
 OBJECTIONS = [{"email": "bob@example.net", "reason": "Trop cher.\nParlons-en."}]
+ITEM = {"number": 7, "kind": "offer", "title": "Cours de guitare", "category": "musique",
+        "author": "Marie", "email": "m@x.org", "expires": "22 janvier 2027", "status": "active"}
 SAMPLES: dict[str, dict[str, Any]] = {
     "member/held": {"subject": "Vente", "reason": "not-member"},
     "member/rejected": {"subject": "Vente", "reason_code": "too-large", "reason": "",
@@ -90,6 +95,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
                            "payee": "b@x.org", "role": "payee", "balance": MONEY},
     "member/pay-refused": {"amount": MONEY, "memo": "", "payer": "a@x.org", "payee": "b@x.org",
                            "reason": "below-minimum"},
+    "member/item-recorded": ITEM, "member/item-renewal": ITEM, "member/item-expired": ITEM,
+    "member/item-match": {"mine": ITEM, "theirs": {**ITEM, "kind": "request"}},
     "member/digest": {"mode": "daily", "mime": False, "count": 1, "proposals": [PROPOSAL],
                       "decisions": [{"number": 3, "title": "Fête", "status": "adopted"}],
                       "threads": []},

@@ -3,6 +3,8 @@ statement (French: payer, solde, relevé)."""
 
 from typing import Any
 
+from sqlalchemy import select
+
 from mailbot.config import ListConfig
 from mailbot.context import Context
 from mailbot.exchange.amounts import as_hours, parse_amount
@@ -10,7 +12,8 @@ from mailbot.exchange.ledger import Limits, refuse_transfer
 from mailbot.exchange.payments import balance, find_payee, statement, transfer
 from mailbot.lists.commands import Command
 from mailbot.lists.requester import Outcome, Requester
-from mailbot.storage.models import Confirmation
+from mailbot.storage.models import Confirmation, ExchangeItem
+from mailbot.textutil import fold
 
 
 def money(mlist: ListConfig, points: int) -> dict[str, Any]:
@@ -103,4 +106,42 @@ def confirm_payment(ctx: Context, mlist: ListConfig, confirmation: Confirmation)
     return f"{confirmation.amount} points from {confirmation.email} to {confirmation.target}"
 
 
-HANDLERS = {"pay": pay, "balance": show_balance, "statement": show_statement}
+def list_items(state: Requester, command: Command) -> Outcome:
+    """offers / requests [CATEGORY]: the active ones."""
+    from mailbot.exchange import items
+
+    if state.member is None and not state.is_moderator:
+        return "not-member", {}
+    kind = "offer" if command.verb == "offers" else "request"
+    category = fold(" ".join(command.args))
+    found = items.active_items(state.ctx, state.mlist, kind, category)
+    return "items", {"kind": kind, "category": category,
+                     "entries": [items.describe(state.ctx, state.mlist, i, state.language)
+                               for i in found]}
+
+
+def renew_or_close(state: Requester, command: Command) -> Outcome:
+    """renew N / close N, by the item's author or a moderator."""
+    from mailbot.exchange import items
+
+    number = command.args[0].lstrip("#n°") if command.args else ""
+    if not number.isdigit():
+        return "item-usage", {}
+    item = state.ctx.session.scalar(select(ExchangeItem).where(
+        ExchangeItem.list_name == state.mlist.name, ExchangeItem.number == int(number)))
+    if item is None:
+        return "no-such-item", {"number": int(number)}
+    if item.author != state.sender and not state.is_moderator:
+        return "not-your-item", {"number": item.number}
+    if command.verb == "renew":
+        if item.status == items.CLOSED:
+            return "item-closed", {"number": item.number}
+        items.renew(state.ctx, state.mlist, item)
+        return "item-renewed", items.describe(state.ctx, state.mlist, item, state.language)
+    item.status = items.CLOSED
+    return "item-closed-now", items.describe(state.ctx, state.mlist, item, state.language)
+
+
+HANDLERS = {"pay": pay, "balance": show_balance, "statement": show_statement,
+            "offers": list_items, "requests": list_items, "renew": renew_or_close,
+            "close": renew_or_close}

@@ -44,6 +44,7 @@ class Exchange:
     min_balance: int = -1200
     max_balance: int = 2400
     item_lifetime: timedelta = timedelta(days=60)
+    renewal_notice_before: timedelta = timedelta(days=7)
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -169,6 +170,9 @@ def _check_coherence(rules: ListRules, path: Path) -> None:
         raise ConfigError(
             str(path), "consent.reminder_before", "must be shorter than consent.period"
         )
+    if rules.exchange.renewal_notice_before >= rules.exchange.item_lifetime:
+        raise ConfigError(str(path), "exchange.renewal_notice_before",
+                          "must be shorter than exchange.item_lifetime")
     if rules.posting.max_kb <= 0:
         raise ConfigError(str(path), "posting.max_kb", "must be positive")
     if rules.exchange.points_per_hour <= 0:

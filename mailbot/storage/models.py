@@ -286,3 +286,30 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
     recorded_by: Mapped[str] = mapped_column(String(320))
+
+
+class ExchangeItem(Base):
+    """An offer or a request of the exchange: active until it expires or is closed; an
+    expired one is hidden, never deleted, and its author may renew it."""
+
+    __tablename__ = "exchange_item"
+    __table_args__ = (
+        UniqueConstraint("list_name", "number"),
+        Index("ix_exchange_item_active", "list_name", "status", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(100))
+    number: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(8))  # "offer" or "request"
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(100), default="")
+    author: Mapped[str] = mapped_column(String(320))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    message_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    renewal_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
