@@ -30,7 +30,7 @@ from mailbot.digests import (
 )
 from mailbot.mail import author, header, parse, readable_text
 from mailbot.outbound.queue import enqueue
-from mailbot.storage.models import InboundMessage, Member, Proposal
+from mailbot.storage.models import ExchangeItem, InboundMessage, Member, Proposal
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
@@ -43,6 +43,7 @@ class News:
     raws: list[bytes]
     decisions: list[Proposal]
     open_proposals: list[Proposal]
+    new_items: list[ExchangeItem]
 
     @property
     def empty(self) -> bool:
@@ -111,8 +112,14 @@ def gather(ctx: Context, mlist: ListConfig, since: datetime, until: datetime) ->
         select(Proposal).where(Proposal.list_name == mlist.name,
                                Proposal.status == lifecycle.OPEN)
         .order_by(Proposal.deadline)).all()
+    new_items = ctx.session.scalars(
+        select(ExchangeItem).where(ExchangeItem.list_name == mlist.name,
+                                   ExchangeItem.created_at > since,
+                                   ExchangeItem.created_at <= until,
+                                   ExchangeItem.status == "active")
+        .order_by(ExchangeItem.number)).all()
     return News(arrange_threads(posts), [row.raw for row in rows], list(decisions),
-                list(still_open))
+                list(still_open), list(new_items))
 
 
 def _digest_post(row: InboundMessage, prefix: str) -> DigestPost:
@@ -138,6 +145,8 @@ def _queue_digest(ctx: Context, mlist: ListConfig, reader: Member, mode: str,
         "proposals": [describe(ctx, mlist, p, language) for p in news.open_proposals],
         "decisions": [{"number": p.number, "title": p.title, "status": p.status}
                       for p in news.decisions],
+        "items": [{"number": i.number, "kind": i.kind, "title": i.title,
+                   "author": i.author_name or i.author} for i in news.new_items],
     }
     msg = list_message(ctx, mlist, "member/digest", language, values, to=reader.email)
     if mime:

@@ -168,3 +168,16 @@ async def test_paused_digest_readers_get_nothing(bot: Driver) -> None:
     bot.clock.advance(timedelta(hours=5))
     await bot.service.drain()
     assert digests(bot) == []
+
+
+async def test_digest_lists_new_offers_and_requests(bot: Driver) -> None:
+    await bot.command("digest daily", sender=READER)
+    await bot.send(make_message(subject="[OFFRE] Vélo à prêter"))
+    await bot.send(make_message(sender="bob@example.net", name="Bob", subject="[DEMANDE] Perceuse"),
+                   mail_from="bob@example.net")
+    bot.clock.advance(timedelta(hours=5))
+    await bot.service.drain()
+    text = digests(bot)[-1].text()
+    assert "Nouvelles offres et demandes" in text
+    assert "offre n°1 « Vélo à prêter » — Marie" in text
+    assert "demande n°2 « Perceuse » — Bob" in text

@@ -99,7 +99,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "member/item-match": {"mine": ITEM, "theirs": {**ITEM, "kind": "request"}},
     "member/digest": {"mode": "daily", "mime": False, "count": 1, "proposals": [PROPOSAL],
                       "decisions": [{"number": 3, "title": "Fête", "status": "adopted"}],
-                      "threads": []},
+                      "threads": [], "items": [{"number": 2, "kind": "offer",
+                                                "title": "Vélo", "author": "Bob"}]},
 }
 
 
