@@ -124,3 +124,35 @@ async def test_concurrent_transfers_never_overdraw(config: Config) -> None:
         assert total == 2
     finally:
         database.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_transfers_through_the_database_keep_the_books(config: Config,
+                                                               seed: int) -> None:
+    """Random payments between five members, through the real transfer and database: after
+    each one the balances sum to zero and stay within the limits; refused ones write
+    nothing."""
+    import random
+
+    rng = random.Random(seed)
+    database = db.Database(config.server.database_url)
+    db.upgrade(database.engine)
+    mlist, now = config.lists[0], datetime.now(UTC)
+    limits = mlist.rules.exchange
+    people = [f"m{i}@example.org" for i in range(5)]
+    try:
+        for email in people:
+            database.transaction(add_member, "sel", email, "", now)
+        for _ in range(40):
+            payer, payee = rng.choice(people), rng.choice(people)
+            amount = rng.randint(1, 1500)
+            before = database.transaction(lambda s: s.scalar(select(func.count(LedgerEntry.id))))
+            refusal = database.transaction(lambda s, p=payer, q=payee, a=amount: transfer(
+                s, mlist, p, q, a, "", now, recorded_by=p))
+            after = database.transaction(lambda s: s.scalar(select(func.count(LedgerEntry.id))))
+            assert after == before + (refusal is None)
+            balances = [database.transaction(balance, "sel", e) for e in people]
+            assert sum(balances) == 0
+            assert all(limits.min_balance <= b <= limits.max_balance for b in balances)
+    finally:
+        database.close()
