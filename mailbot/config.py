@@ -5,6 +5,7 @@ database, rules folder, maildir) are resolved against the config file's own fold
 the daemon behaves the same whatever directory it is started from.
 """
 
+import os
 import tomllib
 import zoneinfo
 from dataclasses import dataclass
@@ -44,6 +45,20 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class ImapConfig:
+    """A hosted mailbox to read the lists' mail from (instead of, or beside, SMTP/LMTP)."""
+
+    host: str
+    port: int
+    tls: str  # "tls" (993), "starttls" or "none"
+    user: str
+    password: str
+    folder: str
+    processed_folder: str
+    poll_interval: float
+
+
+@dataclass(frozen=True)
 class OutboundConfig:
     smtp: HostPort | None
     maildir: Path | None
@@ -53,6 +68,7 @@ class OutboundConfig:
     max_connections: int
     timeout: float
     give_up_after: timedelta
+    max_per_hour: int  # 0: no cap; hosted mailboxes limit how much they send
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,7 @@ class Config:
     server: ServerConfig
     outbound: OutboundConfig
     lists: tuple[ListConfig, ...]
+    imap: ImapConfig | None = None
 
     def get_list(self, name: str) -> ListConfig:
         for mlist in self.lists:
@@ -109,6 +126,7 @@ def load_config(path: Path | str) -> Config:
         server=server,
         outbound=_outbound(reader),
         lists=_lists(reader, server),
+        imap=_imap(reader),
     )
     reader.refuse_unknown()
     return config
@@ -226,7 +244,53 @@ def _outbound(reader: _Reader) -> OutboundConfig:
         max_connections=connections,
         timeout=get("timeout", float, 60.0),
         give_up_after=give_up,
+        max_per_hour=_non_negative(reader, "outbound.max_per_hour",
+                                   get("max_per_hour", int, 0)),
     )
+
+
+def _non_negative(reader: _Reader, key: str, value: int) -> int:
+    if value < 0:
+        raise reader.fail(key, "must be 0 (no cap) or more")
+    return value
+
+
+def _imap(reader: _Reader) -> ImapConfig | None:
+    if "imap" not in reader.data:
+        return None
+    table = _table(reader, "imap")
+    get = partial(reader.get, table, "imap")
+    tls = get("tls", str, "tls")
+    if tls not in ("none", "starttls", "tls"):
+        raise reader.fail("imap.tls", 'must be "tls", "starttls" or "none"')
+    return ImapConfig(
+        host=get("host", str, required=True), port=get("port", int, 993 if tls == "tls" else 143),
+        tls=tls, user=get("user", str, required=True), password=_imap_password(reader, table),
+        folder=get("folder", str, "INBOX"), processed_folder=get("processed_folder", str,
+                                                                    "Processed"),
+        poll_interval=get("poll_interval", float, 60.0),
+    )
+
+
+def _imap_password(reader: _Reader, table: dict[str, Any]) -> str:
+    """From `password`, or the file `password_file`, or the variable `password_env`."""
+    get = partial(reader.get, table, "imap")
+    password, path, variable = (get("password", str), get("password_file", str),
+                                get("password_env", str))
+    if sum(x is not None for x in (password, path, variable)) != 1:
+        raise reader.fail("imap", "set exactly one of password, password_file, password_env")
+    if path is not None:
+        try:
+            return reader.path_of(path).read_text().strip()
+        except OSError as exc:
+            raise reader.fail("imap.password_file", f"cannot read it: {exc}") from None
+    if variable is not None:
+        if variable not in os.environ:
+            raise reader.fail("imap.password_env", f"the environment has no {variable}")
+        from_environment: str = os.environ[variable]
+        return from_environment
+    assert isinstance(password, str)
+    return password
 
 
 def _table(reader: _Reader, name: str) -> dict[str, Any]:

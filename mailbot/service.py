@@ -10,7 +10,7 @@ import contextlib
 import fcntl
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from mailbot.decisions import proposals
 from mailbot.digests import DIGEST_MODES, next_digest_at
 from mailbot.errors import MailbotError
 from mailbot.exchange import items as exchange_items
+from mailbot.inbound.imap import ImapReader
 from mailbot.inbound.intake import store_received
 from mailbot.inbound.smtp import protocol_factory
 from mailbot.lists.membership import new_token
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 50  # deliveries claimed at a time: what a kill -9 mid-batch may send twice
 IDLE_POLL = 1.0  # seconds between looks at the database when nothing woke us
+CAPPED_WAIT = 30.0  # seconds between looks when the sending cap of the hour is reached
 TIMER_POLL = 30.0  # at most this long between looks for deadlines (new ones come by posts)
 
 
@@ -53,6 +55,7 @@ class Service:
         self._send_ready = asyncio.Event()
         self._timers_changed = asyncio.Event()  # a message may open or extend a proposal
         self.instance = new_token()
+        self.capped = False  # outbound.max_per_hour reached: the rest waits
         self.running_since: datetime | None = None  # set by serve: what passed before was missed
         self._registered = False
 
@@ -79,13 +82,23 @@ class Service:
         return process_next(Context(session, self.config, self.composer, self.clock.now()))
 
     # --- delivery -----------------------------------------------------------------------
+    async def read_mailbox_once(self) -> int:
+        """Burst mode for the hosted mailbox: store what is in its folder now."""
+        return await ImapReader(self.config, self.accept).read_once()
+
     async def deliver_due(self) -> int:
-        """Deliver every delivery due now, batch by batch; return how many were tried."""
+        """Deliver every delivery due now, batch by batch; return how many were tried.
+
+        With `outbound.max_per_hour`, what is over the cap waits in the queue."""
         await self._register()
         tried = 0
         while True:
             now = self.clock.now()
-            jobs = await self.db.run(queue.claim_due, now, BATCH, self.instance)
+            room = await self._room_this_hour(now)
+            self.capped = room <= 0
+            if self.capped:
+                return tried
+            jobs = await self.db.run(queue.claim_due, now, min(BATCH, room), self.instance)
             if not jobs:
                 return tried
             await self._deliver_and_record(jobs)
@@ -124,6 +137,13 @@ class Service:
         if due is None:
             return TIMER_POLL
         return max(0.05, min((due - now).total_seconds(), TIMER_POLL))
+
+    async def _room_this_hour(self, now: datetime) -> int:
+        cap = self.config.outbound.max_per_hour
+        if not cap:
+            return BATCH
+        sent: int = await self.db.run(queue.sent_since, now - timedelta(hours=1))
+        return cap - sent
 
     async def _deliver_and_record(self, jobs: list[queue.Job]) -> None:
         """Hand jobs to the transport and record each result as it comes back, in small
@@ -179,13 +199,18 @@ class Service:
             else:
                 await self.db.run(daemons.forget_dead_here, self.instance)
             async with self.listening():
+                reader_stop = asyncio.Event()
                 tasks = [asyncio.create_task(self._worker_loop(), name="worker"),
                          asyncio.create_task(self._sender_loop(), name="sender"),
                          asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
                          asyncio.create_task(self._timer_loop(), name="timers")]
+                if self.config.imap is not None:
+                    reader = ImapReader(self.config, self.accept)
+                    tasks.append(asyncio.create_task(reader.run(reader_stop), name="imap"))
                 log.info("mailbot is serving %d list(s)", len(self.config.lists))
                 await stop.wait()
                 log.info("stopping")
+                reader_stop.set()
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -260,7 +285,7 @@ class Service:
         while True:
             try:
                 await self.deliver_due()
-                wait = await self._seconds_to_next_due()
+                wait = CAPPED_WAIT if self.capped else await self._seconds_to_next_due()
             except Exception:
                 log.exception("sender: will try again")
                 wait = IDLE_POLL * 5

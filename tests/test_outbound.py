@@ -1,14 +1,20 @@
 """The outbound queue against a real SMTP sink: retries, permanent failures, reuse."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from mailbot.addresses import resolve
+from mailbot.clock import FakeClock
+from mailbot.config import load_config
+from mailbot.lists.membership import add_member
 from mailbot.service import Service
+from mailbot.storage import db
 from mailbot.storage.models import Delivery
 from tests.e2e import Driver
-from tests.helpers import Sink, make_message
+from tests.helpers import Sink, make_message, write_config
 
 MEMBERS = [f"m{i}@example.net" for i in range(20)]
 
@@ -118,3 +124,29 @@ async def test_a_dead_daemons_leases_are_taken_over(bot: Driver) -> None:
     await db.run(daemons.leave, "alive")  # a clean stop hands its leases back at once
     await db.run(daemons.register, "next", later)
     assert len(await db.run(queue.claim_due, later, 10, "next")) == 3
+
+
+
+async def test_the_hourly_cap_holds_the_rest_in_the_queue(
+        tmp_path: Path, database_url: str, sink: Sink, clock: FakeClock) -> None:
+    path = write_config(tmp_path, database_url, sink_port=sink.port)
+    path.write_text(path.read_text().replace("max_connections = 4",
+                                             "max_connections = 4\nmax_per_hour = 2"))
+    capped = Service(load_config(path), clock=clock)
+    try:
+        db.upgrade(capped.db.engine)
+        for email in MEMBERS[:3]:
+            await capped.db.run(add_member, "sel", email, "", clock.now())
+        recipient = resolve("sel@example.org", capped.config.lists, "-")
+        assert recipient is not None
+        raw = make_message(sender="m0@example.net")
+        await capped.accept(raw, "m0@example.net", [("sel@example.org", recipient)])
+        await capped.process_pending()
+        assert await capped.deliver_due() == 2
+        assert len(sink.received) == 2 and capped.capped
+        assert await capped.deliver_due() == 0  # the third waits for the next hour
+        clock.advance(timedelta(minutes=61))
+        assert await capped.deliver_due() == 1
+        assert len(sink.received) == 3
+    finally:
+        capped.close()

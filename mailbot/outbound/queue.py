@@ -93,6 +93,15 @@ def record(session: Session, results: Iterable[Result], now: datetime,
             row.next_attempt_at, row.last_error = next_attempt(row.attempts, now), result.error
 
 
+def sent_since(session: Session, since: datetime) -> int:
+    """Deliveries handed over since `since` (for a sending cap per hour)."""
+    from sqlalchemy import func
+
+    count = session.scalar(select(func.count(Delivery.id)).where(
+        Delivery.status == "sent", Delivery.done_at >= since))
+    return int(count or 0)
+
+
 def next_due(session: Session) -> datetime | None:
     """When the earliest queued delivery becomes due (None when the queue is empty)."""
     return session.scalar(
