@@ -9,8 +9,6 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from mailbot.context import Context
 from mailbot.errors import MailbotError
 from mailbot.lists.confirmations import request_confirmation
 from mailbot.lists.membership import add_member, get_member, list_members, remove_member
-from mailbot.mail import author, header, parse, recipients
+from mailbot.mail import envelope_sender, header, parse, recipients
 from mailbot.outbound import queue
 from mailbot.outbound.compose import Composer
 from mailbot.service import Service
@@ -273,20 +271,10 @@ async def _inject(service: Service, config: Config, files: list[Path], to: str |
                  for r in [resolve(a, config.lists, config.server.separator)] if r is not None]
         if not found:
             raise MailbotError(f"{path}: no list address in To/Cc; say which with --to")
-        await service.accept(raw, _envelope_sender(msg), found[:1])
+        await service.accept(raw, envelope_sender(msg), found[:1])
         print(f"{path}: stored for {found[0][0]}")
     await service.drain()
     return 0
-
-
-def _envelope_sender(msg: EmailMessage) -> str:
-    """A saved message's Return-Path (`<>` for a bounce), else the address in its From.
-
-    An empty envelope sender would make every injected message look like a bounce."""
-    return_path = header(msg, "Return-Path")
-    if return_path:
-        return parseaddr(return_path)[1]
-    return author(msg, "")[0]
 
 
 def queue_verb(args: argparse.Namespace, config: Config) -> int:

@@ -36,6 +36,15 @@ def author(msg: Message, envelope_from: str) -> tuple[str, str]:
     return address.strip().lower(), name.strip()
 
 
+def envelope_sender(msg: Message) -> str:
+    """For a message read from a file or a mailbox: its Return-Path (`<>`, a bounce, stays
+    empty), else the address in its From. An empty sender would make it look like a bounce."""
+    return_path = header(msg, "Return-Path")
+    if return_path:
+        return parseaddr(return_path)[1]
+    return author(msg, "")[0]
+
+
 def message_key(msg: Message, raw: bytes) -> str:
     """What makes two copies of one message the same: its Message-ID, or a hash of it."""
     message_id = header(msg, "Message-ID").strip()

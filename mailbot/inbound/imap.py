@@ -17,7 +17,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 from typing import Any
 
 from imapclient import IMAPClient
@@ -25,7 +25,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from mailbot.addresses import Recipient, resolve
 from mailbot.config import Config
-from mailbot.mail import header, parse
+from mailbot.mail import envelope_sender, header, parse
 
 log = logging.getLogger(__name__)
 
@@ -110,13 +110,17 @@ class ImapReader:
         context = ssl.create_default_context() if cfg.tls != "none" else None
         client = IMAPClient(cfg.host, port=cfg.port, use_uid=True, ssl=cfg.tls == "tls",
                             ssl_context=context, timeout=30)
-        if cfg.tls == "starttls":
-            client.starttls(context)
-        client.login(cfg.user, cfg.password)
-        for folder in (cfg.processed_folder,):
-            if not client.folder_exists(folder):
-                client.create_folder(folder)
-        client.select_folder(cfg.folder)
+        try:
+            if cfg.tls == "starttls":
+                client.starttls(context)
+            client.login(cfg.user, cfg.password)
+            if not client.folder_exists(cfg.processed_folder):
+                client.create_folder(cfg.processed_folder)
+            client.select_folder(cfg.folder)
+        except BaseException:
+            with contextlib.suppress(*NETWORK_ERRORS):
+                client.shutdown()
+            raise
         return client
 
     def _store_all(self, client: IMAPClient, loop: asyncio.AbstractEventLoop) -> int:
@@ -134,7 +138,7 @@ class ImapReader:
                             self.imap.folder)
                 self._skipped.add(uid)
                 continue
-            sender = parseaddr(header(parse(raw), "Return-Path"))[1]
+            sender = envelope_sender(parse(raw))
             future = asyncio.run_coroutine_threadsafe(self.accept(raw, sender, [found]), loop)
             future.result(timeout=120)  # committed before the message leaves the folder
             self._move(client, uid)
@@ -166,5 +170,9 @@ class ImapReader:
 
 
 def _logout(client: IMAPClient) -> None:
-    with contextlib.suppress(*NETWORK_ERRORS):
+    """Log out politely if the connection still works; close the socket in any case."""
+    try:
         client.logout()
+    except NETWORK_ERRORS:
+        with contextlib.suppress(*NETWORK_ERRORS):
+            client.shutdown()

@@ -1,0 +1,158 @@
+"""The hosted-mailbox reader against a real Dovecot started by the tests."""
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from mailbot.addresses import resolve
+from mailbot.clock import FakeClock
+from mailbot.config import load_config
+from mailbot.inbound.imap import ImapReader
+from mailbot.lists.membership import add_member
+from mailbot.service import Service
+from mailbot.storage import db
+from mailbot.storage.models import InboundMessage
+from tests.dovecot import Dovecot, dovecot_fixture  # noqa: F401  (registers `dovecot`)
+from tests.helpers import Sink, make_message, write_config
+
+
+def imap_config(tmp_path: Path, database_url: str, sink: Sink, dovecot: Dovecot,
+                password: str = "secret") -> Path:
+    path = write_config(tmp_path, database_url, sink_port=sink.port, listen="",
+                        separator="+")
+    path.write_text(path.read_text() + f"""
+[imap]
+host = "{dovecot.host}"
+port = {dovecot.port}
+tls = "none"
+user = "{dovecot.user}"
+password = "{password}"
+poll_interval = 30
+""")
+    return path
+
+
+@pytest.fixture
+async def hosted(tmp_path: Path, database_url: str, sink: Sink, dovecot: Dovecot,
+                 clock: FakeClock) -> AsyncIterator[Service]:
+    service = Service(load_config(imap_config(tmp_path, database_url, sink, dovecot)),
+                      clock=clock)
+    db.upgrade(service.db.engine)
+    for email, name in (("marie@example.com", "Marie"), ("bob@example.net", "Bob")):
+        await service.db.run(add_member, "sel", email, name, clock.now())
+    yield service
+    service.close()
+
+
+async def stored(service: Service) -> int:
+    count: int = await service.db.run(
+        lambda s: s.scalar(select(func.count(InboundMessage.id))))
+    return count
+
+
+async def test_messages_are_stored_once_and_moved(hosted: Service, dovecot: Dovecot,
+                                                  sink: Sink) -> None:
+    await asyncio.to_thread(dovecot.append, make_message(message_id="<a@example.com>"))
+    await asyncio.to_thread(dovecot.append, make_message(message_id="<b@example.com>"))
+    assert await hosted.read_mailbox_once() == 2
+    await hosted.drain()
+    assert len(sink.to("bob@example.net")) == 2
+    assert await asyncio.to_thread(dovecot.uids, "INBOX") == []
+    assert len(await asyncio.to_thread(dovecot.uids, "Processed")) == 2
+    assert await hosted.read_mailbox_once() == 0  # a re-poll finds nothing more
+    await hosted.drain()
+    assert len(sink.to("bob@example.net")) == 2
+
+
+async def test_duplicates_and_a_crash_before_the_move_are_handled_once(
+        hosted: Service, dovecot: Dovecot, sink: Sink) -> None:
+    raw = make_message(message_id="<twice@example.com>")
+    # a previous run stored this one, then died before moving it
+    recipient = resolve("sel@example.org", hosted.config.lists, "+")
+    assert recipient is not None
+    await hosted.accept(raw, "marie@example.com", [("sel@example.org", recipient)])
+    await asyncio.to_thread(dovecot.append, raw)
+    await asyncio.to_thread(dovecot.append, raw)  # and the host delivered it twice
+    await hosted.read_mailbox_once()
+    await hosted.drain()
+    assert len(sink.to("bob@example.net")) == 1
+    assert await stored(hosted) == 1
+    assert await asyncio.to_thread(dovecot.uids, "INBOX") == []
+
+
+async def test_the_role_comes_from_delivered_to_with_plus_addressing(
+        hosted: Service, dovecot: Dovecot, sink: Sink) -> None:
+    raw = b"Delivered-To: sel+request@example.org\r\n" + make_message(
+        sender="bob@example.net", to="sel@example.org", body="aide")
+    await asyncio.to_thread(dovecot.append, raw)
+    await hosted.read_mailbox_once()
+    await hosted.drain()
+    [reply] = sink.to("bob@example.net")
+    assert "sel+request@example.org" in reply.text()  # the guide, with "+" addresses
+    assert reply.message["List-Id"] is None
+
+
+async def run_reader(service: Service) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(ImapReader(service.config, service.accept).run(stop))
+    return stop, task
+
+
+async def wait_stored(service: Service, count: int, timeout: float) -> float:
+    start = time.monotonic()
+    while await stored(service) < count:
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"not stored within {timeout}s")
+        await asyncio.sleep(0.05)
+    return time.monotonic() - start
+
+
+async def test_idle_wakes_the_reader_within_a_second(hosted: Service,
+                                                     dovecot: Dovecot) -> None:
+    stop, task = await run_reader(hosted)
+    try:
+        await asyncio.to_thread(dovecot.append, make_message(message_id="<first@x.org>"))
+        await wait_stored(hosted, 1, 10)  # connected and idling now
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(dovecot.append, make_message(message_id="<second@x.org>"))
+        assert await wait_stored(hosted, 2, 5) < 1.0
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_a_dropped_connection_is_survived(hosted: Service, dovecot: Dovecot) -> None:
+    stop, task = await run_reader(hosted)
+    try:
+        await asyncio.to_thread(dovecot.append, make_message(message_id="<one@x.org>"))
+        await wait_stored(hosted, 1, 10)
+        await asyncio.to_thread(dovecot.kick)
+        await asyncio.to_thread(dovecot.append, make_message(message_id="<two@x.org>"))
+        await wait_stored(hosted, 2, 10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_wrong_credentials_give_one_clear_line_and_no_busy_loop(
+        tmp_path: Path, database_url: str, sink: Sink, dovecot: Dovecot, clock: FakeClock,
+        caplog: pytest.LogCaptureFixture) -> None:
+    path = imap_config(tmp_path, database_url, sink, dovecot, password="wrong")
+    service = Service(load_config(path), clock=clock)
+    try:
+        stop = asyncio.Event()
+        with caplog.at_level(logging.ERROR, logger="mailbot.inbound.imap"):
+            task = asyncio.create_task(ImapReader(service.config, service.accept).run(stop))
+            await asyncio.sleep(2)
+            stop.set()
+            await asyncio.wait_for(task, 10)
+        refusals = [r for r in caplog.records if "IMAP login refused" in r.getMessage()]
+        assert len(refusals) == 1
+        assert "check [imap] user and password" in refusals[0].getMessage()
+    finally:
+        service.close()
