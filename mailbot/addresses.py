@@ -1,7 +1,8 @@
 """Which list and role an envelope address is for, and the addresses a list owns.
 
 With separator "-": sel@, sel-request@, sel-owner@, sel-bounces[+TOKEN]@, sel-confirm+TOKEN@.
-With "+" (hosted mailboxes): sel+request@, sel+bounces+TOKEN@ … Anything else is not ours.
+With "+" (hosted mailboxes): sel+request@, sel+confirm-TOKEN@, sel+bounces-TOKEN@ (one "+"
+only, which every host understands; "+TOKEN" is read too). Anything else is not ours.
 """
 
 from dataclasses import dataclass
@@ -39,6 +40,10 @@ def _match(local: str, mlist: ListConfig, separator: str) -> Recipient | None:
         return None
     rest = local[len(mlist.name) + 1 :]
     role, plus, token = rest.partition("+")
+    if not plus and separator == "+":  # sel+confirm-TOKEN
+        role, plus, token = rest.partition("-")
+        if role not in ("confirm", "bounces"):
+            role, plus, token = rest, "", ""
     if role in ("request", "owner") and not plus:
         return Recipient(mlist, role)
     if role == "bounces":
@@ -52,5 +57,5 @@ def address_for(mlist: ListConfig, separator: str, role: str, token: str | None 
     """The address of one role of a list, e.g. sel-confirm+TOKEN@example.org."""
     local = mlist.name if role == "post" else f"{mlist.name}{separator}{role}"
     if token:
-        local = f"{local}+{token}"
+        local = f"{local}{'-' if separator == '+' else '+'}{token}"
     return f"{local}@{mlist.domain}"

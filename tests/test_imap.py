@@ -156,3 +156,41 @@ async def test_wrong_credentials_give_one_clear_line_and_no_busy_loop(
         assert "check [imap] user and password" in refusals[0].getMessage()
     finally:
         service.close()
+
+
+async def test_serve_with_only_imap_and_outbound_runs_the_list(
+        tmp_path: Path, database_url: str, sink: Sink, dovecot: Dovecot) -> None:
+    """The real `mailbot serve` process, no SMTP listener: mail appended to the hosted
+    mailbox reaches the members through the smarthost."""
+    import signal
+    import sys
+
+    from tests.test_daemon import cli_env
+
+    path = imap_config(tmp_path, database_url, sink, dovecot)
+    setup = Service(load_config(path))
+    try:
+        db.upgrade(setup.db.engine)
+        for email in ("marie@example.com", "bob@example.net"):
+            await setup.db.run(add_member, "sel", email, "", FakeClock().now())
+    finally:
+        setup.close()
+    log = (tmp_path / "serve.log").open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mailbot.cli", "-c", str(path), "serve", env=cli_env(),
+        stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT)
+    try:
+        await asyncio.to_thread(dovecot.append, make_message(subject="Par la boîte"))
+        deadline = time.monotonic() + 20
+        while len(sink.to("bob@example.net")) < 1:
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            await asyncio.sleep(0.1)
+        assert sink.to("bob@example.net")[0].message["Subject"] == "[sel] Par la boîte"
+        assert await asyncio.to_thread(dovecot.uids, "INBOX") == []
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        log.close()

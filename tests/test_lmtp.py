@@ -74,7 +74,7 @@ async def test_lmtp_answers_each_recipient_and_plus_addresses_work(
     post = [r for r in sink.received if r.message["List-Id"]]
     assert len(post) == 1 and post[0].rcpt_tos == ["bob@example.net"]
     assert ".une ligne qui commence par un point" in post[0].text()
-    assert post[0].mail_from.startswith("sel+bounces+")
+    assert post[0].mail_from.startswith("sel+bounces-")
     assert post[0].message["List-Help"] == "<mailto:sel+request@example.org?subject=help>"
     # the same message also went to sel+request@: a command reply (no command found)
     assert len(sink.to("bob@example.net")) == 2

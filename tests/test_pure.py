@@ -247,6 +247,9 @@ def test_resolve_with_dash(lists: tuple[ListConfig, ...], address: str,
     ("sel+bounces@example.org", ("sel", "bounces", None)),
     ("sel+bounces+tok1@example.org", ("sel", "bounces", "tok1")),
     ("sel+confirm+TOK@example.org", ("sel", "confirm", "tok")),
+    ("sel+confirm-TOK@example.org", ("sel", "confirm", "tok")),  # what we write with "+"
+    ("sel+bounces-tok1@example.org", ("sel", "bounces", "tok1")),
+    ("sel+request-x@example.org", None),
     ("sel-paris+request@example.org", ("sel-paris", "request", None)),
     ("sel-request@example.org", None),
     ("sel+confirm@example.org", None),
@@ -270,7 +273,7 @@ def test_resolve_with_plus(tmp_path: Path, address: str,
     ("-", "bounces", "abc123", "sel-bounces+abc123@example.org"),
     ("-", "confirm", "abc123", "sel-confirm+abc123@example.org"),
     ("+", "request", None, "sel+request@example.org"),
-    ("+", "confirm", "abc123", "sel+confirm+abc123@example.org"),
+    ("+", "confirm", "abc123", "sel+confirm-abc123@example.org"),
 ])
 def test_address_for_and_back(lists: tuple[ListConfig, ...], separator: str, role: str,
                               token: str | None, expected: str) -> None:
