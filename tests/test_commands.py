@@ -306,3 +306,8 @@ def test_any_text_never_raises_and_limits_hold(subject: str, body: str, max_unkn
 def test_parse_line_never_raises(line: str) -> None:
     command = parse_line(line)
     assert command is None or command.verb in {v for v, _ in VERBS.values()}
+
+
+def test_end_in_the_subject_is_not_a_command() -> None:
+    reading = parse_commands("STOP", "join")
+    assert reading.commands == [] and reading.unknown == []

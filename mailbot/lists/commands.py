@@ -88,6 +88,8 @@ def parse_commands(subject: str, body: str, *, max_unknown: int = 3,
     reading = Reading()
     topic = _REPLY_PREFIX.sub("", subject).strip()
     if topic and (command := parse_line(topic)) is not None:
+        if command.verb == "end":  # "stop" in the subject: nothing to read at all
+            return reading
         reading.commands.append(command)
     for line in own_text(body).splitlines():
         if not line.strip():
