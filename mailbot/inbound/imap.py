@@ -34,6 +34,7 @@ Accept = Callable[[bytes, str, Sequence[tuple[str, Recipient]]], Coroutine[Any, 
 RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc")
 LOGIN_RETRY = 300.0  # seconds: a wrong password is not fixed by hammering the server
 LONGEST_BACKOFF = 60.0
+IDLE_TICK = 0.5  # seconds per IDLE check: how fast a stop or a hang-up is noticed
 NETWORK_ERRORS = (IMAPClientError, imaplib.IMAP4.abort, OSError, socket.timeout)
 
 
@@ -163,8 +164,13 @@ class ImapReader:
         try:
             deadline = time.monotonic() + self.imap.poll_interval
             while not halt.is_set() and time.monotonic() < deadline:
-                if client.idle_check(timeout=0.5):
+                started = time.monotonic()
+                if client.idle_check(timeout=IDLE_TICK):
                     return
+                # imapclient swallows an EOF and returns nothing: a socket that woke up
+                # early with nothing to read was closed by the server.
+                if time.monotonic() - started < IDLE_TICK / 2:
+                    raise ConnectionError("the IMAP server closed the connection")
         finally:
             client.idle_done()
 
