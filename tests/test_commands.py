@@ -311,3 +311,15 @@ def test_parse_line_never_raises(line: str) -> None:
 def test_end_in_the_subject_is_not_a_command() -> None:
     reading = parse_commands("STOP", "join")
     assert reading.commands == [] and reading.unknown == []
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("retirer 12", 12), ("retirer #12", 12), ("retirer n°12", 12), ("withdraw No. 7", 7),
+    ("withdraw no.7", 7), ("clore n° 3", 3), ("clore douze", None), ("clore", None),
+    ("clore 99999999999", None),
+])
+def test_number_arg(line: str, expected: int | None) -> None:
+    from mailbot.lists.commands import number_arg
+
+    command = parse_line(line)
+    assert command is not None and number_arg(command) == expected

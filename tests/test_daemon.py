@@ -206,18 +206,21 @@ async def cli_list(tmp_path: Path, database_url: str, sink: Sink) -> tuple[Path,
     return config, port
 
 
-def seeded_list(tmp_path: Path, database_url: str, sink_port: int) -> tuple[Path, int]:
-    """The same list, seeded in-process: each `mailbot` start costs over a second."""
+def seeded_list(tmp_path: Path, database_url: str, sink_port: int, *, rules: str = "",
+                seed: bool = True) -> tuple[Path, int]:
+    """The same list, seeded in-process: each `mailbot` start costs over a second.
+    `seed=False` writes only the config (a second daemon on an already seeded database)."""
     port = free_port()
     config = write_config(tmp_path, database_url, sink_port=sink_port,
-                          listen=f"127.0.0.1:{port}")
-    database = db.Database(database_url)
-    try:
-        db.upgrade(database.engine)
-        for email, name in MEMBERS:
-            database.transaction(add_member, "sel", email, name, datetime.now(UTC))
-    finally:
-        database.close()
+                          listen=f"127.0.0.1:{port}", rules=rules)
+    if seed:
+        database = db.Database(database_url)
+        try:
+            db.upgrade(database.engine)
+            for email, name in MEMBERS:
+                database.transaction(add_member, "sel", email, name, datetime.now(UTC))
+        finally:
+            database.close()
     return config, port
 
 

@@ -5,15 +5,12 @@ exactly once by two daemons sharing one PostgreSQL."""
 import asyncio
 import signal
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from mailbot.lists.membership import add_member
-from mailbot.storage import db
-from tests.helpers import Received, Sink, make_message, smtp_send, write_config
-from tests.test_daemon import MEMBERS, Daemon, daemons, free_port, ok, wait_for
+from tests.helpers import Received, Sink, make_message, smtp_send
+from tests.test_daemon import MEMBERS, Daemon, daemons, ok, seeded_list, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -23,20 +20,9 @@ PROPOSAL_ID = "<mower@example.com>"
 
 def make_list(tmp_path: Path, database_url: str, sink_port: int, name: str = "config.toml",
               seed: bool = True) -> tuple[Path, int]:
-    port = free_port()
     folder = tmp_path / name.removesuffix(".toml")
     folder.mkdir(exist_ok=True)
-    config = write_config(folder, database_url, sink_port=sink_port,
-                          listen=f"127.0.0.1:{port}", rules=RULES)
-    if seed:
-        database = db.Database(database_url)
-        try:
-            db.upgrade(database.engine)
-            for email, member_name in MEMBERS:
-                database.transaction(add_member, "sel", email, member_name, datetime.now(UTC))
-        finally:
-            database.close()
-    return config, port
+    return seeded_list(folder, database_url, sink_port, rules=RULES, seed=seed)
 
 
 async def propose(port: int) -> None:

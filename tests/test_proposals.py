@@ -238,3 +238,9 @@ async def test_a_digest_reader_gets_the_proposal_when_their_digest_is_too_late(
     bot.sink.clear()
     await bot.send(make_message(subject="Une simple question"))
     assert bot.sink.to("bob@example.net") == []  # ordinary posts wait for the digest
+
+
+async def test_extend_reads_a_spaced_number(bot: Driver) -> None:
+    await propose(bot)
+    done = await bot.command("prolonger n° 1 2d")
+    assert "sera adoptée le samedi 28 novembre à 13h00" in done.text()

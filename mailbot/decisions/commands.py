@@ -14,7 +14,7 @@ from mailbot.decisions.proposals import (
     tell_list,
 )
 from mailbot.durations import parse_duration
-from mailbot.lists.commands import Command
+from mailbot.lists.commands import Command, number_arg
 from mailbot.lists.requester import Outcome, Requester
 from mailbot.storage.models import Proposal
 
@@ -60,7 +60,7 @@ def withdraw(state: Requester, command: Command) -> Outcome:
 
 def extend(state: Requester, command: Command) -> Outcome:
     try:
-        by = parse_duration(command.args[1]) if len(command.args) >= 2 else None
+        by = parse_duration(command.args[-1]) if len(command.args) >= 2 else None
     except ValueError:
         by = None
     if by is None:
@@ -78,11 +78,11 @@ def extend(state: Requester, command: Command) -> Outcome:
 
 def _own_open_proposal(state: Requester, command: Command) -> Proposal | Outcome:
     """The open proposal N named by the command, if the sender may change it."""
-    number = command.args[0].lstrip("#n°") if command.args else ""
-    if not number.isdigit():
+    number = number_arg(command)
+    if number is None:
         return "proposal-usage", {}
-    proposal = by_number(state.ctx, state.mlist, int(number))
-    values: dict[str, Any] = {"number": int(number)}
+    proposal = by_number(state.ctx, state.mlist, number)
+    values: dict[str, Any] = {"number": number}
     if proposal is None:
         return "no-such-proposal", values
     if proposal.proposer != state.sender and not state.is_moderator:

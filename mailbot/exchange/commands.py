@@ -10,7 +10,7 @@ from mailbot.context import Context
 from mailbot.exchange.amounts import as_hours, parse_amount
 from mailbot.exchange.ledger import Limits, refuse_transfer
 from mailbot.exchange.payments import balance, find_payee, statement, transfer
-from mailbot.lists.commands import Command
+from mailbot.lists.commands import Command, number_arg
 from mailbot.lists.requester import Outcome, Requester
 from mailbot.storage.models import Confirmation, ExchangeItem
 from mailbot.textutil import fold
@@ -124,13 +124,13 @@ def renew_or_close(state: Requester, command: Command) -> Outcome:
     """renew N / close N, by the item's author or a moderator."""
     from mailbot.exchange import items
 
-    number = command.args[0].lstrip("#n°") if command.args else ""
-    if not number.isdigit():
+    number = number_arg(command)
+    if number is None:
         return "item-usage", {}
     item = state.ctx.session.scalar(select(ExchangeItem).where(
-        ExchangeItem.list_name == state.mlist.name, ExchangeItem.number == int(number)))
+        ExchangeItem.list_name == state.mlist.name, ExchangeItem.number == number))
     if item is None:
-        return "no-such-item", {"number": int(number)}
+        return "no-such-item", {"number": number}
     if item.author != state.sender and not state.is_moderator:
         return "not-your-item", {"number": item.number}
     if command.verb == "renew":

@@ -82,6 +82,18 @@ def parse_line(line: str) -> Command | None:
     return None
 
 
+_NUMBER_ARG = re.compile(r"^(?:#|n\s*[°º]\s*|no\.?\s*)?(\d{1,9})$", re.I)
+
+
+def number_arg(command: Command) -> int | None:
+    """The number a command names first ("12", "#12", "n°12", "n° 12"), or None."""
+    for width in (1, 2):
+        match = _NUMBER_ARG.match(" ".join(command.args[:width]))
+        if match and len(command.args) >= width:
+            return int(match.group(1))
+    return None
+
+
 def parse_commands(subject: str, body: str, *, max_unknown: int = 3,
                    max_commands: int = 20) -> Reading:
     """Read the subject (without Re:/Fwd:/[tags]) then the body's own lines."""
