@@ -42,6 +42,11 @@ class ServerConfig:
     rules_dir: Path
     separator: str
     hostname: str
+    # Trust Authentication-Results (RFC 8601) headers with this authserv-id: the one our own
+    # MTA adds (and strips from incoming mail). "" trusts none.
+    authserv_id: str = ""
+    # RCPTs accepted in one SMTP/LMTP transaction; past it, 452 (RFC 5321 §4.5.3.1.10)
+    max_recipients: int = 50
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,14 @@ class OutboundConfig:
     timeout: float
     give_up_after: timedelta
     max_per_hour: int  # 0: no cap; hosted mailboxes limit how much they send
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    """Where DMARC policies are asked: the system's resolvers unless `nameservers` is set."""
+
+    nameservers: tuple[HostPort, ...] = ()
+    timeout: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,7 @@ class Config:
     outbound: OutboundConfig
     lists: tuple[ListConfig, ...]
     imap: ImapConfig | None = None
+    dns: DnsConfig = DnsConfig()
 
     def get_list(self, name: str) -> ListConfig:
         for mlist in self.lists:
@@ -127,6 +141,7 @@ def load_config(path: Path | str) -> Config:
         outbound=_outbound(reader),
         lists=_lists(reader, server),
         imap=_imap(reader),
+        dns=_dns(reader),
     )
     reader.refuse_unknown()
     return config
@@ -197,6 +212,9 @@ def _server(reader: _Reader) -> ServerConfig:
     separator = get("separator", str, "-")
     if separator not in ("-", "+"):
         raise reader.fail("server.separator", 'must be "-" or "+"')
+    max_recipients = get("max_recipients", int, 50)
+    if max_recipients < 1:
+        raise reader.fail("server.max_recipients", "must be at least 1")
     return ServerConfig(
         listen=_host_port(reader, "server.listen", get("listen", str, "127.0.0.1:8025")),
         lmtp_listen=_host_port(reader, "server.lmtp_listen", get("lmtp_listen", str, "")),
@@ -206,6 +224,8 @@ def _server(reader: _Reader) -> ServerConfig:
         rules_dir=reader.path_of(get("rules_dir", str, "rules")),
         separator=separator,
         hostname=get("hostname", str, "localhost"),
+        authserv_id=get("authserv_id", str, "").lower(),
+        max_recipients=max_recipients,
     )
 
 
@@ -291,6 +311,23 @@ def _imap_password(reader: _Reader, table: dict[str, Any]) -> str:
         return from_environment
     assert isinstance(password, str)
     return password
+
+
+def _dns(reader: _Reader) -> DnsConfig:
+    table = _table(reader, "dns")
+    get = partial(reader.get, table, "dns")
+    servers = get("nameservers", list, [])
+    checked = []
+    for text in servers:
+        if not isinstance(text, str):
+            raise reader.fail("dns.nameservers", f"must be host:port strings, not {text!r}")
+        found = _host_port(reader, "dns.nameservers", text if ":" in text else f"{text}:53")
+        if found is not None:
+            checked.append(found)
+    timeout = get("timeout", float, 3.0)
+    if timeout <= 0:
+        raise reader.fail("dns.timeout", "must be more than 0 seconds")
+    return DnsConfig(nameservers=tuple(checked), timeout=timeout)
 
 
 def _table(reader: _Reader, name: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from email.utils import make_msgid
 from mailbot.announce import by_language
 from mailbot.config import ListConfig
 from mailbot.context import Context
+from mailbot.dmarc import policies_for
 from mailbot.exchange import items as exchange_items
 from mailbot.lists.membership import get_member, receiving_each
 from mailbot.mail import author, automatic_kind, header, parse
@@ -61,9 +62,10 @@ def distribute(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailM
         exchange_items.on_post(ctx, mlist, row, msg)
     members = opened.recipients if opened else receiving_each(ctx.session, mlist.name)
     groups = by_language(mlist, members) if opened else {"": list(members)}
+    headers = post_headers(ctx, mlist, row, msg)
     for language, group in groups.items():
         body = add_block(raw, opened.blocks[language]) if opened else raw
-        copy = build_list_copy(body, post_headers(mlist, row, msg), list_headers_of(ctx, mlist),
+        copy = build_list_copy(body, headers, list_headers_of(ctx, mlist),
                                ctx.config.server.hostname)
         recipients = [(m.email, ctx.address(mlist, "bounces", m.verp_token)) for m in group]
         if not recipients:
@@ -86,15 +88,15 @@ def with_message_id(raw: bytes, msg: EmailMessage, hostname: str) -> bytes:
     return f"Message-ID: {make_msgid(domain=hostname)}\r\n".encode() + raw
 
 
-def post_headers(mlist: ListConfig, row: InboundMessage, msg: EmailMessage) -> PostHeaders:
+def post_headers(ctx: Context, mlist: ListConfig, row: InboundMessage,
+                 msg: EmailMessage) -> PostHeaders:
     address, name = author(msg, row.mail_from)
     rules = mlist.rules.posting
     return PostHeaders(
         subject=header(msg, "Subject"), from_name=name, from_address=address,
         reply_to_rule=rules.reply_to,
-        # "auto" needs a DNS lookup of the author's DMARC policy (bounces issue); until
-        # then it behaves as "never".
-        rewrite_from=rules.from_rewrite == "always",
+        rewrite_from=rules.from_rewrite == "always" or (
+            rules.from_rewrite == "auto" and policies_for(ctx.config.dns).needs_rewrite(address)),
         original_reply_to=header(msg, "Reply-To"), message_id=header(msg, "Message-ID"),
     )
 

@@ -85,8 +85,12 @@ def write_config(tmp: Path, database_url: str, *, sink_port: int | None = None,
                  maildir: Path | None = None, rules: str = "", listen: str = "127.0.0.1:0",
                  lmtp_listen: str = "", separator: str = "-",
                  moderators: tuple[str, ...] = ("alice@example.org",),
-                 extra_list: str = "") -> Path:
-    """A config and rules folder in `tmp`, pointing at `database_url` and the sink."""
+                 extra_list: str = "", dns: str | None = None, server_extra: str = "") -> Path:
+    """A config and rules folder in `tmp`, pointing at `database_url` and the sink, and at
+    a loopback DNS server (by default one with no records: no domain has a DMARC policy)."""
+    from tests.dnsserver import default_dns
+
+    dns = dns or default_dns().address
     rules_dir = tmp / "rules"
     rules_dir.mkdir(exist_ok=True)
     (rules_dir / "default.toml").write_bytes((ROOT / "rules" / "default.toml").read_bytes())
@@ -104,6 +108,11 @@ def write_config(tmp: Path, database_url: str, *, sink_port: int | None = None,
         rules_dir = "rules"
         separator = "{separator}"
         hostname = "lists.example.org"
+        {server_extra}
+
+        [dns]
+        nameservers = ["{dns}"]
+        timeout = 2
 
         [outbound]
         {outbound}

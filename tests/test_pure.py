@@ -658,8 +658,9 @@ def test_list_copy_with_reply_to_the_author_and_no_reply_to_adds_none() -> None:
 
 
 @pytest.mark.parametrize(("reply_to_rule", "original_reply_to", "reply_to"), [
-    ("list", "", "SEL <sel@example.org>"),
-    ("list", "Marie Perso <perso@example.com>", "SEL <sel@example.org>"),
+    ("list", "", "SEL <sel@example.org>, Marie <marie@example.com>"),
+    ("list", "Marie Perso <perso@example.com>",
+     "SEL <sel@example.org>, Marie Perso <perso@example.com>"),
     ("author", "", "Marie <marie@example.com>"),
     ("author", "Marie Perso <perso@example.com>", "Marie Perso <perso@example.com>"),
 ])

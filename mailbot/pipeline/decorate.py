@@ -97,8 +97,12 @@ def _new_headers(post: PostHeaders, lst: ListHeaders) -> list[tuple[str, str]]:
         via = Address(display_name=one_line(f"{shown} via {lst.title}"), addr_spec=lst.post)
         headers.append(("From", str(via)))
         headers.append(("X-Original-From", author))
-    if post.reply_to_rule == "list":
-        headers.append(("Reply-To", str(Address(display_name=lst.title, addr_spec=lst.post))))
+    the_list = str(Address(display_name=lst.title, addr_spec=lst.post))
+    if post.reply_to_rule == "list" and post.rewrite_from:
+        # RFC 7960 §4.1.3: the author stays reachable; replies go to the list and to them
+        headers.append(("Reply-To", f"{the_list}, {post.original_reply_to or author}"))
+    elif post.reply_to_rule == "list":
+        headers.append(("Reply-To", the_list))
     elif post.rewrite_from:
         headers.append(("Reply-To", post.original_reply_to or author))
     return headers + list_headers(lst)

@@ -73,6 +73,17 @@ class Member(Base):
     # already (as it came, or in a digest); "text" or "mime" digests.
     digest_through: Mapped[datetime | None] = mapped_column(UTCDateTime())
     digest_format: Mapped[str] = mapped_column(String(8), default="text")
+    # Bounces: delivery suspended since; the probe that may lift it (its VERP and reply
+    # token, when it left, "waiting" or "bounced" or "given-up", how many were sent); bounce
+    # events before `bounces_cleared_at` no longer count.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    probe_token: Mapped[str | None] = mapped_column(String(40), unique=True)
+    probe_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    probe_state: Mapped[str | None] = mapped_column(String(10))
+    probes_sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    bounces_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An out-of-office reply said the member is away until then (rules: bounces.mark_away).
+    away_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class InboundMessage(Base):
@@ -178,6 +189,24 @@ class Delivery(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BounceEvent(Base):
+    """One failure report about one member: a DSN or other bounce, or a refusal at SMTP
+    time. Only permanent ones count towards suspension; temporary ones are kept to see."""
+
+    __tablename__ = "bounce_event"
+    __table_args__ = (Index("ix_bounce_event_member", "list_name", "email", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    permanent: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(8))  # "dsn", "smtp" or "probe"
+    detail: Mapped[str] = mapped_column(Text, default="")
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id"))
 
 
 class Daemon(Base):
