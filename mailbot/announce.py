@@ -50,7 +50,7 @@ def announce(ctx: Context, mlist: ListConfig, template: str,
     for language, members in by_language(mlist, receiving_each(ctx.session, mlist.name)).items():
         msg = list_message(ctx, mlist, template, language, values_for(language),
                            to=mlist.address, references=references)
-        recipients = [(m.email, ctx.address(mlist, "bounces", m.verp_token)) for m in members]
+        recipients = [(m.email, ctx.envelope_for(mlist, m.verp_token)) for m in members]
         enqueue(ctx.session, list_name=mlist.name, purpose=purpose,
                 raw=msg.as_bytes(policy=policy.SMTP), recipients=recipients, now=ctx.now)
         message_ids.append(str(msg["Message-ID"]))

@@ -193,6 +193,8 @@ def _members_one(session: Session, mlist: ListConfig, args: argparse.Namespace,
     if args.action == "list":
         for member in list_members(session, mlist.name):
             flags = " (nomail)" if member.nomail else ""
+            if member.suspended_at is not None:
+                flags += f" (suspended for bounces since {member.suspended_at:%Y-%m-%d})"
             print(f"{member.email}\t{member.name}\t{member.delivery}{flags}")
         return 0
     if args.action == "add":

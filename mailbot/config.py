@@ -74,6 +74,10 @@ class OutboundConfig:
     timeout: float
     give_up_after: timedelta
     max_per_hour: int  # 0: no cap; hosted mailboxes limit how much they send
+    # Posts go out with one VERP envelope per member (bounces name the member) unless
+    # `verp` is false: then copies to one domain share a transaction, up to this many RCPTs.
+    verp: bool = True
+    batch_recipients: int = 50
 
 
 @dataclass(frozen=True)
@@ -266,12 +270,21 @@ def _outbound(reader: _Reader) -> OutboundConfig:
         give_up_after=give_up,
         max_per_hour=_non_negative(reader, "outbound.max_per_hour",
                                    get("max_per_hour", int, 0)),
+        verp=get("verp", bool, True),
+        batch_recipients=_at_least_one(reader, "outbound.batch_recipients",
+                                       get("batch_recipients", int, 50)),
     )
 
 
 def _non_negative(reader: _Reader, key: str, value: int) -> int:
     if value < 0:
         raise reader.fail(key, "must be 0 (no cap) or more")
+    return value
+
+
+def _at_least_one(reader: _Reader, key: str, value: int) -> int:
+    if value < 1:
+        raise reader.fail(key, "must be at least 1")
     return value
 
 

@@ -33,6 +33,11 @@ class Context:
     def address(self, mlist: ListConfig, role: str, token: str | None = None) -> str:
         return address_for(mlist, self.config.server.separator, role, token)
 
+    def envelope_for(self, mlist: ListConfig, verp_token: str) -> str:
+        """The envelope sender of a list-wide copy to one member: their VERP address, or
+        the plain bounce address when `outbound.verp` is off (so copies can be batched)."""
+        return self.address(mlist, "bounces", verp_token if self.config.outbound.verp else None)
+
     def language_of(self, mlist: ListConfig, email: str) -> str:
         member = get_member(self.session, mlist.name, email)
         return (member.language if member else None) or mlist.language
@@ -47,11 +52,12 @@ class Context:
     def send(self, mlist: ListConfig, template: str, language: str, values: dict[str, Any],
              *, to: str, purpose: str, reply_token: str | None = None,
              reply_to: str | None = None, in_reply_to: str = "",
-             inbound: InboundMessage | None = None) -> bool:
+             inbound: InboundMessage | None = None, bounce_token: str | None = None) -> bool:
         """Queue one templated message; False when a rate limit held it back.
 
         Replies to it go to the single-use confirm address of `reply_token`, or to
-        `reply_to` (another member, to put two people in touch), or to list-request@."""
+        `reply_to` (another member, to put two people in touch), or to list-request@.
+        Its bounce comes back to sel-bounces@, or to sel-bounces+`bounce_token`@."""
         if purpose in RATE_LIMITED_PURPOSES and self._over_limit(mlist, to):
             return False
         if reply_token:
@@ -65,7 +71,7 @@ class Context:
         )
         enqueue(self.session, list_name=mlist.name, purpose=purpose,
                 raw=message.as_bytes(policy=policy.SMTP),
-                recipients=[(to, self.address(mlist, "bounces"))], now=self.now,
+                recipients=[(to, self.address(mlist, "bounces", bounce_token))], now=self.now,
                 inbound_id=inbound.id if inbound else None)
         return True
 

@@ -28,6 +28,7 @@ from mailbot.digests import (
     previous_digest_at,
     topic,
 )
+from mailbot.lists.membership import gets_mail
 from mailbot.mail import author, header, parse, readable_text
 from mailbot.outbound.queue import enqueue
 from mailbot.storage.models import ExchangeItem, InboundMessage, Member, Proposal
@@ -68,7 +69,7 @@ def send_due(ctx: Context, *, now_for_all: bool = False, list_name: str | None =
 def _send_mode(ctx: Context, mlist: ListConfig, mode: str, due: datetime) -> int:
     readers = ctx.session.scalars(
         select(Member).where(Member.list_name == mlist.name, Member.delivery == mode,
-                             Member.nomail.is_(False),
+                             gets_mail(),
                              or_(Member.digest_through.is_(None), Member.digest_through < due))
         .order_by(Member.id).with_for_update(skip_locked=True)).all()
     gathered: dict[datetime, News] = {}

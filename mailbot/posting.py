@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from mailbot.announce import by_language
+from mailbot.bounces.handling import mark_away
 from mailbot.config import ListConfig
 from mailbot.context import Context
 from mailbot.dmarc import policies_for
@@ -26,11 +27,13 @@ def handle_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: Email
     from mailbot.moderation import hold_post
 
     automatic = automatic_kind(msg, row.mail_from, mlist.list_id)
-    if automatic in IGNORED_AUTOMATIC:
-        row.kind, row.outcome = automatic, f"ignored: {automatic} never goes to the list"
-        return
     address, _ = author(msg, row.mail_from)
     member = get_member(ctx.session, mlist.name, address)
+    if automatic in IGNORED_AUTOMATIC:
+        if automatic == "auto-reply" and member is not None:
+            mark_away(ctx, mlist, [(member, False)])
+        row.kind, row.outcome = automatic, f"ignored: {automatic} never goes to the list"
+        return
     verdict = decide_post(
         mlist.rules.posting, is_member=member is not None,
         is_moderator=mlist.is_moderator(address),
@@ -67,7 +70,7 @@ def distribute(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailM
         body = add_block(raw, opened.blocks[language]) if opened else raw
         copy = build_list_copy(body, headers, list_headers_of(ctx, mlist),
                                ctx.config.server.hostname)
-        recipients = [(m.email, ctx.address(mlist, "bounces", m.verp_token)) for m in group]
+        recipients = [(m.email, ctx.envelope_for(mlist, m.verp_token)) for m in group]
         if not recipients:
             continue
         enqueue(ctx.session, list_name=mlist.name, purpose="post", raw=copy,

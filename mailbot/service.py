@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from mailbot import digest_delivery
 from mailbot.addresses import Recipient
+from mailbot.bounces import handling as bounces
 from mailbot.clock import Clock, SystemClock
 from mailbot.config import Config
 from mailbot.context import Context
@@ -116,7 +117,8 @@ class Service:
         ctx = Context(session, self.config, self.composer, self.clock.now())
         settled = proposals.settle_due(ctx, self.running_since)  # first: digests show them
         items = exchange_items.renew_or_expire_due(ctx)
-        return settled + items + proposals.remind_due(ctx) + digest_delivery.send_due(ctx)
+        return (settled + items + proposals.remind_due(ctx) + digest_delivery.send_due(ctx)
+                + bounces.run_due(ctx))
 
     async def send_digests_now(self, list_name: str | None = None) -> int:
         """Every digest that has something new, as if its time had come (`digest send`)."""
@@ -175,8 +177,16 @@ class Service:
             raise
 
     async def _record(self, results: list[queue.Result]) -> None:
-        give_up = self.config.outbound.give_up_after
-        await self.db.run(queue.record, results, self.clock.now(), give_up)
+        await self.db.run(self._record_results, results)
+
+    def _record_results(self, session: Session, results: list[queue.Result]) -> None:
+        """Results, and (in the same transaction) a bounce for each delivery that failed."""
+        now = self.clock.now()
+        failed = queue.record(session, results, now, self.config.outbound.give_up_after)
+        if failed:
+            ctx = Context(session, self.config, self.composer, now)
+            bounces.on_failed_deliveries(ctx, [bounces.FailedDelivery(
+                d.id, d.envelope_from, d.rcpt, d.last_error or "") for d in failed])
 
     async def drain(self) -> None:
         """Burst mode: handle, settle and deliver until nothing is left that is due now."""

@@ -12,8 +12,10 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
+from mailbot.bounces.handling import find_probe, handle_bounce, resume
 from mailbot.config import ListConfig
 from mailbot.context import Context
+from mailbot.lists.bans import is_banned
 from mailbot.lists.confirmations import apply_confirmation, find_confirmation
 from mailbot.lists.requests import handle_request
 from mailbot.mail import author, automatic_kind, header, parse
@@ -47,6 +49,10 @@ def process_next(ctx: Context) -> int | None:
 def dispatch(ctx: Context, row: InboundMessage) -> None:
     mlist = ctx.config.get_list(row.list_name)
     msg = parse(row.raw)
+    if row.role in ("post", "request", "confirm") and is_banned(
+            (author(msg, row.mail_from)[0], row.mail_from), mlist.rules.abuse.banned):
+        row.kind, row.outcome = "banned", "ignored: the sender is on the ban list"
+        return
     if row.role == "post":
         handle_post(ctx, mlist, row, msg)
     elif row.role == "request":
@@ -55,8 +61,8 @@ def dispatch(ctx: Context, row: InboundMessage) -> None:
         handle_confirm(ctx, mlist, row, msg)
     elif row.role == "owner":
         forward_to_owners(ctx, mlist, row, msg)
-    else:  # bounces: kept for the record; scoring comes with the bounces issue
-        row.kind, row.outcome = "bounce", "recorded"
+    else:
+        handle_bounce(ctx, mlist, row, msg)
 
 
 def handle_confirm(ctx: Context, mlist: ListConfig, row: InboundMessage,
@@ -73,6 +79,11 @@ def handle_confirm(ctx: Context, mlist: ListConfig, row: InboundMessage,
     confirmation = find_confirmation(ctx, token)
     if confirmation is not None and confirmation.list_name == mlist.name:
         apply_confirmation(ctx, mlist, confirmation, row, msg)
+        return
+    suspended = find_probe(ctx, mlist, token) if token else None
+    if suspended is not None:  # a reply to a probe: the address works again
+        row.kind, row.outcome = "confirm", f"delivery resumed for {suspended.email}"
+        resume(ctx, mlist, suspended, why="member")
         return
     sender, _ = author(msg, row.mail_from)
     row.kind, row.outcome = "confirm", "unknown token"

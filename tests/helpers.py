@@ -39,8 +39,10 @@ class Sink:
 
     received: list[Received] = field(default_factory=list)
     refuse_with: str | None = None  # e.g. "451 4.3.0 try later" or "550 5.1.1 no such user"
+    dead: set[str] = field(default_factory=set)  # these recipients are refused for good
     refusals: int = 0
     connections: int = 0
+    transactions: int = 0
     port: int = 0
     server: asyncio.Server | None = None
 
@@ -49,10 +51,13 @@ class Sink:
         if self.refuse_with:
             self.refusals += 1
             return self.refuse_with
+        if address in self.dead:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        self.transactions += 1
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                       envelope.original_content))
         return "250 OK queued"
@@ -85,7 +90,8 @@ def write_config(tmp: Path, database_url: str, *, sink_port: int | None = None,
                  maildir: Path | None = None, rules: str = "", listen: str = "127.0.0.1:0",
                  lmtp_listen: str = "", separator: str = "-",
                  moderators: tuple[str, ...] = ("alice@example.org",),
-                 extra_list: str = "", dns: str | None = None, server_extra: str = "") -> Path:
+                 extra_list: str = "", dns: str | None = None, server_extra: str = "",
+                 outbound_extra: str = "") -> Path:
     """A config and rules folder in `tmp`, pointing at `database_url` and the sink, and at
     a loopback DNS server (by default one with no records: no domain has a DMARC policy)."""
     from tests.dnsserver import default_dns
@@ -118,6 +124,7 @@ def write_config(tmp: Path, database_url: str, *, sink_port: int | None = None,
         {outbound}
         max_connections = 4
         timeout = 10
+        {outbound_extra}
 
         [[list]]
         name = "sel"

@@ -812,6 +812,10 @@ def test_own_rules_override_only_what_they_name(tmp_path: Path) -> None:
     ("[consent]\nreminder_before = '4d'\n", "consent.reminder_before", "shorter"),
     ("[exchange]\nmin_balance = 5\n", "exchange.min_balance", "zero"),
     ("[exchange]\npoints_per_hour = 0\n", "exchange.points_per_hour", "positive"),
+    ("[abuse]\nbanned = 'x@y.org'\n", "abuse.banned", "list of strings"),
+    ("[abuse]\nbanned = [1]\n", "abuse.banned", "list of strings"),
+    ("[bounces]\nthreshold = 0\n", "bounces.threshold", "1 or more"),
+    ("[bounces]\nprobe_wait = 'soon'\n", "bounces.probe_wait", "not a duration"),
     ("[posting\n", "", "TOML"),
 ])
 def test_rules_errors_name_the_file_and_the_key(tmp_path: Path, own: str, key: str,
@@ -895,6 +899,14 @@ def edit(path: Path, old: str, new: str) -> Path:
     ('moderators = ["alice@example.org"]', "moderators = [1]", "list[0].moderators",
      "email address"),
     ('listen = "127.0.0.1:0"', 'listen = "localhost"', "server.listen", "host:port"),
+    ("[dns]\n", "[dns]\nbogus = 1\n", "dns.bogus", "unknown key"),
+    ("timeout = 2\n", "timeout = 0\n", "dns.timeout", "more than 0"),
+    ("nameservers = [", 'nameservers = ["x:y", ', "dns.nameservers", "host:port"),
+    ("nameservers = [", "nameservers = [53, ", "dns.nameservers", "host:port strings"),
+    ("[outbound]\n", '[outbound]\nverp = "yes"\n', "outbound.verp", "must be a bool"),
+    ("[outbound]\n", "[outbound]\nbatch_recipients = 0\n", "outbound.batch_recipients",
+     "at least 1"),
+    ("[server]\n", "[server]\nauthserv_id = 3\n", "server.authserv_id", "must be a str"),
 ])
 def test_config_errors_name_the_file_and_the_key(tmp_path: Path, old: str, new: str, key: str,
                                                  problem: str) -> None:

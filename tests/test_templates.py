@@ -10,6 +10,7 @@ from mailbot.storage.models import Member
 LIST = {"title": "SEL de Saint-Martin", "name": "sel", "address": "sel@example.org",
         "request": "sel-request@example.org", "owner": "sel-owner@example.org"}
 RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join",
+                "done-leave", "done-add", "done-remove", "done-pay",
                 "confirm-leave", "confirm-add", "confirm-remove", "one-at-a-time", "nomail",
                 "mail", "language", "language-unknown", "not-allowed", "members",
                 "missing-address", "bad-address", "already-member-other", "not-member-other",
@@ -74,7 +75,13 @@ PROPOSAL = {"number": 12, "title": "Tondeuse", "proposer": "Marie", "status": "o
 OBJECTIONS = [{"email": "bob@example.net", "reason": "Trop cher.\nParlons-en."}]
 ITEM = {"number": 7, "kind": "offer", "title": "Cours de guitare", "category": "musique",
         "author": "Marie", "email": "m@x.org", "expires": "22 janvier 2027", "status": "active"}
+BOUNCE = {"email": "b@x.org", "member_name": "Bob", "threshold": 5, "window_days": 7,
+          "probes_max": 3, "probe_wait_days": 2, "detail": "b@x.org: 550 5.1.1 unknown"}
 SAMPLES: dict[str, dict[str, Any]] = {
+    "member/bounce-probe": BOUNCE, "member/bounce-resumed": {"why": "probe"},
+    "moderator/bounce-suspended": {**BOUNCE, "score": 5},
+    "moderator/bounce-resumed": {**BOUNCE, "why": "member"},
+    "moderator/bounce-gave-up": {**BOUNCE, "probes": 3},
     "member/held": {"subject": "Vente", "reason": "not-member"},
     "member/rejected": {"subject": "Vente", "reason_code": "too-large", "reason": "",
                         "size_kb": 9000, "max_kb": 5120},

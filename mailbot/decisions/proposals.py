@@ -22,7 +22,7 @@ from mailbot.decisions import lifecycle
 from mailbot.decisions.dates import format_when
 from mailbot.decisions.reading import proposal_title, referenced_number, stance
 from mailbot.digests import DIGEST_MODES, needs_proposal_copy, next_digest_at
-from mailbot.lists.membership import get_member, receiving_each
+from mailbot.lists.membership import get_member, gets_mail, receiving_each
 from mailbot.mail import author, header, readable_text
 from mailbot.replies import own_text
 from mailbot.storage.counters import next_number
@@ -113,7 +113,7 @@ def recipients_of(ctx: Context, mlist: ListConfig, proposal: Proposal) -> list[M
     each = list(receiving_each(ctx.session, mlist.name))
     digest_readers = ctx.session.scalars(select(Member).where(
         Member.list_name == mlist.name, Member.delivery.in_(DIGEST_MODES),
-        Member.nomail.is_(False))).all()
+        gets_mail())).all()
     rules = mlist.rules
     late = [m for m in digest_readers if needs_proposal_copy(
         m.delivery, next_digest_at(m.delivery, rules.digest, ctx.config.server.timezone,
@@ -197,6 +197,17 @@ def support_count(ctx: Context, proposal: Proposal) -> int:
                               .where(Support.proposal_id == proposal.id)) or 0
 
 
+def away_count(ctx: Context, mlist: ListConfig, proposal: Proposal) -> int:
+    """Members an out-of-office reply marked away at some time of the proposal's period
+    (only counted when the rules say `bounces.mark_away`)."""
+    rules = mlist.rules.bounces
+    if not rules.mark_away:
+        return 0
+    return ctx.session.scalar(select(func.count(Member.id)).where(
+        Member.list_name == mlist.name, Member.away_until > proposal.opened_at,
+        Member.away_until < proposal.deadline + rules.away_for)) or 0
+
+
 # --- timers ------------------------------------------------------------------------------
 
 def settle_due(ctx: Context, running_since: datetime | None = None) -> int:
@@ -220,6 +231,7 @@ def settle_one(ctx: Context, proposal: Proposal, running_since: datetime | None)
     proposal.status, proposal.settled_at = outcome.status, ctx.now
     proposal.settled_late = outcome.late
     values = {"late": outcome.late, "supports": support_count(ctx, proposal),
+              "away": away_count(ctx, mlist, proposal),
               "objections": [{"email": o.email, "reason": o.reason} for o in objections]}
     tell_list(ctx, mlist, proposal, "list/proposal-settled", values)
     if outcome.status == lifecycle.CONTESTED:

@@ -52,6 +52,9 @@ def pay(state: Requester, command: Command) -> Outcome:
     confirmation = request_confirmation(
         state.ctx, state.mlist, "pay", email=state.sender, target=payee.email,
         name=payee.name, language=state.language, amount=amount, memo=memo)
+    if state.proven:
+        state.carry_out_now(confirmation)
+        return "done-pay", values
     state.token = confirmation.token
     return "confirm-pay", values
 

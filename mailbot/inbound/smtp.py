@@ -1,6 +1,7 @@
 """The SMTP and LMTP listeners (aiosmtpd), hooks named after the SMTP verbs.
 
-RCPT: an address that is not one of our lists' gets 550 at once (no relay, no backscatter).
+RCPT: an address that is not one of our lists' gets 550 at once (no relay, no backscatter);
+past `server.max_recipients` in one transaction, 452 (the client sends the rest later).
 DATA: too large → 552 with the list's limit; otherwise the raw bytes are committed to the
 database and only then 250 is said. No policy runs in the SMTP session.
 """
@@ -26,6 +27,10 @@ class Handler:
 
     async def handle_RCPT(self, server: SMTP, session: Any, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
+        if len(envelope.rcpt_tos) >= self.config.server.max_recipients:
+            # RFC 5321 §4.5.3.1.10: a temporary refusal; the client sends the rest in
+            # another transaction (what was accepted so far still goes through)
+            return "452 4.5.3 Too many recipients"
         recipient = resolve(address, self.config.lists, self.config.server.separator)
         if recipient is None:
             return f"550 5.1.1 <{address}>: no such list address here"

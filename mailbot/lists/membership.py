@@ -4,7 +4,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from mailbot.storage.models import Member
@@ -52,11 +52,15 @@ def remove_member(session: Session, list_name: str, email: str) -> bool:
     return True
 
 
+def gets_mail() -> ColumnElement[bool]:
+    """Neither paused by the member (`nomail`) nor suspended for bounces."""
+    return and_(Member.nomail.is_(False), Member.suspended_at.is_(None))
+
+
 def receiving_each(session: Session, list_name: str) -> Sequence[Member]:
-    """Members who get every post as it comes: mode `each` and not paused."""
+    """Members who get every post as it comes: mode `each`, not paused nor suspended."""
     return session.scalars(
         select(Member)
-        .where(Member.list_name == list_name, Member.delivery == "each",
-               Member.nomail.is_(False))
+        .where(Member.list_name == list_name, Member.delivery == "each", gets_mail())
         .order_by(Member.id)
     ).all()

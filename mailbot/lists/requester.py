@@ -6,11 +6,12 @@ template, and the values it needs.
 """
 
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any
 
 from mailbot.config import ListConfig
 from mailbot.context import Context
-from mailbot.storage.models import Member
+from mailbot.storage.models import Confirmation, InboundMessage, Member
 
 Outcome = tuple[str, dict[str, Any]]
 
@@ -26,7 +27,19 @@ class Requester:
     member: Member | None
     language: str
     token: str | None = None
+    # The message itself, and whether our MTA proved its From (server.authserv_id): a
+    # proven sender's leave, pay, add and remove need no confirmation round trip.
+    inbound: InboundMessage | None = None
+    msg: EmailMessage | None = None
+    proven: bool = False
 
     @property
     def is_moderator(self) -> bool:
         return self.mlist.is_moderator(self.sender)
+
+    def carry_out_now(self, confirmation: Confirmation) -> None:
+        """Apply a confirmation at once, as if its reply had come (proven senders only)."""
+        from mailbot.lists.confirmations import apply_confirmation
+
+        assert self.proven and self.inbound is not None and self.msg is not None
+        apply_confirmation(self.ctx, self.mlist, confirmation, self.inbound, self.msg)

@@ -12,6 +12,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from mailbot.authenticity import is_proven
 from mailbot.config import LANGUAGES, ListConfig
 from mailbot.context import Context
 from mailbot.decisions import commands as decision_commands
@@ -57,7 +58,9 @@ def handle_request(ctx: Context, mlist: ListConfig, row: InboundMessage,
         language = member.language or mlist.language
     else:
         language = reading.language or mlist.language
-    state = Requester(ctx, mlist, sender, name, member, language)
+    proven = is_proven(msg, sender, ctx.config.server.authserv_id)
+    state = Requester(ctx, mlist, sender, name, member, language, inbound=row, msg=msg,
+                      proven=proven)
     results = [run_command(state, command) for command in reading.commands]
     if not results:
         results.append(Result("", "nothing"))
@@ -66,7 +69,7 @@ def handle_request(ctx: Context, mlist: ListConfig, row: InboundMessage,
     sent = ctx.send(mlist, "member/command-reply", state.language, values, to=sender,
                     purpose="reply", reply_token=state.token,
                     in_reply_to=header(msg, "Message-ID"), inbound=row)
-    codes = ", ".join(r.code for r in results)
+    codes = ", ".join(r.code for r in results) + (" (From proven by DKIM)" if proven else "")
     row.kind, row.outcome = "command", codes + ("" if sent else " (reply rate-limited)")
 
 
@@ -97,6 +100,9 @@ def _confirm(state: Requester, action: str, target: str, name: str) -> Outcome:
         return "one-at-a-time", {}
     confirmation = request_confirmation(state.ctx, state.mlist, action, email=state.sender,
                                         target=target, name=name, language=state.language)
+    if state.proven and action != "join":  # joining always asks: consent to receive mail
+        state.carry_out_now(confirmation)
+        return f"done-{action}", {"target": target}
     state.token = confirmation.token
     return f"confirm-{action}", {"target": target}
 
@@ -105,6 +111,10 @@ def _nomail(state: Requester, command: Command) -> Outcome:
     if state.member is None:
         return "not-member", {}
     state.member.nomail = command.verb == "nomail"
+    if command.verb == "mail" and state.member.suspended_at is not None:
+        from mailbot.bounces.handling import resume  # writing in proves the address works
+
+        resume(state.ctx, state.mlist, state.member, why="member", tell_member=False)
     return command.verb, {}
 
 

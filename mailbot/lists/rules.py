@@ -60,6 +60,12 @@ class Digest:
 class Bounces:
     threshold: int = 5
     window: timedelta = timedelta(days=7)
+    once_per_day: bool = True
+    probe_wait: timedelta = timedelta(days=2)
+    probe_every: timedelta = timedelta(days=3)
+    probes: int = 3
+    mark_away: bool = False
+    away_for: timedelta = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class Abuse:
     replies_per_hour: int = 10
     max_unknown_lines: int = 3
     max_commands: int = 20
+    banned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,10 @@ def convert_value(spec: dataclasses.Field[Any], raw: Any, file: str, key: str) -
         if not isinstance(raw, bool):
             raise ConfigError(file, key, f"must be true or false, not {raw!r}")
         return raw
+    if kind == tuple[str, ...]:
+        if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+            raise ConfigError(file, key, f"must be a list of strings, not {raw!r}")
+        return tuple(x.strip().lower() for x in raw)
     if kind is int or kind == "int":
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ConfigError(file, key, f"must be a whole number, not {raw!r}")
@@ -175,5 +186,7 @@ def _check_coherence(rules: ListRules, path: Path) -> None:
                           "must be shorter than exchange.item_lifetime")
     if rules.posting.max_kb <= 0:
         raise ConfigError(str(path), "posting.max_kb", "must be positive")
+    if rules.bounces.threshold < 1 or rules.bounces.probes < 1:
+        raise ConfigError(str(path), "bounces.threshold", "threshold and probes must be 1 or more")
     if rules.exchange.points_per_hour <= 0:
         raise ConfigError(str(path), "exchange.points_per_hour", "must be positive")

@@ -28,6 +28,7 @@ class Job:
     envelope_from: str
     rcpt: str
     raw: bytes
+    outbound_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,14 +74,17 @@ def claim_due(session: Session, now: datetime, limit: int, owner: str) -> list[J
     )}
     for row in rows:
         row.lease_until, row.lease_owner = now + LEASE, owner
-    return [Job(r.id, r.envelope_from, r.rcpt, raws[r.outbound_id]) for r in rows]
+    return [Job(r.id, r.envelope_from, r.rcpt, raws[r.outbound_id], r.outbound_id)
+            for r in rows]
 
 
 def record(session: Session, results: Iterable[Result], now: datetime,
-           give_up_after: timedelta) -> None:
-    """Mark sent, failed (permanent, or temporary for too long), or due again later."""
+           give_up_after: timedelta) -> list[Delivery]:
+    """Mark sent, failed (permanent, or temporary for too long), or due again later;
+    return the deliveries that failed for good (they count as bounces)."""
     by_id = {r.delivery_id: r for r in results}
     rows = session.scalars(select(Delivery).where(Delivery.id.in_(by_id))).all()
+    failed = []
     for row in rows:
         result = by_id[row.id]
         row.lease_until = row.lease_owner = None
@@ -89,8 +93,10 @@ def record(session: Session, results: Iterable[Result], now: datetime,
             row.status, row.done_at, row.last_error = "sent", now, None
         elif result.permanent or should_give_up(row.created_at, now, give_up_after):
             row.status, row.done_at, row.last_error = "failed", now, result.error
+            failed.append(row)
         else:
             row.next_attempt_at, row.last_error = next_attempt(row.attempts, now), result.error
+    return failed
 
 
 def sent_since(session: Session, since: datetime) -> int:

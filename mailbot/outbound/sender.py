@@ -16,6 +16,7 @@ from typing import Protocol
 import aiosmtplib
 
 from mailbot.config import OutboundConfig
+from mailbot.outbound.batching import build_batches
 from mailbot.outbound.queue import Job, Result
 
 Report = Callable[[Result], None]
@@ -62,28 +63,31 @@ class SmtpTransport:
         self.cfg, self.hostname = cfg, hostname
 
     async def deliver(self, jobs: Sequence[Job], report: Report) -> None:
-        pending: asyncio.Queue[Job] = asyncio.Queue()
-        for job in jobs:
-            pending.put_nowait(job)
-        workers = min(self.cfg.max_connections, len(jobs))
+        pending: asyncio.Queue[list[Job]] = asyncio.Queue()
+        batches = build_batches(jobs, self.cfg.batch_recipients)
+        for batch in batches:
+            pending.put_nowait(batch)
+        workers = min(self.cfg.max_connections, len(batches))
         await asyncio.gather(*(self._work(pending, report) for _ in range(workers)))
 
-    async def _work(self, pending: asyncio.Queue[Job], report: Report) -> None:
-        """One connection's loop: take jobs until none are left, reconnecting after errors."""
+    async def _work(self, pending: asyncio.Queue[list[Job]], report: Report) -> None:
+        """One connection's loop: take batches until none are left, reconnecting after
+        errors. (A protocol loop: longer than most functions here.)"""
         client: aiosmtplib.SMTP | None = None
         try:
             while not pending.empty():
-                job = pending.get_nowait()
+                batch = pending.get_nowait()
                 if client is None:
                     try:
                         client = await self._connect()
                     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                        for result in _unreachable(job, pending, exc):
+                        for result in _unreachable(batch, pending, exc):
                             report(result)
                         return
-                result = await self._send(client, job)
-                report(result)
-                if not result.ok:
+                results = await self._send(client, batch)
+                for result in results:
+                    report(result)
+                if not any(r.ok for r in results):  # start afresh after a failure
                     await _close(client)
                     client = None
         except asyncio.CancelledError:
@@ -108,17 +112,22 @@ class SmtpTransport:
         await client.connect()
         return client
 
-    async def _send(self, client: aiosmtplib.SMTP, job: Job) -> Result:
+    async def _send(self, client: aiosmtplib.SMTP, batch: list[Job]) -> list[Result]:
+        """One transaction for the batch; a result per recipient (some may be refused)."""
+        first = batch[0]
         try:
-            await client.sendmail(job.envelope_from, [job.rcpt], job.raw)
-            return Result(job.delivery_id, True)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            refused = exc.recipients[0]
-            return _refused(job, refused.code, refused.message)
+            refused, _ = await client.sendmail(first.envelope_from, [j.rcpt for j in batch],
+                                               first.raw)
+        except aiosmtplib.SMTPRecipientsRefused as exc:  # every RCPT was refused
+            said = {r.recipient: r for r in exc.recipients}
+            return [_refused(j, said[j.rcpt].code, said[j.rcpt].message) if j.rcpt in said
+                    else Result(j.delivery_id, False, error="refused") for j in batch]
         except aiosmtplib.SMTPResponseException as exc:
-            return _refused(job, exc.code, exc.message)
+            return [_refused(j, exc.code, exc.message) for j in batch]
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            return Result(job.delivery_id, False, error=f"smtp: {exc}")
+            return [Result(j.delivery_id, False, error=f"smtp: {exc}") for j in batch]
+        return [_refused(j, refused[j.rcpt].code, refused[j.rcpt].message)
+                if j.rcpt in refused else Result(j.delivery_id, True) for j in batch]
 
 
 def _refused(job: Job, code: int, message: str) -> Result:
@@ -127,13 +136,14 @@ def _refused(job: Job, code: int, message: str) -> Result:
                   error=f"{code} {message}"[:500])
 
 
-def _unreachable(first: Job, pending: asyncio.Queue[Job], exc: BaseException) -> list[Result]:
+def _unreachable(first: list[Job], pending: asyncio.Queue[list[Job]],
+                 exc: BaseException) -> list[Result]:
     """The smarthost cannot be reached: every job this worker would take waits for later."""
     error = f"smarthost unreachable: {exc}"[:500]
-    failed = [Result(first.delivery_id, False, error=error)]
+    batches = [first]
     while not pending.empty():
-        failed.append(Result(pending.get_nowait().delivery_id, False, error=error))
-    return failed
+        batches.append(pending.get_nowait())
+    return [Result(j.delivery_id, False, error=error) for batch in batches for j in batch]
 
 
 async def _close(client: aiosmtplib.SMTP) -> None:
