@@ -33,8 +33,8 @@ EXPECTED = {
     "postfix-dsn-ocn.eml": failure("kijitora@example.co.jp"),
     # "Action: failed" but "Status: 4.4.1": the address is not at fault.
     "postfix-dsn-failed-4xx.eml": delay("subscriber@example.com"),
-    # Final-Recipient is used, not Original-Recipient (userx@example.fi).
-    "postfix-delayed.eml": delay("userx@example.fi"),  # Original-Recipient, not Final
+    # Original-Recipient (what the list sent to) is used, not Final-Recipient (xxx@…).
+    "postfix-delayed.eml": delay("userx@example.fi"),
     "postfix-success-expanded.eml": nothing("success"),
     # Exim
     "exim2-mailman.eml": failure("userx@its.example.nl"),

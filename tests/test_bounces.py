@@ -11,11 +11,13 @@ from email.utils import make_msgid
 import pytest
 from sqlalchemy import select
 
+from mailbot.bounces.reading import diagnostic
 from mailbot.bounces.scoring import after_probe_bounced, probe_step, score
 from mailbot.lists.rules import Bounces
 from mailbot.storage.models import BounceEvent, Member
 from tests.e2e import Driver
 from tests.helpers import Received, make_message
+from tests.test_bounce_reading import DATA, EXPECTED
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -56,6 +58,17 @@ def test_probe_step(state: str | None, sent_days_ago: int, expected: str | None)
 def test_after_the_last_probe_bounced_it_is_left_to_the_moderators() -> None:
     assert [after_probe_bounced(n, RULES) for n in (1, 2, 3)] == ["bounced", "bounced",
                                                                  "given-up"]
+
+
+@pytest.mark.parametrize(("raw", "said"), [
+    (b"Diagnostic-Code: smtp; 550 5.1.1 <a@b.c>: User unknown\r\n",
+     "550 5.1.1 <a@b.c>: User unknown"),
+    (b"Status: 5.0.0\nDiagnostic-Code: X-Postfix;\n host said: 550\n  mailbox full\n",
+     "host said: 550 mailbox full"),
+    (b"Subject: no diagnostic here\r\n\r\nHello\r\n", ""),
+])
+def test_diagnostic_is_the_servers_own_words_on_one_line(raw: bytes, said: str) -> None:
+    assert diagnostic(raw) == said
 
 
 # --- end to end ---------------------------------------------------------------------------
@@ -136,6 +149,7 @@ async def test_five_permanent_bounces_on_five_days_suspend_and_probe(bot: Driver
     told = notices(bot, "alice@example.org", "suspendu")
     assert len(told) == 1 and "bob@example.net" in told[0].text()
     assert "5 fois en 7 jours" in told[0].text()
+    assert "Dernière erreur : 550 5.1.1 <bob@example.net>: User unknown" in told[0].text()
     await post(bot)
     assert bot.sink.to("bob@example.net") == [] and len(bot.sink.to("marie@example.com")) == 1
 
@@ -340,3 +354,24 @@ async def test_members_list_shows_a_suspension(bot: Driver,
     assert code == 0
     assert "bob@example.net\tBob\teach (suspended for bounces since 2026-11-27)" in out
     assert "marie@example.com\tMarie\teach\n" in out
+
+
+# --- every real sample, through the whole path ------------------------------------------
+
+SAMPLE_MEMBERS = sorted({a for _, perm, temp in EXPECTED.values() for a in perm | temp})
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+async def test_each_real_sample_counts_against_the_right_member_or_nobody(
+        bot: Driver, name: str) -> None:
+    """Sent to the plain bounce address (no VERP): the report's own addresses must find
+    the member; complaints, vacation replies and success notices count against nobody."""
+    for email in SAMPLE_MEMBERS:
+        await bot.add(email)
+    raw = (DATA / name).read_bytes()
+    assert await bot.send(raw, mail_from="", to="sel-bounces@example.org") == 250
+    assert bot.sink.received == []  # a bounce is never answered
+    found = await bot.service.db.run(lambda s: s.scalars(select(BounceEvent)).all())
+    _, permanent, temporary = EXPECTED[name]
+    got = {(e.email, e.permanent) for e in found}
+    assert got == {(a, True) for a in permanent} | {(a, False) for a in temporary}

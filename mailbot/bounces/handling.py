@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from mailbot.addresses import resolve
 from mailbot.bounces import scoring
-from mailbot.bounces.reading import BounceReport, read_bounce
+from mailbot.bounces.reading import BounceReport, diagnostic, read_bounce
 from mailbot.config import ListConfig
 from mailbot.context import Context
 from mailbot.lists.membership import get_member, new_token
@@ -58,7 +58,8 @@ def handle_bounce(ctx: Context, mlist: ListConfig, row: InboundMessage,
     if not named:
         row.outcome = "ignored: names no member of the list"
         return
-    detail = ", ".join(sorted(report.permanent | report.temporary)) or "unrecognised report"
+    addresses = ", ".join(sorted(report.permanent | report.temporary))
+    detail = diagnostic(row.raw) or addresses or "an unrecognised report"
     for member, is_probe in named:
         record_failure(ctx, mlist, member, permanent=permanent, source="dsn",
                        detail=detail, inbound_id=row.id, is_probe=is_probe)

@@ -201,3 +201,17 @@ def _read_heuristically(msg: Message) -> BounceReport:
 
 def _decoded(addresses: frozenset[bytes]) -> frozenset[str]:
     return frozenset(a.decode("ascii", "replace").strip().lower() for a in addresses if a)
+
+
+_DIAGNOSTIC = re.compile(rb"^Diagnostic-Code:(.*(?:\r?\n[ \t].+)*)", re.IGNORECASE | re.MULTILINE)
+_TYPE = re.compile(r"^[\w-]+;\s*")  # "smtp; 550 …": the diagnostic type goes
+
+
+def diagnostic(raw: bytes) -> str:
+    """The remote server's own words (RFC 3464 §2.3.6 Diagnostic-Code), on one line, for
+    the moderators' notice; "" when the report has none."""
+    found = _DIAGNOSTIC.search(raw)
+    if found is None:
+        return ""
+    said = " ".join(found.group(1).decode("utf-8", "replace").split())
+    return _TYPE.sub("", said)[:300]
