@@ -244,17 +244,25 @@ def settle_one(ctx: Context, proposal: Proposal, running_since: datetime | None)
 
 
 def remind_due(ctx: Context) -> int:
-    """Remind the list of every proposal whose reminder time has come; return how many."""
+    """Remind the list of every proposal whose reminder time has come; return how many.
+
+    Only proposals inside their list's reminder window are read (and locked), so a
+    database holding many open proposals costs no more per tick than the due ones."""
+    reminded = 0
+    for mlist in ctx.config.lists:
+        reminded += _remind_list(ctx, mlist)
+    return reminded
+
+
+def _remind_list(ctx: Context, mlist: ListConfig) -> int:
     candidates = ctx.session.scalars(
-        select(Proposal).where(Proposal.status == lifecycle.OPEN,
-                               Proposal.reminded_at.is_(None), Proposal.deadline > ctx.now)
+        select(Proposal).where(
+            Proposal.list_name == mlist.name, Proposal.status == lifecycle.OPEN,
+            Proposal.reminded_at.is_(None), Proposal.deadline > ctx.now,
+            Proposal.deadline <= ctx.now + mlist.rules.consent.reminder_before)
         .order_by(Proposal.deadline).limit(500).with_for_update(skip_locked=True)).all()
     reminded = 0
     for proposal in candidates:
-        try:
-            mlist = ctx.config.get_list(proposal.list_name)
-        except KeyError:
-            continue
         if lifecycle.reminder_due(proposal.status, proposal.deadline,
                                   mlist.rules.consent.reminder_before, False, ctx.now):
             proposal.reminded_at = ctx.now
