@@ -148,33 +148,29 @@ class Service:
         return cap - sent
 
     async def _deliver_and_record(self, jobs: list[queue.Job]) -> None:
-        """Hand jobs to the transport and record each result as it comes back, in small
-        transactions, so a crash mid-batch resends only what was not yet answered."""
-        answered: list[queue.Result] = []
-        news = asyncio.Event()
+        """Hand jobs to the transport; each transaction's results are recorded before its
+        connection goes on, so a crash resends at most one transaction per connection."""
+        await self.transport.deliver(jobs, self._record_until_done)
 
-        def report(result: queue.Result) -> None:
-            answered.append(result)
-            news.set()
-
-        sending = asyncio.ensure_future(self.transport.deliver(jobs, report))
-        try:
-            while not sending.done() or answered:
-                if not answered:
-                    waiter = asyncio.ensure_future(news.wait())
-                    await asyncio.wait({sending, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                    waiter.cancel()
-                news.clear()
-                batch, answered[:] = list(answered), []
-                if batch:
-                    await self._record(batch)
-            await sending
-        except asyncio.CancelledError:  # stopping: keep what the smarthost already accepted
-            sending.cancel()
-            await asyncio.gather(sending, return_exceptions=True)
-            if answered:
-                await asyncio.shield(self._record(list(answered)))
-            raise
+    async def _record_until_done(self, results: list[queue.Result]) -> None:
+        """Record results the smarthost gave; if the database is away, keep them and try
+        again (the connection waits meanwhile), since losing them means sending twice.
+        Stopping lets a recording under way finish."""
+        wait = 0.2
+        while True:
+            recording = asyncio.ensure_future(self._record(results))
+            try:
+                await asyncio.shield(recording)
+                return
+            except asyncio.CancelledError:  # stopping: what the smarthost took is recorded
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(recording, 10)
+                raise
+            except Exception as exc:
+                log.warning("could not record %d delivery results (%s); trying again",
+                            len(results), _first_line(exc))
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 5.0)
 
     async def _record(self, results: list[queue.Result]) -> None:
         await self.db.run(self._record_results, results)
@@ -309,6 +305,10 @@ class Service:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:

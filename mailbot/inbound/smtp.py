@@ -50,8 +50,11 @@ class Handler:
             try:
                 await self.accept(raw, envelope.mail_from or "", recipients)
                 status = "250 2.0.0 Message accepted"
-            except Exception:
-                log.exception("could not store a message from %s", envelope.mail_from)
+            except Exception as exc:  # the sender keeps it and tries again: nothing is lost
+                cause = _first_cause(exc)
+                log.error("could not store a message from %s, answered 451: %s",
+                          envelope.mail_from, cause)
+                log.debug("storing failed", exc_info=True)
                 status = "451 4.3.0 Could not store the message now, please try again later"
         # RFC 2033 §4.2: after DATA, LMTP answers once per accepted recipient.
         return "\r\n".join([status] * len(envelope.rcpt_tos)) if self.lmtp else status
@@ -63,6 +66,14 @@ class Handler:
                 return (f"552 5.3.4 Message too large for {address}: "
                         f"{size // 1024} KB, the list accepts at most {limit} KB")
         return None
+
+
+def _first_cause(exc: BaseException) -> str:
+    """The error that started it all, on one line ("database or disk is full" rather than
+    the failed rollback it led to)."""
+    while (exc.__cause__ or exc.__context__) is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 def _announced_size(envelope: Envelope) -> int:

@@ -2,14 +2,16 @@
 
 The SMTP transport keeps up to `max_connections` connections open while a batch lasts and
 sends many deliveries over each (connection reuse, bounded concurrency). Each result is
-reported the moment the server answers, so it can be recorded before the batch ends.
+reported the moment the server answers, and a connection starts its next transaction
+only once that report returned (was recorded): after a crash, at most one transaction per
+connection can have been accepted by the server and not recorded, and be sent again.
 aiosmtplib errors are mapped here to temporary (4xx, network) or permanent (5xx) results.
 """
 
 import asyncio
 import mailbox
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -19,12 +21,13 @@ from mailbot.config import OutboundConfig
 from mailbot.outbound.batching import build_batches
 from mailbot.outbound.queue import Job, Result
 
-Report = Callable[[Result], None]
+Report = Callable[[list[Result]], Awaitable[None]]
 
 
 class Transport(Protocol):
     async def deliver(self, jobs: Sequence[Job], report: Report) -> None:
-        """Attempt every job, calling `report` with each result as soon as it is known."""
+        """Attempt every job, awaiting `report` with each transaction's results as soon as
+        they are known."""
         ...
 
 
@@ -41,8 +44,7 @@ class MaildirTransport:
         self.path = path
 
     async def deliver(self, jobs: Sequence[Job], report: Report) -> None:
-        for result in await asyncio.to_thread(self._write_all, jobs):
-            report(result)
+        await report(await asyncio.to_thread(self._write_all, jobs))
 
     def _write_all(self, jobs: Sequence[Job]) -> list[Result]:
         box = mailbox.Maildir(self.path, create=True)
@@ -81,12 +83,10 @@ class SmtpTransport:
                     try:
                         client = await self._connect()
                     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                        for result in _unreachable(batch, pending, exc):
-                            report(result)
+                        await report(_unreachable(batch, pending, exc))
                         return
                 results = await self._send(client, batch)
-                for result in results:
-                    report(result)
+                await report(results)
                 if not any(r.ok for r in results):  # start afresh after a failure
                     await _close(client)
                     client = None
