@@ -30,6 +30,7 @@ from mailbot.inbound.smtp import protocol_factory
 from mailbot.lists.membership import new_token
 from mailbot.outbound import queue
 from mailbot.outbound.compose import Composer
+from mailbot.outbound.recorder import Recorder
 from mailbot.outbound.sender import Transport, make_transport
 from mailbot.storage import daemons
 from mailbot.storage.db import Database
@@ -59,6 +60,7 @@ class Service:
         self.capped = False  # outbound.max_per_hour reached: the rest waits
         self.running_since: datetime | None = None  # set by serve: what passed before was missed
         self._registered = False
+        self.recorder = Recorder(self._record)
 
     # --- intake -------------------------------------------------------------------------
     async def accept(self, raw: bytes, mail_from: str,
@@ -150,27 +152,7 @@ class Service:
     async def _deliver_and_record(self, jobs: list[queue.Job]) -> None:
         """Hand jobs to the transport; each transaction's results are recorded before its
         connection goes on, so a crash resends at most one transaction per connection."""
-        await self.transport.deliver(jobs, self._record_until_done)
-
-    async def _record_until_done(self, results: list[queue.Result]) -> None:
-        """Record results the smarthost gave; if the database is away, keep them and try
-        again (the connection waits meanwhile), since losing them means sending twice.
-        Stopping lets a recording under way finish."""
-        wait = 0.2
-        while True:
-            recording = asyncio.ensure_future(self._record(results))
-            try:
-                await asyncio.shield(recording)
-                return
-            except asyncio.CancelledError:  # stopping: what the smarthost took is recorded
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(recording, 10)
-                raise
-            except Exception as exc:
-                log.warning("could not record %d delivery results (%s); trying again",
-                            len(results), _first_line(exc))
-                await asyncio.sleep(wait)
-                wait = min(wait * 2, 5.0)
+        await self.transport.deliver(jobs, self.recorder.record)
 
     async def _record(self, results: list[queue.Result]) -> None:
         await self.db.run(self._record_results, results)
@@ -305,10 +287,6 @@ class Service:
 
     def close(self) -> None:
         self.db.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
