@@ -17,7 +17,7 @@ serve: install
 	$(BIN)/mailbot serve -c config.example.toml
 
 lint: install
-	$(BIN)/ruff check mailbot tests
+	$(BIN)/ruff check mailbot tests bench
 	$(BIN)/mypy
 
 test: lint

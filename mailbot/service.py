@@ -222,8 +222,8 @@ class Service:
         """Deadlines and reminders; the first round settles what passed while we were down."""
         while True:
             try:
-                await self.tick()
-                wait = await self._seconds_to_next_timer()
+                done = await self.tick()  # settled up to a batch: more may be due now
+                wait = 0.0 if done else await self._seconds_to_next_timer()
             except Exception:
                 log.exception("timers: will try again")
                 wait = TIMER_POLL

@@ -1,0 +1,345 @@
+"""Shared bench parts: a throwaway database, a config, the real daemon, SMTP sinks, a raw sender.
+
+Every wait is bounded: a bench that cannot finish says why in one line and exits 1.
+`python bench/common.py sink PORT` / `send PORT CONCURRENCY EML RCPTS` run a bare sink or a
+bare sender in their own process, so raw limits have the same process layout as the daemon.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from email import policy
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+import psycopg
+import sqlalchemy as sa
+from aiosmtpd.smtp import SMTP, Envelope
+
+ROOT = Path(__file__).resolve().parents[1]
+# The mailbot checkout to measure (default: this one), e.g. a `git archive` of a commit.
+SRC = Path(os.environ.get("MAILBOT_SRC", ROOT)).resolve()
+sys.path.insert(0, str(SRC))
+PY = sys.executable
+PG_DSN = os.environ.get("MAILBOT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+MAX_CONNECTIONS = 8  # the daemon's outbound.max_connections, and the raw sender's concurrency
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(SRC),
+                                                                 os.environ.get("PYTHONPATH"))))}
+HERE = str(Path(__file__).resolve())
+_MID = re.compile(rb"^Message-ID:[ \t]*(\S+)", re.M | re.I)
+
+
+class BenchError(Exception):
+    """A bench that cannot finish: the one line it prints."""
+
+
+def emit(name: str, value: float, digits: int = 1) -> None:
+    shown = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    print(f"{name}={shown}", flush=True)
+
+
+def main(run: Callable[[str, bool, Path], Awaitable[None]], limit: float) -> None:
+    """Parse --db/--quick, run `run(db, quick, tmp)` within `limit` seconds, exit 1 on failure
+    with one line (BENCH_TRACEBACK=1 for the traceback)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], required=True)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    where = f"bench: {Path(sys.argv[0]).name} --db {args.db}"
+    started = time.monotonic()
+    signal.signal(signal.SIGTERM, _terminated)  # so that the daemon and the schema go too
+    try:
+        with tempfile.TemporaryDirectory(prefix="mailbot-bench-") as tmp:
+            asyncio.run(asyncio.wait_for(run(args.db, args.quick, Path(tmp)), limit))
+    except BenchError as exc:
+        sys.exit(f"{where}: {exc}")
+    except KeyboardInterrupt:
+        sys.exit(f"{where}: interrupted (SIGINT or SIGTERM)")
+    except Exception as exc:
+        if os.environ.get("BENCH_TRACEBACK"):
+            raise
+        if isinstance(exc, TimeoutError) and time.monotonic() - started >= limit:
+            sys.exit(f"{where}: gave up after {limit:.0f}s")
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        sys.exit(f"{where}: {type(exc).__name__}: {exc}".splitlines()[0]
+                 + f" (at {frame.filename}:{frame.lineno})")
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # asyncio.run then cancels the bench, whose `finally`s clean up
+
+
+@contextlib.contextmanager
+def database(kind: str, tmp: Path) -> Iterator[str]:
+    """A fresh SQLAlchemy URL: a SQLite file in `tmp`, or a PostgreSQL schema dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'mailbot.db'}"
+        return
+    schema = f"bench_{secrets.token_hex(6)}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        url = PG_DSN.replace("postgresql://", "postgresql+psycopg://", 1)
+        yield f"{url}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def sql(url: str, statement: str) -> Any:
+    """One statement on the bench's own connection (not mailbot's engine); its first value."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(sa.text(statement))
+            return result.scalar() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def write_config(tmp: Path, url: str, *, sink_port: int, port: int, outbound: str = "") -> Path:
+    """A config with one list `sel@example.org` on the default rules, sending to the sink;
+    `outbound`: more lines for its [outbound] section."""
+    (tmp / "rules").mkdir(exist_ok=True)
+    (tmp / "rules" / "default.toml").write_bytes((SRC / "rules" / "default.toml").read_bytes())
+    (tmp / "rules" / "sel.toml").write_text("")
+    path = tmp / "config.toml"
+    path.write_text(f'[server]\nlisten = "127.0.0.1:{port}"\ndatabase_url = "{url}"\n'
+                    'timezone = "Europe/Paris"\nlanguage = "fr"\nrules_dir = "rules"\n'
+                    f'hostname = "lists.example.org"\n\n[outbound]\n'
+                    f'smtp = "127.0.0.1:{sink_port}"\nmax_connections = {MAX_CONNECTIONS}\n'
+                    f'timeout = 30\n{outbound}\n[[list]]\nname = "sel"\ndomain = "example.org"\n'
+                    'title = "SEL de Saint-Martin"\nmoderators = ["alice@example.org"]\n'
+                    'rules = "sel"\n')
+    return path
+
+
+async def child(*argv: str, timeout: float, what: str) -> str:
+    """A subprocess to completion within `timeout`; its stdout, or BenchError."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv, env=ENV, cwd=SRC, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise BenchError(f"{what} still running after {timeout:.0f}s") from None
+    if proc.returncode:
+        raise BenchError(f"{what} exited {proc.returncode}: {err.decode().strip()[-300:]}")
+    return out.decode()
+
+
+async def cli(config: Path, *args: str, timeout: float = 900) -> str:
+    """One `mailbot -c CONFIG ARGS…` (cwd: the measured checkout, so `-m` imports it)."""
+    return await child(PY, "-m", "mailbot.cli", "-c", str(config), *args, timeout=timeout,
+                       what=f"mailbot {' '.join(args)[:80]}")
+
+
+async def import_members(config: Path, tmp: Path, emails: list[str]) -> float:
+    """Seed through the real `mailbot members import`; return how long it took."""
+    csv = tmp / "members.csv"
+    csv.write_text("email,name\n" + "".join(f"{e},{e.split('@')[0]}\n" for e in emails))
+    started = time.monotonic()
+    await cli(config, "members", "import", "--list", "sel", str(csv))
+    return time.monotonic() - started
+
+
+class Daemon:
+    """`mailbot serve` in its own process, its log in a file."""
+
+    def __init__(self, config: Path, port: int) -> None:
+        self.config, self.port, self.log = config, port, config.parent / "daemon.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    async def start(self, timeout: float = 60) -> float:
+        """Start it; return the seconds until its SMTP port accepted a connection."""
+        started = time.monotonic()
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [PY, "-m", "mailbot.cli", "-c", str(self.config), "serve"], env=ENV, cwd=SRC,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        while time.monotonic() - started < timeout:
+            if self.proc.poll() is not None:
+                raise BenchError(f"mailbot serve exited {self.proc.returncode}: {self.tail()}")
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                await asyncio.sleep(0.02)
+                continue
+            writer.close()
+            return time.monotonic() - started
+        raise BenchError(f"mailbot serve not listening after {timeout:.0f}s: {self.tail()}")
+
+    def peak_rss_mb(self) -> float:
+        assert self.proc is not None
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+)", status)[1]) / 1024  # type: ignore[index]
+
+    def tail(self, lines: int = 3) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return " | ".join(text.strip().splitlines()[-lines:])
+
+    def errors(self) -> list[str]:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return [line for line in text.splitlines() if " ERROR " in line]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def serving(config: Path, port: int, name: str) -> AsyncIterator[Daemon]:
+    """A daemon stopped at the end whatever happens; its logged errors become a figure."""
+    daemon = Daemon(config, port)
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+        if errors := daemon.errors():
+            emit(f"{name}.daemon_logged_errors", len(errors))
+            print(f"bench: {name}: the daemon logged: {errors[0][:200]}", file=sys.stderr)
+
+
+def message(sender: str, subject: str, body: str = "Un message pour la liste.\n", *,
+            refs: str = "") -> bytes:
+    """A plain post as a member's client would send it, with its own Message-ID."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, "sel@example.org", subject
+    msg["Message-ID"] = make_msgid(domain="example.net")
+    if refs:
+        msg["In-Reply-To"] = msg["References"] = refs
+    msg.set_content(body)
+    return msg.as_bytes(policy=policy.SMTP)
+
+
+class Sink:
+    """A real aiosmtpd server on loopback: counts (Message-ID, recipient) pairs, connections
+    and times, or (`keep=True`, the bare intake sink) only keeps every message in memory."""
+
+    def __init__(self, keep: bool = False) -> None:
+        self.keep, self.kept, self.pairs = keep, list[bytes](), set[tuple[bytes, str]]()
+        self.deliveries, self.transactions, self.connections = 0, 0, 0
+        self.first, self.last = 0.0, 0.0
+        self.sample, self.port = b"", 0  # the first message received
+        self.server: asyncio.Server | None = None
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Envelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        raw: bytes = envelope.original_content or b""
+        if self.keep:
+            self.kept.append(raw)
+            return "250 2.0.0 OK"
+        self.sample = self.sample or raw
+        found = _MID.search(raw)
+        self.pairs.update((found[1] if found else b"", rcpt) for rcpt in envelope.rcpt_tos)
+        self.deliveries += len(envelope.rcpt_tos)
+        self.transactions += 1
+        self.last = time.monotonic()
+        self.first = self.first or self.last
+        return "250 2.0.0 OK"
+
+    async def start(self, port: int = 0) -> int:
+        self.server = await asyncio.get_running_loop().create_server(
+            lambda: SMTP(self, decode_data=False, enable_SMTPUTF8=True), "127.0.0.1", port)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+async def raw_send(port: int, messages: list[tuple[str, str, bytes]],
+                   concurrency: int) -> list[float]:
+    """Send (mail from, rcpt, raw) over `concurrency` connections, one RCPT per message as
+    the daemon does; return each message's seconds from MAIL FROM to the final 250."""
+    pending, latencies = list(reversed(messages)), list[float]()
+
+    async def one_connection() -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=30, start_tls=False)
+        await client.connect()
+        while pending:
+            sender, rcpt, raw = pending.pop()
+            started = time.monotonic()
+            await client.sendmail(sender, [rcpt], raw)
+            latencies.append(time.monotonic() - started)
+        await client.quit()
+
+    await asyncio.gather(*(one_connection() for _ in range(concurrency)))
+    return latencies
+
+
+async def raw_send_process(port: int, raw: bytes, rcpts: list[str], tmp: Path,
+                           timeout: float) -> float:
+    """`raw_send` of `raw` to each of `rcpts` with MAX_CONNECTIONS, in its own process; its
+    seconds from the first connection to the last 250."""
+    (tmp / "raw.eml").write_bytes(raw)
+    (tmp / "rcpts.txt").write_text("\n".join(rcpts))
+    out = await child(PY, HERE, "send", str(port), str(MAX_CONNECTIONS), str(tmp / "raw.eml"),
+                      str(tmp / "rcpts.txt"), timeout=timeout, what="the raw sender")
+    return float(out)
+
+
+@contextlib.asynccontextmanager
+async def bare_sink_process(port: int) -> AsyncIterator[None]:
+    """A bare aiosmtpd sink that keeps messages in memory, in its own process."""
+    proc = await asyncio.create_subprocess_exec(PY, HERE, "sink", str(port),
+                                                stdout=subprocess.PIPE, env=ENV)
+    try:
+        assert proc.stdout is not None
+        if not (await asyncio.wait_for(proc.stdout.readline(), 30)).startswith(b"ready"):
+            raise BenchError("the bare sink did not start")
+        yield
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
+
+
+async def _child_main(argv: list[str]) -> None:
+    if argv[0] == "sink":
+        sink = Sink(keep=True)
+        await sink.start(int(argv[1]))
+        print("ready", flush=True)
+        await asyncio.Event().wait()  # until killed
+    body, rcpts = Path(argv[3]).read_bytes(), Path(argv[4]).read_text().split()
+    started = time.monotonic()
+    await raw_send(int(argv[1]), [("raw@example.org", r, body) for r in rcpts], int(argv[2]))
+    print(time.monotonic() - started)
+
+
+if __name__ == "__main__":
+    asyncio.run(_child_main(sys.argv[1:]))

@@ -1,0 +1,115 @@
+"""Fan-out: posts to a list of N members, from the first 250 to the last delivery at a sink.
+
+Members are seeded through the real `mailbot members import` (its time is printed too).
+The raw limit is the same number of deliveries (the same bytes: the first copy the sink
+got) sent by a bare aiosmtplib client in its own process, over as many connections as the
+daemon's `max_connections`, one RCPT per message as the daemon does with VERP (the
+default), to the same kind of sink. Then the same fan-out again with `outbound.verp =
+false` (copies share a transaction, up to `batch_recipients` RCPTs): `fanout_N.noverp.*`.
+
+    .venv/bin/python bench/fanout.py --db sqlite|postgresql [--quick]
+"""
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import aiosmtplib
+from common import (
+    BenchError,
+    Sink,
+    database,
+    emit,
+    free_port,
+    import_members,
+    main,
+    message,
+    raw_send_process,
+    serving,
+    write_config,
+)
+
+STALL = 60.0  # seconds without a new delivery before the bench gives up
+
+
+async def by_daemon(kind: str, tmp: Path, members: int, posts: int, name: str, *,
+                    verp: bool) -> tuple[float, bytes]:
+    """Posts through the daemon; (seconds from the first 250 to the last delivery, a copy)."""
+    emails = [f"member{i}@example.net" for i in range(members)]
+    sink = Sink()
+    await sink.start()
+    with database(kind, tmp) as url:
+        port = free_port()
+        config = write_config(tmp, url, sink_port=sink.port, port=port,
+                              outbound="" if verp else "verp = false\n")
+        seeding = await import_members(config, tmp, emails)
+        if verp:
+            emit(f"{name}.members_import_s", seeding)
+        async with serving(config, port, name) as daemon:
+            await daemon.start()
+            client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=30)
+            await client.connect()
+            first_accept = 0.0
+            for number in range(posts):
+                await client.sendmail(emails[0], ["sel@example.org"],
+                                      message(emails[0], f"Annonce {number}"))
+                first_accept = first_accept or time.monotonic()
+            await client.quit()
+            want = members * posts
+            await wait_deliveries(sink, want)
+            elapsed = sink.last - first_accept
+            await wait_settle(sink, want)
+            emit(f"{name}.deliveries", want)
+            emit(f"{name}.deliveries_per_s", want / elapsed)
+            emit(f"{name}.smtp_transactions", sink.transactions)
+            emit(f"{name}.smtp_connections", sink.connections)
+            emit(f"{name}.peak_rss_mb", daemon.peak_rss_mb())
+    await sink.stop()
+    return elapsed, sink.sample
+
+
+async def fanout(kind: str, tmp: Path, members: int, posts: int) -> None:
+    name, want = f"fanout_{members}", members * posts
+    elapsed, sample = await by_daemon(kind, tmp / "verp", members, posts, name, verp=True)
+    raw_sink = Sink()
+    await raw_sink.start()
+    rcpts = [f"member{i}@example.net" for i in range(members)] * posts
+    raw_s = await raw_send_process(raw_sink.port, sample, rcpts, tmp,
+                                   timeout=max(120.0, want / 50))
+    await raw_sink.stop()
+    if raw_sink.deliveries != want:
+        raise BenchError(f"raw sink got {raw_sink.deliveries} of {want} deliveries")
+    emit(f"{name}.raw_deliveries_per_s", want / raw_s)
+    emit(f"{name}.ratio", (want / elapsed) / (want / raw_s), 2)
+    await by_daemon(kind, tmp / "noverp", members, posts, f"{name}.noverp", verp=False)
+
+
+async def wait_deliveries(sink: Sink, want: int) -> None:
+    seen, since = -1, time.monotonic()
+    while sink.deliveries < want:
+        if sink.deliveries != seen:
+            seen, since = sink.deliveries, time.monotonic()
+        elif time.monotonic() - since > STALL:
+            raise BenchError(f"stalled at {seen} of {want} deliveries for {STALL:.0f}s")
+        await asyncio.sleep(0.05)
+
+
+async def wait_settle(sink: Sink, want: int) -> None:
+    """A second more, then every (message, member) pair exactly once."""
+    await asyncio.sleep(1.0)
+    if sink.deliveries != want or len(sink.pairs) != want:
+        raise BenchError(f"{sink.deliveries} deliveries, {len(sink.pairs)} distinct pairs, "
+                         f"want {want} of each")
+
+
+async def run(kind: str, quick: bool, tmp: Path) -> None:
+    sizes, posts = ((200, 1000), 5) if quick else ((1000, 10000), 50)
+    for members in sizes:
+        for folder in ("verp", "noverp"):
+            (tmp / str(members) / folder).mkdir(parents=True)
+        await fanout(kind, tmp / str(members), members, posts)
+
+
+if __name__ == "__main__":
+    main(run, limit=900 if "--quick" in sys.argv else 4 * 3600)
