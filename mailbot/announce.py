@@ -44,10 +44,14 @@ def list_message(ctx: Context, mlist: ListConfig, template: str, language: str,
 
 def announce(ctx: Context, mlist: ListConfig, template: str,
              values_for: Callable[[str], dict[str, Any]], *,
-             references: Sequence[str] = (), purpose: str = "announce") -> list[str]:
-    """Queue the announcement for every member receiving posts; return its Message-IDs."""
+             references: Sequence[str] = (), purpose: str = "announce",
+             readers: Sequence[Member] | None = None) -> list[str]:
+    """Queue the announcement for every member receiving posts (`readers`, when the
+    caller has read them already); return its Message-IDs."""
     message_ids = []
-    for language, members in by_language(mlist, receiving_each(ctx.session, mlist.name)).items():
+    if readers is None:
+        readers = receiving_each(ctx.session, mlist.name)
+    for language, members in by_language(mlist, readers).items():
         msg = list_message(ctx, mlist, template, language, values_for(language),
                            to=mlist.address, references=references)
         recipients = [(m.email, ctx.envelope_for(mlist, m.verp_token)) for m in members]

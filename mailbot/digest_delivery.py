@@ -2,7 +2,10 @@
 their last one, render it, queue it, and move their watermark, in one transaction.
 
 Readers are locked (`FOR UPDATE SKIP LOCKED`) and their watermark checked in the same
-transaction, so a reader gets one digest per period, across restarts and daemons.
+transaction, so a reader gets one digest per period, across restarts and daemons. Readers
+are taken a round at a time (`limit`: the service passes `CHUNK` on SQLite, ten times that
+on PostgreSQL), a transaction each, so that thousands of digests never hold SQLite's
+single writer away from arriving mail for long.
 """
 
 import re
@@ -51,39 +54,60 @@ class News:
         return not self.threads and not self.decisions
 
 
-def send_due(ctx: Context, *, now_for_all: bool = False, list_name: str | None = None) -> int:
-    """Send every digest whose time has come (or, with `now_for_all`, every digest that has
-    something new, as if its time had come); return how many were queued."""
-    sent = 0
+CHUNK = 50  # readers per transaction on SQLite (ten times more on PostgreSQL)
+
+
+@dataclass(frozen=True)
+class Round:
+    queued: int  # digests queued
+    readers: int  # readers handled (their watermark moved); fewer than asked: none left
+
+
+# The posts of a list between two moments, parsed once for every round of readers.
+Posts = dict[tuple[str, datetime, datetime], tuple[list[Thread], list[bytes]]]
+
+
+def send_due(ctx: Context, *, everything_until: datetime | None = None,
+             list_name: str | None = None, limit: int | None = None,
+             posts: Posts | None = None) -> Round:
+    """Send up to `limit` readers' digests whose time has come (or, with
+    `everything_until`, every digest that has something new up to that moment, as if its
+    time had come). Call again, in a new transaction, while readers are handled, with the
+    same `posts` (a dict the rounds share)."""
+    limit = CHUNK if limit is None else limit
+    posts = {} if posts is None else posts
+    queued = handled = 0
     for mlist in ctx.config.lists:
         if list_name is not None and mlist.name != list_name:
             continue
         for mode in DIGEST_MODES:
-            due = ctx.now if now_for_all else previous_digest_at(
+            due = everything_until or previous_digest_at(
                 mode, mlist.rules.digest, ctx.config.server.timezone, ctx.now)
-            if due is not None:
-                sent += _send_mode(ctx, mlist, mode, due)
-    return sent
+            if due is not None and handled < limit:
+                sent, readers = _send_mode(ctx, mlist, mode, due, limit - handled, posts)
+                queued, handled = queued + sent, handled + readers
+    return Round(queued, handled)
 
 
-def _send_mode(ctx: Context, mlist: ListConfig, mode: str, due: datetime) -> int:
+def _send_mode(ctx: Context, mlist: ListConfig, mode: str, due: datetime,
+               limit: int, posts: Posts) -> tuple[int, int]:
     readers = ctx.session.scalars(
         select(Member).where(Member.list_name == mlist.name, Member.delivery == mode,
                              gets_mail(),
                              or_(Member.digest_through.is_(None), Member.digest_through < due))
-        .order_by(Member.id).with_for_update(skip_locked=True)).all()
+        .order_by(Member.id).limit(limit).with_for_update(skip_locked=True)).all()
     gathered: dict[datetime, News] = {}
     sent = 0
     for reader in readers:
         since = reader.digest_through or reader.joined_at
         if since not in gathered:
-            gathered[since] = gather(ctx, mlist, since, due)
+            gathered[since] = gather(ctx, mlist, since, due, posts)
         news = gathered[since]
         if not news.empty:
             _queue_digest(ctx, mlist, reader, mode, news)
             sent += 1
         reader.digest_through = due
-    return sent
+    return sent, len(readers)
 
 
 def send_last(ctx: Context, mlist: ListConfig, reader: Member) -> bool:
@@ -96,14 +120,13 @@ def send_last(ctx: Context, mlist: ListConfig, reader: Member) -> bool:
     return not news.empty
 
 
-def gather(ctx: Context, mlist: ListConfig, since: datetime, until: datetime) -> News:
-    rows = ctx.session.scalars(
-        select(InboundMessage).where(
-            InboundMessage.list_name == mlist.name, InboundMessage.role == "post",
-            InboundMessage.distributed_at > since, InboundMessage.distributed_at <= until)
-        .order_by(InboundMessage.distributed_at, InboundMessage.id)).all()
-    prefix = mlist.rules.posting.subject_prefix.format(list=mlist.name)
-    posts = [_digest_post(row, prefix) for row in rows]
+def gather(ctx: Context, mlist: ListConfig, since: datetime, until: datetime,
+           posts: Posts | None = None) -> News:
+    posts = {} if posts is None else posts
+    key = (mlist.name, since, until)
+    if key not in posts:
+        posts[key] = _posts(ctx, mlist, since, until)
+    threads, raws = posts[key]
     decisions = ctx.session.scalars(
         select(Proposal).where(Proposal.list_name == mlist.name, Proposal.settled_at > since,
                                Proposal.settled_at <= until,
@@ -119,8 +142,18 @@ def gather(ctx: Context, mlist: ListConfig, since: datetime, until: datetime) ->
                                    ExchangeItem.created_at <= until,
                                    ExchangeItem.status == "active")
         .order_by(ExchangeItem.number)).all()
-    return News(arrange_threads(posts), [row.raw for row in rows], list(decisions),
-                list(still_open), list(new_items))
+    return News(threads, raws, list(decisions), list(still_open), list(new_items))
+
+
+def _posts(ctx: Context, mlist: ListConfig, since: datetime,
+           until: datetime) -> tuple[list[Thread], list[bytes]]:
+    rows = ctx.session.scalars(
+        select(InboundMessage).where(
+            InboundMessage.list_name == mlist.name, InboundMessage.role == "post",
+            InboundMessage.distributed_at > since, InboundMessage.distributed_at <= until)
+        .order_by(InboundMessage.distributed_at, InboundMessage.id)).all()
+    prefix = mlist.rules.posting.subject_prefix.format(list=mlist.name)
+    return arrange_threads([_digest_post(row, prefix) for row in rows]), [r.raw for r in rows]
 
 
 def _digest_post(row: InboundMessage, prefix: str) -> DigestPost:

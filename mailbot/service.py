@@ -11,6 +11,7 @@ import fcntl
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ from mailbot.digests import DIGEST_MODES, next_digest_at
 from mailbot.errors import MailbotError
 from mailbot.exchange import items as exchange_items
 from mailbot.inbound.imap import ImapReader
-from mailbot.inbound.intake import store_received
+from mailbot.inbound.intake import Arrival, store_arrivals
 from mailbot.inbound.smtp import protocol_factory
 from mailbot.lists.membership import new_token
 from mailbot.outbound import queue
@@ -34,11 +35,12 @@ from mailbot.outbound.recorder import Recorder
 from mailbot.outbound.sender import Transport, make_transport
 from mailbot.storage import daemons
 from mailbot.storage.db import Database
+from mailbot.storage.grouping import GroupCommit
 from mailbot.worker import process_next
 
 log = logging.getLogger(__name__)
 
-BATCH = 50  # deliveries claimed at a time: what a kill -9 mid-batch may send twice
+BATCH = 200  # deliveries claimed at a time (each connection records its own as it goes)
 IDLE_POLL = 1.0  # seconds between looks at the database when nothing woke us
 CAPPED_WAIT = 30.0  # seconds between looks when the sending cap of the hour is reached
 TIMER_POLL = 30.0  # at most this long between looks for deadlines (new ones come by posts)
@@ -61,14 +63,17 @@ class Service:
         self.running_since: datetime | None = None  # set by serve: what passed before was missed
         self._registered = False
         self.recorder = Recorder(self._record)
+        self.intake: GroupCommit[Arrival] = GroupCommit(self._store)
 
     # --- intake -------------------------------------------------------------------------
     async def accept(self, raw: bytes, mail_from: str,
                      recipients: Sequence[tuple[str, Recipient]]) -> None:
         """Store a received message durably; returns only once it is committed."""
-        now = self.clock.now()
-        await self.db.run(store_received, raw, mail_from, recipients, now)
+        await self.intake.submit((raw, mail_from, recipients, self.clock.now()))
         self._work_ready.set()
+
+    async def _store(self, arrivals: list[Arrival]) -> None:
+        await self.db.run(store_arrivals, arrivals)
 
     # --- processing ---------------------------------------------------------------------
     async def process_pending(self) -> int:
@@ -95,41 +100,56 @@ class Service:
         With `outbound.max_per_hour`, what is over the cap waits in the queue."""
         await self._register()
         tried = 0
-        while True:
-            now = self.clock.now()
-            room = await self._room_this_hour(now)
-            self.capped = room <= 0
-            if self.capped:
-                return tried
-            jobs = await self.db.run(queue.claim_due, now, min(BATCH, room), self.instance)
-            if not jobs:
-                return tried
-            await self._deliver_and_record(jobs)
-            tried += len(jobs)
+        try:
+            while True:
+                now = self.clock.now()
+                room = await self._room_this_hour(now)
+                self.capped = room <= 0
+                if self.capped:
+                    return tried
+                jobs = await self.db.run(queue.claim_due, now, min(BATCH, room), self.instance)
+                if not jobs:
+                    return tried
+                await self._deliver_and_record(jobs)
+                tried += len(jobs)
+        finally:  # connections are kept from batch to batch while there is work
+            await self.transport.release()
 
     # --- timers -------------------------------------------------------------------------
     async def tick(self) -> int:
-        """Settle the proposals whose deadline has come and send due reminders."""
-        done: int = await self.db.run(self._tick)
+        """Settle the proposals whose deadline has come, send due reminders and digests."""
+        done: int = await self.db.run(self._tick)  # first: digests show what it settled
+        done += await self._send_digests()
         if done:
             self._send_ready.set()
         return done
 
     def _tick(self, session: Session) -> int:
         ctx = Context(session, self.config, self.composer, self.clock.now())
-        settled = proposals.settle_due(ctx, self.running_since)  # first: digests show them
+        settled = proposals.settle_due(ctx, self.running_since)
         items = exchange_items.renew_or_expire_due(ctx)
-        return (settled + items + proposals.remind_due(ctx) + digest_delivery.send_due(ctx)
-                + bounces.run_due(ctx))
+        return settled + items + proposals.remind_due(ctx) + bounces.run_due(ctx)
 
     async def send_digests_now(self, list_name: str | None = None) -> int:
         """Every digest that has something new, as if its time had come (`digest send`)."""
-        def work(session: Session) -> int:
-            ctx = Context(session, self.config, self.composer, self.clock.now())
-            return digest_delivery.send_due(ctx, now_for_all=True, list_name=list_name)
+        return await self._send_digests(everything_until=self.clock.now(), list_name=list_name)
 
-        sent: int = await self.db.run(work)
-        return sent
+    async def _send_digests(self, **which: Any) -> int:
+        """Due digests, a transaction per round of readers; how many were queued."""
+        posts: digest_delivery.Posts = {}  # parsed once for all the rounds
+        # Short rounds matter where one writer holds the whole database; on PostgreSQL a
+        # round locks only its readers, and each round has a cost of its own.
+        limit = digest_delivery.CHUNK * (1 if self.db.single_writer else 10)
+
+        def round_(session: Session) -> digest_delivery.Round:
+            ctx = Context(session, self.config, self.composer, self.clock.now())
+            return digest_delivery.send_due(ctx, posts=posts, limit=limit, **which)
+
+        queued = 0
+        while (done := await self.db.run(round_)).readers:
+            queued += done.queued
+            await asyncio.sleep(self.db.pause_between_rounds)
+        return queued
 
     async def _seconds_to_next_timer(self) -> float:
         now = self.clock.now()

@@ -4,6 +4,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
+from sqlalchemy.orm import Session
 
 from mailbot.clock import FakeClock
 from mailbot.config import Config
@@ -100,6 +101,40 @@ async def test_one_digest_per_period_across_restarts(bot: Driver, config: Config
     finally:
         restarted.close()
     assert len(digests(bot)) == 1
+
+
+async def test_readers_are_taken_a_few_at_a_time_each_gets_one_digest(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailbot import digest_delivery
+    from mailbot.context import Context
+
+    readers = [READER] + [f"reader{i}@example.fr" for i in range(4)]
+    for email in readers[1:]:
+        await bot.add(email)
+    for email in readers:
+        await bot.command("digest daily", sender=email)
+    await three_posts(bot)
+    bot.sink.clear()
+
+    def one_round(session: Session) -> digest_delivery.Round:
+        ctx = Context(session, bot.service.config, bot.service.composer, bot.clock.now())
+        return digest_delivery.send_due(ctx, everything_until=bot.clock.now(), limit=2)
+
+    rounds = [await bot.service.db.run(one_round) for _ in range(4)]
+    assert rounds == [digest_delivery.Round(2, 2), digest_delivery.Round(2, 2),
+                      digest_delivery.Round(1, 1), digest_delivery.Round(0, 0)]
+
+    monkeypatch.setattr(digest_delivery, "CHUNK", 2)  # the daemon's rounds, at digest time
+    parsed = []
+    read_posts = digest_delivery._posts
+    monkeypatch.setattr(digest_delivery, "_posts",
+                        lambda *args: parsed.append(args[2]) or read_posts(*args))
+    await three_posts(bot)
+    bot.clock.advance(timedelta(hours=5))
+    await bot.service.drain()
+    assert {email: len(digests(bot, email)) for email in readers} == \
+        {email: 2 for email in readers}  # the one sent by hand, and the day's
+    assert len(parsed) == 1  # the posts were read once for the three rounds
 
 
 async def test_weekly_digests_leave_on_the_rules_weekday(bot: Driver) -> None:

@@ -5,6 +5,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -47,6 +48,13 @@ async def hosted(tmp_path: Path, database_url: str, sink: Sink, dovecot: Dovecot
         await service.db.run(add_member, "sel", email, name, clock.now())
     yield service
     service.close()
+
+
+# Setup only: the reader's first message. In full CI runs on SQLite it has taken more
+# than 10 s, twice, for a cause not found yet (see the closing note of issue #8); past
+# poll_interval (30 s) the reader looks again whatever happened. What these tests assert
+# comes after it and keeps its own bounds.
+FIRST_MESSAGE = 40.0
 
 
 async def stored(service: Service) -> int:
@@ -117,10 +125,34 @@ async def test_idle_wakes_the_reader_within_a_second(hosted: Service,
     stop, task = await run_reader(hosted)
     try:
         await asyncio.to_thread(dovecot.append, make_message(message_id="<first@x.org>"))
-        await wait_stored(hosted, 1, 10)  # connected and idling now
+        await wait_stored(hosted, 1, FIRST_MESSAGE)  # connected and idling now
         await asyncio.sleep(0.5)
         await asyncio.to_thread(dovecot.append, make_message(message_id="<second@x.org>"))
         assert await wait_stored(hosted, 2, 5) < 1.0
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_mail_arriving_while_the_reader_searches_is_not_left_for_the_next_poll(
+        hosted: Service, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race CI once hit: a message that lands during the SEARCH is reported with the
+    search's answer (EXISTS), not again in the IDLE that follows (poll_interval is 30 s)."""
+    store_all = ImapReader._store_all
+    arrived = []
+
+    def store_then_one_arrives(reader: ImapReader, client: Any, loop: Any) -> int:
+        stored = store_all(reader, client, loop)
+        if not arrived:  # once: a message lands while we search again
+            arrived.append(True)
+            dovecot.append(make_message(message_id="<during@x.org>"))
+            client.search(["ALL"])
+        return stored
+
+    monkeypatch.setattr(ImapReader, "_store_all", store_then_one_arrives)
+    stop, task = await run_reader(hosted)
+    try:
+        await wait_stored(hosted, 1, 5)
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
@@ -130,7 +162,7 @@ async def test_a_dropped_connection_is_survived(hosted: Service, dovecot: Doveco
     stop, task = await run_reader(hosted)
     try:
         await asyncio.to_thread(dovecot.append, make_message(message_id="<one@x.org>"))
-        await wait_stored(hosted, 1, 10)
+        await wait_stored(hosted, 1, FIRST_MESSAGE)
         await asyncio.to_thread(dovecot.kick)
         await asyncio.to_thread(dovecot.append, make_message(message_id="<two@x.org>"))
         await wait_stored(hosted, 2, 10)

@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.smtp import Envelope
 from sqlalchemy import select
 
 from mailbot.addresses import resolve
@@ -100,6 +102,57 @@ async def test_connections_are_reused_and_bounded(bot: Driver) -> None:
     await bot.send(make_message(sender="m0@example.net"), mail_from="m0@example.net")
     assert len(bot.sink.received) == 20
     assert 1 <= bot.sink.connections <= 4  # outbound.max_connections = 4
+
+
+class QuittingSink(Sink):
+    """Says 421 to the third MAIL on a connection, as Exim does past its own limit."""
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Envelope, address: str,
+                          options: list[str]) -> str:
+        session.transactions = getattr(session, "transactions", 0) + 1
+        if session.transactions > 2:
+            self.refusals += 1
+            return "421 4.7.0 Too many messages for this connection"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Envelope) -> str:
+        self.quits += 1
+        return "221 Bye"
+
+    quits: int = 0
+
+
+async def test_connections_are_kept_from_batch_to_batch_then_closed(
+        tmp_path: Path, database_url: str, clock: FakeClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailbot import service
+
+    sink = QuittingSink()
+    await sink.start()
+    sender = Service(load_config(write_config(tmp_path, database_url, sink_port=sink.port)),
+                     clock=clock)
+    try:
+        db.upgrade(sender.db.engine)
+        for email in MEMBERS:
+            await sender.db.run(add_member, "sel", email, "", clock.now())
+        recipient = resolve("sel@example.org", sender.config.lists, "-")
+        assert recipient is not None
+        await sender.accept(make_message(sender="m0@example.net"), "m0@example.net",
+                            [("sel@example.org", recipient)])
+        await sender.process_pending()
+        monkeypatch.setattr(service, "BATCH", 4)  # five claims of four for 20 deliveries
+        assert await sender.deliver_due() == 20
+        assert sorted(r.rcpt_tos[0] for r in sink.received) == sorted(MEMBERS)
+        assert {r.status for r in await deliveries(sender)} == {"sent"}  # none to retry
+        # a new connection per claim would make 5 x 4: here each one carries two
+        # transactions, is told 421 at the third and replaced at once, or ends with QUIT
+        # once the sender has no more work
+        assert sink.connections <= 12, (sink.connections, sink.refusals, sink.quits)
+        assert sink.connections == sink.refusals + sink.quits and sink.quits == 4
+    finally:
+        sender.close()
+        await sink.stop()
 
 
 async def test_a_dead_daemons_leases_are_taken_over(bot: Driver) -> None:

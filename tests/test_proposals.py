@@ -112,6 +112,31 @@ async def test_an_objection_by_reply_makes_it_contested(bot: Driver) -> None:
     assert [p.status for p in await proposals(bot)] == ["contested"]
 
 
+async def test_proposals_settled_together_each_count_their_own_replies(bot: Driver) -> None:
+    await propose(bot)
+    for number, title in ((2, "Fête de printemps"), (3, "Nouveau local")):
+        raw = make_message(subject=f"[PROPOSITION] {title}", body=f"{title}.\n",
+                           message_id=f"<prop-{number}@example.com>")
+        assert await bot.send(raw) == 250
+    await reply(bot, "D'accord, bonne idée.", sender="bob@example.net")
+    await reply(bot, "Je soutiens.", sender="chloe@example.fr")
+    await reply(bot, "Je soutiens.", sender="chloe@example.fr", to_id="<prop-2@example.com>",
+                subject="Re: [sel] [PROPOSITION] Fête de printemps")
+    await reply(bot, "OBJECTION : trop loin.", sender="bob@example.net",
+                to_id="<prop-3@example.com>", subject="Re: [sel] [PROPOSITION] Nouveau local")
+
+    bot.sink.clear()
+    bot.clock.advance(timedelta(days=3))
+    await bot.service.drain()  # all three are due: one round settles them
+    settled = {str(r.message["In-Reply-To"]): r for r in announcements(bot, "chloe@example.fr")}
+    first, second, third = (settled[f"<prop-{n}@example.com>"] for n in (1, 2, 3))
+    assert "adoptée" in first.message["Subject"] and "adoptée" in second.message["Subject"]
+    assert "2 membre(s) l'ont soutenue" in first.text()
+    assert "1 membre(s) l'ont soutenue" in second.text()
+    assert "contestée" in third.message["Subject"] and "trop loin" in third.text()
+    assert [p.status for p in await proposals(bot)] == ["adopted", "adopted", "contested"]
+
+
 async def test_a_withdrawn_objection_no_longer_stands(bot: Driver) -> None:
     await propose(bot)
     await reply(bot, "Je m'oppose, il faut en parler.", sender="bob@example.net")

@@ -7,7 +7,7 @@ same transaction that queues the announcement, so two daemons never settle twice
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -36,6 +36,9 @@ from mailbot.storage.models import (
 )
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# Proposals settled per transaction: a round takes well under a second, so arriving mail
+# (which waits for SQLite's single writer) is never held up for long.
+ROUND = 100
 
 
 @dataclass(frozen=True)
@@ -210,30 +213,61 @@ def away_count(ctx: Context, mlist: ListConfig, proposal: Proposal) -> int:
 
 # --- timers ------------------------------------------------------------------------------
 
+@dataclass
+class _Round:
+    """What settling a round of due proposals reads once, not once per proposal."""
+
+    objections: dict[int, list[Objection]]
+    supports: dict[int, int]
+    readers: dict[str, Sequence[Member]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, ctx: Context, proposals: Sequence[Proposal]) -> "_Round":
+        ids = [p.id for p in proposals]
+        objections: dict[int, list[Objection]] = {i: [] for i in ids}
+        for objection in ctx.session.scalars(select(Objection).where(
+                Objection.proposal_id.in_(ids), Objection.withdrawn_at.is_(None))
+                .order_by(Objection.id)):
+            objections[objection.proposal_id].append(objection)
+        supports = {proposal_id: count for proposal_id, count in ctx.session.execute(
+            select(Support.proposal_id, func.count(Support.id))
+            .where(Support.proposal_id.in_(ids)).group_by(Support.proposal_id))}
+        return cls(objections, supports)
+
+    def readers_of(self, ctx: Context, list_name: str) -> Sequence[Member]:
+        if list_name not in self.readers:
+            self.readers[list_name] = receiving_each(ctx.session, list_name)
+        return self.readers[list_name]
+
+
 def settle_due(ctx: Context, running_since: datetime | None = None) -> int:
-    """Settle every open proposal whose deadline has come; return how many."""
+    """Settle up to ROUND open proposals whose deadline has come; return how many.
+    The caller calls again, in a new transaction, while some were settled."""
     due = ctx.session.scalars(
         select(Proposal).where(Proposal.status == lifecycle.OPEN, Proposal.deadline <= ctx.now)
-        .order_by(Proposal.deadline).limit(500).with_for_update(skip_locked=True)).all()
-    return sum(settle_one(ctx, proposal, running_since) for proposal in due)
+        .order_by(Proposal.deadline).limit(ROUND).with_for_update(skip_locked=True)).all()
+    known = _Round.read(ctx, due)
+    return sum(settle_one(ctx, proposal, running_since, known) for proposal in due)
 
 
-def settle_one(ctx: Context, proposal: Proposal, running_since: datetime | None) -> bool:
+def settle_one(ctx: Context, proposal: Proposal, running_since: datetime | None,
+               known: _Round) -> bool:
     try:
         mlist = ctx.config.get_list(proposal.list_name)
     except KeyError:  # the list left the config: its proposals wait for it to come back
         return False
-    objections = standing_objections(ctx, proposal)
+    objections = known.objections[proposal.id]
     outcome = lifecycle.settle(proposal.status, proposal.deadline, len(objections), ctx.now,
                                running_since=running_since)
     if outcome is None:
         return False
     proposal.status, proposal.settled_at = outcome.status, ctx.now
     proposal.settled_late = outcome.late
-    values = {"late": outcome.late, "supports": support_count(ctx, proposal),
+    values = {"late": outcome.late, "supports": known.supports.get(proposal.id, 0),
               "away": away_count(ctx, mlist, proposal),
               "objections": [{"email": o.email, "reason": o.reason} for o in objections]}
-    tell_list(ctx, mlist, proposal, "list/proposal-settled", values)
+    tell_list(ctx, mlist, proposal, "list/proposal-settled", values,
+              readers=known.readers_of(ctx, mlist.name))
     if outcome.status == lifecycle.CONTESTED:
         for person in {proposal.proposer, *mlist.moderators}:
             language = ctx.language_of(mlist, person)
@@ -273,11 +307,11 @@ def _remind_list(ctx: Context, mlist: ListConfig) -> int:
 
 
 def tell_list(ctx: Context, mlist: ListConfig, proposal: Proposal, template: str,
-              values: dict[str, Any]) -> None:
+              values: dict[str, Any], readers: Sequence[Member] | None = None) -> None:
     """Tell the whole list, in each reader's language, threaded under the proposal."""
     ids = announce(ctx, mlist, template,
                    lambda lang: {**describe(ctx, mlist, proposal, lang), **values},
-                   references=[proposal.message_id])
+                   references=[proposal.message_id], readers=readers)
     ctx.session.add_all(ProposalRef(message_id=i, proposal_id=proposal.id) for i in ids)
 
 

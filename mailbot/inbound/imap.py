@@ -102,7 +102,8 @@ class ImapReader:
             idle = client.has_capability("IDLE")
             while not halt.is_set():
                 self._store_all(client, loop)
-                self._wait_for_news(client, idle, halt)
+                if not _told_of_new_mail(client):
+                    self._wait_for_news(client, idle, halt)
         finally:
             _logout(client)
 
@@ -173,6 +174,16 @@ class ImapReader:
                     raise ConnectionError("the IMAP server closed the connection")
         finally:
             client.idle_done()
+
+
+def _told_of_new_mail(client: IMAPClient) -> bool:
+    """Whether the server reported new mail (EXISTS) alongside our last commands.
+
+    A message that arrives while we search is reported with the search's answer, not
+    again in the IDLE that follows: without this look it would wait for poll_interval.
+    imaplib keeps such untagged answers aside; imapclient has no public way to read them."""
+    kept: dict[str, list[bytes]] = client._imap.untagged_responses
+    return bool(kept.pop("EXISTS", None))
 
 
 def _logout(client: IMAPClient) -> None:

@@ -43,3 +43,12 @@ def _already_stored(session: Session, address: str, key: str) -> bool:
         select(InboundMessage.id).where(InboundMessage.rcpt == address.lower(),
                                         InboundMessage.message_key == key)
     ) is not None
+
+
+Arrival = tuple[bytes, str, Sequence[tuple[str, Recipient]], datetime]
+
+
+def store_arrivals(session: Session, arrivals: list[Arrival]) -> None:
+    """Several received messages in one transaction (see storage/grouping.py)."""
+    for raw, mail_from, recipients, now in arrivals:
+        store_received(session, raw, mail_from, recipients, now)

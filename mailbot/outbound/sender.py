@@ -1,7 +1,8 @@
 """Transports that hand deliveries to the outside: an SMTP smarthost, or a Maildir.
 
-The SMTP transport keeps up to `max_connections` connections open while a batch lasts and
-sends many deliveries over each (connection reuse, bounded concurrency). Each result is
+The SMTP transport keeps up to `max_connections` connections open and sends many
+deliveries over each (bounded concurrency). Connections are kept from one batch to the
+next while the sender finds work, and closed (`release`) when it has none. Each result is
 reported the moment the server answers, and a connection starts its next transaction
 only once that report returned (was recorded): after a crash, at most one transaction per
 connection can have been accepted by the server and not recorded, and be sent again.
@@ -11,7 +12,9 @@ aiosmtplib errors are mapped here to temporary (4xx, network) or permanent (5xx)
 import asyncio
 import mailbox
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -23,11 +26,19 @@ from mailbot.outbound.queue import Job, Result
 
 Report = Callable[[list[Result]], Awaitable[None]]
 
+# A connection is not reused past these: some servers (Exim) close after 1,000 messages.
+MAX_TRANSACTIONS = 500
+MAX_AGE = 60.0  # seconds
+
 
 class Transport(Protocol):
     async def deliver(self, jobs: Sequence[Job], report: Report) -> None:
         """Attempt every job, awaiting `report` with each transaction's results as soon as
         they are known."""
+        ...
+
+    async def release(self) -> None:
+        """Close what was kept open for the next batch (the sender found no more work)."""
         ...
 
 
@@ -58,11 +69,26 @@ class MaildirTransport:
                 results.append(Result(job.delivery_id, False, error=f"maildir: {exc}"))
         return results
 
+    async def release(self) -> None:
+        return None
+
+
+@dataclass
+class _Connection:
+    client: aiosmtplib.SMTP
+    opened: float = field(default_factory=time.monotonic)
+    transactions: int = 0
+
+    def reusable(self) -> bool:
+        return (self.client.is_connected and self.transactions < MAX_TRANSACTIONS
+                and time.monotonic() - self.opened < MAX_AGE)
+
 
 class SmtpTransport:
     def __init__(self, cfg: OutboundConfig, hostname: str) -> None:
         assert cfg.smtp is not None
         self.cfg, self.hostname = cfg, hostname
+        self._kept: list[_Connection] = []
 
     async def deliver(self, jobs: Sequence[Job], report: Report) -> None:
         pending: asyncio.Queue[list[Job]] = asyncio.Queue()
@@ -72,32 +98,56 @@ class SmtpTransport:
         workers = min(self.cfg.max_connections, len(batches))
         await asyncio.gather(*(self._work(pending, report) for _ in range(workers)))
 
+    async def release(self) -> None:
+        kept, self._kept = self._kept, []
+        await asyncio.gather(*(_close(c.client) for c in kept))
+
     async def _work(self, pending: asyncio.Queue[list[Job]], report: Report) -> None:
         """One connection's loop: take batches until none are left, reconnecting after
         errors. (A protocol loop: longer than most functions here.)"""
-        client: aiosmtplib.SMTP | None = None
+        conn = self._kept_connection()
         try:
             while not pending.empty():
                 batch = pending.get_nowait()
-                if client is None:
+                results = await self._send(conn, batch) if conn else None
+                if results is None:  # none yet, worn out, or a kept one the server closed
+                    if conn is not None:
+                        await _close(conn.client)
                     try:
-                        client = await self._connect()
+                        conn = _Connection(await self._connect())
                     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                        conn = None
                         await report(_unreachable(batch, pending, exc))
                         return
-                results = await self._send(client, batch)
+                    results = await self._send(conn, batch, fresh=True)
+                    assert results is not None
                 await report(results)
                 if not any(r.ok for r in results):  # start afresh after a failure
-                    await _close(client)
-                    client = None
+                    assert conn is not None
+                    await _close(conn.client)
+                    conn = None
         except asyncio.CancelledError:
-            if client is not None:  # stopping: no polite QUIT to a server that may not answer
-                client.close()
-                client = None
+            if conn is not None:  # stopping: no polite QUIT to a server that may not answer
+                conn.client.close()
+                conn = None
             raise
         finally:
-            if client is not None:
-                await _close(client)
+            if conn is not None:
+                await self._keep(conn)
+
+    def _kept_connection(self) -> _Connection | None:
+        while self._kept:
+            conn = self._kept.pop()
+            if conn.client.is_connected:
+                return conn
+            conn.client.close()
+        return None
+
+    async def _keep(self, conn: _Connection) -> None:
+        if conn.reusable():
+            self._kept.append(conn)
+        else:
+            await _close(conn.client)
 
     async def _connect(self) -> aiosmtplib.SMTP:
         cfg, smtp = self.cfg, self.cfg.smtp
@@ -112,17 +162,28 @@ class SmtpTransport:
         await client.connect()
         return client
 
-    async def _send(self, client: aiosmtplib.SMTP, batch: list[Job]) -> list[Result]:
-        """One transaction for the batch; a result per recipient (some may be refused)."""
+    async def _send(self, conn: _Connection, batch: list[Job], *,
+                    fresh: bool = False) -> list[Result] | None:
+        """One transaction for the batch; a result per recipient (some may be refused).
+        None when a kept connection turns out closed by the server: try a new one."""
         first = batch[0]
+        if not fresh and not conn.reusable():
+            return None
+        conn.transactions += 1
         try:
-            refused, _ = await client.sendmail(first.envelope_from, [j.rcpt for j in batch],
-                                               first.raw)
+            refused, _ = await conn.client.sendmail(
+                first.envelope_from, [j.rcpt for j in batch], first.raw)
+        except aiosmtplib.SMTPServerDisconnected as exc:
+            if not fresh:  # closed while idle, or between transactions
+                return None
+            return [Result(j.delivery_id, False, error=f"smtp: {exc}") for j in batch]
         except aiosmtplib.SMTPRecipientsRefused as exc:  # every RCPT was refused
             said = {r.recipient: r for r in exc.recipients}
             return [_refused(j, said[j.rcpt].code, said[j.rcpt].message) if j.rcpt in said
                     else Result(j.delivery_id, False, error="refused") for j in batch]
         except aiosmtplib.SMTPResponseException as exc:
+            if exc.code == 421 and not fresh:  # closing: a kept connection has had its day
+                return None
             return [_refused(j, exc.code, exc.message) for j in batch]
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return [Result(j.delivery_id, False, error=f"smtp: {exc}") for j in batch]

@@ -6,7 +6,9 @@ query itself: `Database.run` hands the work to a small pool of threads.
 """
 
 import asyncio
+import contextlib
 import sqlite3
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -98,10 +100,18 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
+        # SQLite has one writer at a time, and a writer that finds the file locked sleeps
+        # and polls (up to 100 ms a turn): in one process, our threads take turns at once.
+        self.single_writer = self.engine.dialect.name == "sqlite"
+        self._turns = threading.RLock() if self.single_writer else None
+        # Between rounds of a long job (digests for thousands), long enough for a writer
+        # in another process (the daemon, while `mailbot digest send` runs) to get a turn.
+        self.pause_between_rounds = 0.1 if self.single_writer else 0.0
 
     def transaction(self, work: Callable[..., T], *args: Any) -> T:
         """Run `work(session, *args)` in one transaction: all of it is committed, or none."""
-        with self.sessions() as session, session.begin():
+        with self._turns or contextlib.nullcontext(), self.sessions() as session, \
+                session.begin():
             return work(session, *args)
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
