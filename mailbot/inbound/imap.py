@@ -163,6 +163,8 @@ class ImapReader:
             return
         client.idle()
         try:
+            if _already_read(client):
+                return
             deadline = time.monotonic() + self.imap.poll_interval
             while not halt.is_set() and time.monotonic() < deadline:
                 started = time.monotonic()
@@ -184,6 +186,24 @@ def _told_of_new_mail(client: IMAPClient) -> bool:
     imaplib keeps such untagged answers aside; imapclient has no public way to read them."""
     kept: dict[str, list[bytes]] = client._imap.untagged_responses
     return bool(kept.pop("EXISTS", None))
+
+
+def _already_read(client: IMAPClient) -> bool:
+    """Whether the server's news already sits in imaplib's read buffer.
+
+    A message that lands just before IDLE is reported at once, in the same packet as the
+    server's "+ idling" (Dovecot does this): reading that line pulls the news into the
+    buffer too, where the poll() of `idle_check` cannot see it, and it would wait there
+    for poll_interval. Peek without blocking."""
+    sock = client.socket()
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        return bool(client._imap.file.peek(1))
+    except BlockingIOError:
+        return False
+    finally:
+        sock.settimeout(timeout)
 
 
 def _logout(client: IMAPClient) -> None:
