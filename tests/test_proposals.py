@@ -137,6 +137,28 @@ async def test_proposals_settled_together_each_count_their_own_replies(bot: Driv
     assert [p.status for p in await proposals(bot)] == ["adopted", "adopted", "contested"]
 
 
+async def test_proposals_reminded_together_each_count_their_own_objections(
+        bot: Driver) -> None:
+    await propose(bot)
+    raw = make_message(subject="[PROPOSITION] Nouveau local", body="Nouveau local.\n",
+                       message_id="<prop-2@example.com>")
+    assert await bot.send(raw) == 250
+    for sender in ("bob@example.net", "chloe@example.fr"):
+        await reply(bot, "OBJECTION : trop loin.", sender=sender,
+                    to_id="<prop-2@example.com>", subject="Re: [sel] [PROPOSITION] Nouveau local")
+
+    bot.sink.clear()
+    bot.clock.advance(timedelta(days=2, hours=1))  # both inside the reminder window
+    await bot.service.drain()  # one round reminds them both
+    reminded = {str(r.message["In-Reply-To"]): r
+                for r in announcements(bot, "marie@example.com")}
+    assert set(reminded) == {"<prop-1@example.com>", "<prop-2@example.com>"}
+    assert "objection(s)" not in reminded["<prop-1@example.com>"].text()
+    assert "2 objection(s)" in reminded["<prop-2@example.com>"].text()
+    for email in ("bob@example.net", "chloe@example.fr"):
+        assert len(announcements(bot, email)) == 2
+
+
 async def test_a_withdrawn_objection_no_longer_stands(bot: Driver) -> None:
     await propose(bot)
     await reply(bot, "Je m'oppose, il faut en parler.", sender="bob@example.net")

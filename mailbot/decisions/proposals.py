@@ -215,7 +215,7 @@ def away_count(ctx: Context, mlist: ListConfig, proposal: Proposal) -> int:
 
 @dataclass
 class _Round:
-    """What settling a round of due proposals reads once, not once per proposal."""
+    """What settling or reminding a round of proposals reads once, not once per proposal."""
 
     objections: dict[int, list[Objection]]
     supports: dict[int, int]
@@ -278,10 +278,12 @@ def settle_one(ctx: Context, proposal: Proposal, running_since: datetime | None,
 
 
 def remind_due(ctx: Context) -> int:
-    """Remind the list of every proposal whose reminder time has come; return how many.
+    """Remind the list of up to ROUND proposals a list whose reminder time has come; return
+    how many. The caller calls again, in a new transaction, while some were reminded.
 
     Only proposals inside their list's reminder window are read (and locked), so a
-    database holding many open proposals costs no more per tick than the due ones."""
+    database holding many open proposals costs no more per tick than the due ones; their
+    objections and the list's readers are read once for the round."""
     reminded = 0
     for mlist in ctx.config.lists:
         reminded += _remind_list(ctx, mlist)
@@ -289,21 +291,24 @@ def remind_due(ctx: Context) -> int:
 
 
 def _remind_list(ctx: Context, mlist: ListConfig) -> int:
+    before = mlist.rules.consent.reminder_before
     candidates = ctx.session.scalars(
         select(Proposal).where(
             Proposal.list_name == mlist.name, Proposal.status == lifecycle.OPEN,
             Proposal.reminded_at.is_(None), Proposal.deadline > ctx.now,
-            Proposal.deadline <= ctx.now + mlist.rules.consent.reminder_before)
-        .order_by(Proposal.deadline).limit(500).with_for_update(skip_locked=True)).all()
-    reminded = 0
-    for proposal in candidates:
-        if lifecycle.reminder_due(proposal.status, proposal.deadline,
-                                  mlist.rules.consent.reminder_before, False, ctx.now):
-            proposal.reminded_at = ctx.now
-            values = {"objections": len(standing_objections(ctx, proposal))}
-            tell_list(ctx, mlist, proposal, "list/proposal-reminder", values)
-            reminded += 1
-    return reminded
+            Proposal.deadline <= ctx.now + before)
+        .order_by(Proposal.deadline).limit(ROUND).with_for_update(skip_locked=True)).all()
+    due = [p for p in candidates
+           if lifecycle.reminder_due(p.status, p.deadline, before, False, ctx.now)]
+    if not due:
+        return 0
+    known = _Round.read(ctx, due)
+    for proposal in due:
+        proposal.reminded_at = ctx.now
+        tell_list(ctx, mlist, proposal, "list/proposal-reminder",
+                  {"objections": len(known.objections[proposal.id])},
+                  readers=known.readers_of(ctx, mlist.name))
+    return len(due)
 
 
 def tell_list(ctx: Context, mlist: ListConfig, proposal: Proposal, template: str,
