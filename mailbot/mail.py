@@ -8,6 +8,7 @@ import hashlib
 import re
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
+from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 
 from mailbot.textutil import html_to_text
@@ -15,6 +16,13 @@ from mailbot.textutil import html_to_text
 
 def parse(raw: bytes) -> EmailMessage:
     msg = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def parse_headers(raw: bytes) -> EmailMessage:
+    """The header section only (the body is left unparsed): cheaper, for a Message-ID."""
+    msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
     assert isinstance(msg, EmailMessage)
     return msg
 

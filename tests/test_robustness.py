@@ -1,5 +1,6 @@
 """Bad and odd input over real SMTP/LMTP: never a crash, never silence, never lost."""
 
+import asyncio
 
 import aiosmtplib
 import pytest
@@ -100,6 +101,23 @@ async def test_the_same_message_id_is_handled_once(bot: Driver) -> None:
     assert await bot.send(raw) == 250  # an SMTP retry after a lost 250
     assert len(bot.sink.to("bob@example.net")) == 1
     assert len(await stored(bot.service)) == 1
+
+
+async def test_copies_arriving_together_are_stored_once_each(bot: Driver) -> None:
+    """Retries that reach us at the same moment share one group commit: each message is
+    stored once per recipient. Without a Message-ID the bytes say which are the same."""
+    with_id = make_message(message_id="<together@example.com>")
+    no_id = make_message(subject="Sans identifiant").replace(b"Message-ID:", b"X-Old-ID:")
+    other = make_message(subject="Un autre").replace(b"Message-ID:", b"X-Old-ID:")
+    assert b"Message-ID:" not in no_id + other and no_id != other
+    sends = [smtp_send(bot.port, raw) for raw in (with_id, no_id, other) for _ in range(4)]
+    sends.append(smtp_send(bot.port, with_id, rcpts=("sel@example.org",
+                                                     "sel-request@example.org")))
+    assert [code for code, _ in await asyncio.gather(*sends)] == [250] * 13
+    rows = [(m.rcpt, m.message_key) for m in await stored(bot.service)]
+    assert sorted(rows) == sorted(set(rows)) and len(rows) == 4
+    assert ("sel-request@example.org", "<together@example.com>") in rows
+    assert sum(key.startswith("sha256:") for _, key in rows) == 2
 
 
 @pytest.mark.parametrize("rules", ["[posting]\nmax_kb = 10\n"])
