@@ -97,17 +97,19 @@ def _send_mode(ctx: Context, mlist: ListConfig, mode: str, due: datetime,
                              or_(Member.digest_through.is_(None), Member.digest_through < due))
         .order_by(Member.id).limit(limit).with_for_update(skip_locked=True)).all()
     gathered: dict[datetime, News] = {}
-    sent = 0
+    alike: dict[tuple[datetime, str, bool], list[Member]] = {}  # one digest for each
     for reader in readers:
         since = reader.digest_through or reader.joined_at
         if since not in gathered:
             gathered[since] = gather(ctx, mlist, since, due, posts)
-        news = gathered[since]
-        if not news.empty:
-            _queue_digest(ctx, mlist, reader, mode, news)
-            sent += 1
+        if not gathered[since].empty:
+            language = reader.language or mlist.language
+            alike.setdefault((since, language, reader.digest_format == "mime"),
+                             []).append(reader)
         reader.digest_through = due
-    return sent, len(readers)
+    for (since, language, mime), group in alike.items():
+        _queue_digest(ctx, mlist, group, mode, gathered[since], language, mime)
+    return sum(len(group) for group in alike.values()), len(readers)
 
 
 def send_last(ctx: Context, mlist: ListConfig, reader: Member) -> bool:
@@ -115,7 +117,8 @@ def send_last(ctx: Context, mlist: ListConfig, reader: Member) -> bool:
     since = reader.digest_through or reader.joined_at
     news = gather(ctx, mlist, since, ctx.now)
     if not news.empty:
-        _queue_digest(ctx, mlist, reader, reader.delivery, news)
+        _queue_digest(ctx, mlist, [reader], reader.delivery, news,
+                      reader.language or mlist.language, reader.digest_format == "mime")
     reader.digest_through = ctx.now
     return not news.empty
 
@@ -169,10 +172,10 @@ def _digest_post(row: InboundMessage, prefix: str) -> DigestPost:
                       date=row.distributed_at, text=digest_text(readable_text(msg)))
 
 
-def _queue_digest(ctx: Context, mlist: ListConfig, reader: Member, mode: str,
-                  news: News) -> None:
-    language = reader.language or mlist.language
-    mime = reader.digest_format == "mime"
+def _queue_digest(ctx: Context, mlist: ListConfig, readers: list[Member], mode: str,
+                  news: News, language: str, mime: bool) -> None:
+    """One digest, addressed to the list (as announcements are), for every reader whose
+    digest is the same: same news, language and format."""
     values: dict[str, Any] = {
         "mode": mode, "mime": mime, "threads": news.threads,
         "count": sum(len(t.posts) for t in news.threads),
@@ -182,12 +185,12 @@ def _queue_digest(ctx: Context, mlist: ListConfig, reader: Member, mode: str,
         "items": [{"number": i.number, "kind": i.kind, "title": i.title,
                    "author": i.author_name or i.author} for i in news.new_items],
     }
-    msg = list_message(ctx, mlist, "member/digest", language, values, to=reader.email)
+    msg = list_message(ctx, mlist, "member/digest", language, values, to=mlist.address)
     if mime:
         msg = _with_messages(msg, news.raws)
     enqueue(ctx.session, list_name=mlist.name, purpose="digest",
             raw=msg.as_bytes(policy=policy.SMTP),
-            recipients=[(reader.email, ctx.address(mlist, "bounces", reader.verp_token))],
+            recipients=[(r.email, ctx.address(mlist, "bounces", r.verp_token)) for r in readers],
             now=ctx.now)
 
 

@@ -12,6 +12,7 @@ from mailbot.service import Service
 from mailbot.storage import db
 from tests.e2e import Driver
 from tests.helpers import Received, make_message
+from tests.test_proposals import set_language
 
 READER = "chloe@example.fr"
 
@@ -216,3 +217,32 @@ async def test_digest_lists_new_offers_and_requests(bot: Driver) -> None:
     assert "Nouvelles offres et demandes" in text
     assert "offre n°1 « Vélo à prêter » — Marie" in text
     assert "demande n°2 « Perceuse » — Bob" in text
+
+
+@pytest.mark.parametrize("members", [[
+    ("marie@example.com", "Marie"), ("bob@example.net", "Bob"), (READER, "Chloé"),
+    ("denis@example.org", "Denis"), ("emma@example.org", "Emma")]])
+async def test_readers_with_the_same_digest_share_one_message(bot: Driver) -> None:
+    """One digest is rendered and stored for every reader of the same language and format;
+    it is addressed to the list, and each copy still has its reader's own envelope."""
+    for email, text in ((READER, "résumé quotidien"), ("denis@example.org", "résumé quotidien"),
+                        ("emma@example.org", "résumé quotidien"),
+                        ("bob@example.net", "résumé quotidien\nrésumé mime")):
+        await bot.command(text, sender=email)
+    await set_language(bot, "emma@example.org", "en")
+    await three_posts(bot)
+    bot.sink.clear()
+    bot.clock.advance(timedelta(hours=5))
+    await bot.service.drain()
+    got = {email: digests(bot, email) for email in
+           (READER, "denis@example.org", "emma@example.org", "bob@example.net")}
+    assert all(len(copies) == 1 for copies in got.values()), got
+    chloe, denis, emma, bob = (copies[0] for copies in got.values())
+    assert chloe.message["Message-ID"] == denis.message["Message-ID"]
+    assert len({chloe.message["Message-ID"], emma.message["Message-ID"],
+                bob.message["Message-ID"]}) == 3
+    assert "Daily digest" in emma.message["Subject"] and "Résumé" in chloe.message["Subject"]
+    assert bob.message.get_content_type() == "multipart/mixed"
+    assert {r.message["To"] for r in (chloe, denis, emma, bob)} == {"sel@example.org"}
+    assert len({r.mail_from for r in (chloe, denis, emma, bob)}) == 4  # VERP, each its own
+    assert digests(bot, "marie@example.com") == []
