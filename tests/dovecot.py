@@ -28,6 +28,7 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import textwrap
@@ -105,7 +106,7 @@ class Dovecot:
     password = "secret"
     host = "127.0.0.1"
 
-    def __init__(self, root: Path, port: int | None = None) -> None:
+    def __init__(self, root: Path, port: int | None = None, *, tls: bool = False) -> None:
         binary = _which("dovecot")
         doveadm = _which("doveadm")
         if binary is None or doveadm is None:
@@ -128,10 +129,17 @@ class Dovecot:
         self.base_dir = self.run_dir / "run"
         self.mail_dir = self.run_dir / "mail"
         self.proc: subprocess.Popen[bytes] | None = None
+        # With `tls`, the listener speaks implicit TLS (as port 993 does), with a
+        # self-signed certificate for 127.0.0.1: clients trust `cert_file`.
+        self.tls = tls
+        self.cert_file = self.run_dir / "cert.pem"
+        self.key_file = self.run_dir / "key.pem"
         try:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self.mail_dir.mkdir()
             self._setup_users()
+            if tls:
+                self._make_certificate()
             self._write_conf()
         except BaseException:
             shutil.rmtree(self.run_dir, ignore_errors=True)
@@ -160,6 +168,18 @@ class Dovecot:
 
     # -- configuration ---------------------------------------------------------------------
 
+    def _make_certificate(self) -> None:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", f"/CN={self.host}", "-addext", f"subjectAltName=IP:{self.host}",
+             "-keyout", str(self.key_file), "-out", str(self.cert_file)],
+            check=True, capture_output=True, timeout=COMMAND_TIMEOUT)
+
+    def _ssl_settings(self) -> str:
+        if not self.tls:
+            return "ssl = no\n"
+        return f"ssl = required\nssl_cert = <{self.cert_file}\nssl_key = <{self.key_file}\n"
+
     def _write_conf(self) -> None:
         rootless = os.geteuid() != 0
         self.conf.write_text(textwrap.dedent(f"""\
@@ -173,7 +193,6 @@ class Dovecot:
 
             protocols = imap
             listen = 127.0.0.1
-            ssl = no
             disable_plaintext_auth = no
             auth_mechanisms = plain login
             auth_failure_delay = 0 secs
@@ -210,6 +229,7 @@ class Dovecot:
               inet_listener imap {{
                 address = 127.0.0.1
                 port = {self.port}
+                ssl = {"yes" if self.tls else "no"}
               }}
               inet_listener imaps {{
                 port = 0
@@ -221,6 +241,8 @@ class Dovecot:
               user = {"$default_internal_user" if rootless else "root"}
             }}
             """))
+        with self.conf.open("a") as f:
+            f.write(self._ssl_settings())
         if rootless:
             with self.conf.open("a") as f:
                 f.write(f"default_internal_group = {self.mail_group}\n"
@@ -331,7 +353,9 @@ class Dovecot:
 
     def connect(self, timeout: float = COMMAND_TIMEOUT) -> IMAPClient:
         """A new logged-in connection; the caller closes it (logout() or shutdown())."""
-        c = IMAPClient(self.host, port=self.port, ssl=False, use_uid=True, timeout=timeout)
+        context = ssl.create_default_context(cafile=self.cert_file) if self.tls else None
+        c = IMAPClient(self.host, port=self.port, ssl=self.tls, ssl_context=context,
+                       use_uid=True, timeout=timeout)
         try:
             c.login(self.user, self.password)
         except BaseException:
@@ -419,8 +443,18 @@ class Dovecot:
 @pytest.fixture(name="dovecot")
 def dovecot_fixture(tmp_path: Path) -> Iterator[Dovecot]:
     """A started Dovecot with user `sel@example.org` / `secret`, INBOX and Processed."""
+    yield from _started(tmp_path, tls=False)
+
+
+@pytest.fixture(name="dovecot_tls")
+def dovecot_tls_fixture(tmp_path: Path) -> Iterator[Dovecot]:
+    """The same, speaking implicit TLS (as port 993 does); clients trust its cert_file."""
+    yield from _started(tmp_path, tls=True)
+
+
+def _started(tmp_path: Path, *, tls: bool) -> Iterator[Dovecot]:
     try:
-        server = Dovecot(tmp_path / "dovecot")
+        server = Dovecot(tmp_path / "dovecot", tls=tls)
     except DovecotError as e:
         pytest.fail(str(e), pytrace=False)
     with server:

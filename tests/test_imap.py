@@ -20,19 +20,24 @@ from mailbot.lists.membership import add_member
 from mailbot.service import Service
 from mailbot.storage import db
 from mailbot.storage.models import InboundMessage
-from tests.dovecot import Dovecot, dovecot_fixture  # noqa: F401  (registers `dovecot`)
+from tests.dovecot import (  # noqa: F401  (registers `dovecot` and `dovecot_tls`)
+    Dovecot,
+    dovecot_fixture,
+    dovecot_tls_fixture,
+)
 from tests.helpers import Sink, make_message, write_config
 
 
 def imap_config(tmp_path: Path, database_url: str, sink: Sink, dovecot: Dovecot,
                 password: str = "secret") -> Path:
+    tls = "tls" if dovecot.tls else "none"
     path = write_config(tmp_path, database_url, sink_port=sink.port, listen="",
                         separator="+")
     path.write_text(path.read_text() + f"""
 [imap]
 host = "{dovecot.host}"
 port = {dovecot.port}
-tls = "none"
+tls = "{tls}"
 user = "{dovecot.user}"
 password = "{password}"
 poll_interval = 30
@@ -43,6 +48,22 @@ poll_interval = 30
 @pytest.fixture
 async def hosted(tmp_path: Path, database_url: str, sink: Sink, dovecot: Dovecot,
                  clock: FakeClock) -> AsyncIterator[Service]:
+    async for service in _hosted(tmp_path, database_url, sink, dovecot, clock):
+        yield service
+
+
+@pytest.fixture
+async def hosted_tls(tmp_path: Path, database_url: str, sink: Sink, dovecot_tls: Dovecot,
+                     clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+                     ) -> AsyncIterator[Service]:
+    """Over implicit TLS, as at a host's port 993, trusting the test's own certificate."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot_tls.cert_file))
+    async for service in _hosted(tmp_path, database_url, sink, dovecot_tls, clock):
+        yield service
+
+
+async def _hosted(tmp_path: Path, database_url: str, sink: Sink, dovecot: Dovecot,
+                  clock: FakeClock) -> AsyncIterator[Service]:
     service = Service(load_config(imap_config(tmp_path, database_url, sink, dovecot)),
                       clock=clock)
     db.upgrade(service.db.engine)
@@ -235,3 +256,28 @@ async def test_mail_arriving_just_before_idle_wakes_the_reader(
     monkeypatch.setattr(IMAPClient, "idle", one_arrives_then_idle)
     async with reading(hosted):
         await wait_stored(hosted, 2, 5)
+
+
+async def test_over_tls_idle_wakes_the_reader_on_one_kept_connection(
+        hosted_tls: Service, dovecot_tls: Dovecot, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Implicit TLS (port 993 at a host): a message that lands just before IDLE, then one
+    while idling, each wake the reader at once, and the connection is never dropped (a
+    look at the read buffer that finds nothing is not an error over TLS either)."""
+    idle = IMAPClient.idle
+    idles = []
+
+    def one_arrives_then_idle(client: IMAPClient) -> None:
+        idles.append(True)
+        if len(idles) == 1:
+            dovecot_tls.append(make_message(message_id="<before-idle@x.org>"))
+        idle(client)
+
+    monkeypatch.setattr(IMAPClient, "idle", one_arrives_then_idle)
+    with caplog.at_level(logging.WARNING, logger="mailbot.inbound.imap"):
+        async with reading(hosted_tls):
+            await wait_stored(hosted_tls, 1, 5)
+            await asyncio.sleep(1.0)  # idling, a few checks of the socket
+            await asyncio.to_thread(dovecot_tls.append, make_message(message_id="<tls@x.org>"))
+            assert await wait_stored(hosted_tls, 2, 5) < 1.0
+    assert [r.getMessage() for r in caplog.records] == []

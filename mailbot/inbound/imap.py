@@ -200,7 +200,7 @@ def _already_read(client: IMAPClient) -> bool:
     sock.setblocking(False)
     try:
         return bool(client._imap.file.peek(1))
-    except BlockingIOError:
+    except (BlockingIOError, ssl.SSLWantReadError):  # nothing there: what TLS says too
         return False
     finally:
         sock.settimeout(timeout)
