@@ -3,9 +3,10 @@ their last one, render it, queue it, and move their watermark, in one transactio
 
 Readers are locked (`FOR UPDATE SKIP LOCKED`) and their watermark checked in the same
 transaction, so a reader gets one digest per period, across restarts and daemons. Readers
-are taken a round at a time (`limit`: the service passes `CHUNK` on SQLite, ten times that
-on PostgreSQL), a transaction each, so that thousands of digests never hold SQLite's
-single writer away from arriving mail for long.
+are taken a round at a time (`CHUNK`), a transaction each, so that thousands of digests
+never hold SQLite's single writer away from arriving mail for long. Readers of a round
+whose digest is the same share one rendered message: a round costs a render or two, not
+one per reader.
 """
 
 import re
@@ -54,13 +55,16 @@ class News:
         return not self.threads and not self.decisions
 
 
-CHUNK = 50  # readers per transaction on SQLite (ten times more on PostgreSQL)
+CHUNK = 500  # readers per transaction
+# Digests rendered per transaction: readers who joined at different times and never had
+# a digest each have news of their own, and a round of them must stay short too.
+RENDERS = 10
 
 
 @dataclass(frozen=True)
 class Round:
     queued: int  # digests queued
-    readers: int  # readers handled (their watermark moved); fewer than asked: none left
+    readers: int  # readers handled (their watermark moved); none: nothing left to do
 
 
 # The posts of a list between two moments, parsed once for every round of readers.
@@ -98,18 +102,21 @@ def _send_mode(ctx: Context, mlist: ListConfig, mode: str, due: datetime,
         .order_by(Member.id).limit(limit).with_for_update(skip_locked=True)).all()
     gathered: dict[datetime, News] = {}
     alike: dict[tuple[datetime, str, bool], list[Member]] = {}  # one digest for each
+    handled = 0
     for reader in readers:
         since = reader.digest_through or reader.joined_at
+        key = (since, reader.language or mlist.language, reader.digest_format == "mime")
+        if key not in alike and len(alike) == RENDERS:
+            break  # this reader, and those after, go in the next round
         if since not in gathered:
             gathered[since] = gather(ctx, mlist, since, due, posts)
         if not gathered[since].empty:
-            language = reader.language or mlist.language
-            alike.setdefault((since, language, reader.digest_format == "mime"),
-                             []).append(reader)
+            alike.setdefault(key, []).append(reader)
         reader.digest_through = due
+        handled += 1
     for (since, language, mime), group in alike.items():
         _queue_digest(ctx, mlist, group, mode, gathered[since], language, mime)
-    return sum(len(group) for group in alike.values()), len(readers)
+    return sum(len(group) for group in alike.values()), handled
 
 
 def send_last(ctx: Context, mlist: ListConfig, reader: Member) -> bool:

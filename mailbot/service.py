@@ -137,13 +137,11 @@ class Service:
     async def _send_digests(self, **which: Any) -> int:
         """Due digests, a transaction per round of readers; how many were queued."""
         posts: digest_delivery.Posts = {}  # parsed once for all the rounds
-        # Short rounds matter where one writer holds the whole database; on PostgreSQL a
-        # round locks only its readers, and each round has a cost of its own.
-        limit = digest_delivery.CHUNK * (1 if self.db.single_writer else 10)
 
         def round_(session: Session) -> digest_delivery.Round:
             ctx = Context(session, self.config, self.composer, self.clock.now())
-            return digest_delivery.send_due(ctx, posts=posts, limit=limit, **which)
+            return digest_delivery.send_due(ctx, posts=posts, limit=digest_delivery.CHUNK,
+                                            **which)
 
         queued = 0
         while (done := await self.db.run(round_)).readers:

@@ -246,3 +246,33 @@ async def test_readers_with_the_same_digest_share_one_message(bot: Driver) -> No
     assert {r.message["To"] for r in (chloe, denis, emma, bob)} == {"sel@example.org"}
     assert len({r.mail_from for r in (chloe, denis, emma, bob)}) == 4  # VERP, each its own
     assert digests(bot, "marie@example.com") == []
+
+
+async def test_a_round_renders_a_bounded_number_of_digests(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readers who joined at different times have news of their own, one render each: a
+    round stops at RENDERS digests, and the next round takes the rest."""
+    from mailbot import digest_delivery
+    from mailbot.context import Context
+
+    late = []
+    for i in range(3):
+        await three_posts(bot)
+        bot.clock.advance(timedelta(minutes=1))
+        late.append(f"late{i}@example.fr")
+        await bot.add(late[-1])  # joins after these posts: sees only what follows
+        await bot.command("digest daily", sender=late[-1])
+    await bot.send(make_message(subject="Pour tous", message_id="<last@example.com>"))
+    monkeypatch.setattr(digest_delivery, "RENDERS", 2)
+
+    def one_round(session: Session) -> digest_delivery.Round:
+        ctx = Context(session, bot.service.config, bot.service.composer, bot.clock.now())
+        return digest_delivery.send_due(ctx, everything_until=bot.clock.now())
+
+    rounds = [await bot.service.db.run(one_round) for _ in range(3)]
+    assert rounds == [digest_delivery.Round(2, 2), digest_delivery.Round(1, 1),
+                      digest_delivery.Round(0, 0)]
+    await bot.service.drain()
+    counts = [int(str(digests(bot, email)[0].message["Subject"]).split(": ")[-1].split()[0])
+              for email in late]
+    assert counts == [5, 3, 1]  # from the moment each joined (t1 is the same post each time)
