@@ -203,3 +203,44 @@ async def test_the_hourly_cap_holds_the_rest_in_the_queue(
         assert len(sink.received) == 3
     finally:
         capped.close()
+
+
+def test_a_round_of_results_is_recorded_each_as_it_went(database_url: str) -> None:
+    """Sent ones in one statement, failures one by one: each row ends as its result says,
+    with its lease released and its attempt counted."""
+    from datetime import UTC, datetime
+
+    from mailbot.outbound import queue
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    database = db.Database(database_url)
+    try:
+        db.upgrade(database.engine)
+        rcpts = ["sent@x.org", "again@x.org", "later@x.org", "gone@x.org"]
+        database.transaction(lambda s: queue.enqueue(
+            s, list_name="sel", purpose="post", raw=b"Subject: x\r\n\r\nx\r\n",
+            recipients=[(r, "sel-bounces@example.org") for r in rcpts], now=now))
+        jobs = database.transaction(queue.claim_due, now, 10, "me")
+        ids = {job.rcpt: job.delivery_id for job in jobs}
+        database.transaction(queue.record, [queue.Result(ids["again@x.org"], False,
+                                                         error="451 busy")],
+                             now, timedelta(days=5))  # it failed once before
+        jobs = database.transaction(queue.claim_due, now + timedelta(minutes=1), 10, "me")
+        assert {job.rcpt for job in jobs} == set(rcpts)
+        results = [queue.Result(ids["sent@x.org"], True), queue.Result(ids["again@x.org"], True),
+                   queue.Result(ids["later@x.org"], False, error="452 full"),
+                   queue.Result(ids["gone@x.org"], False, permanent=True, error="550 no")]
+        later = now + timedelta(minutes=1)
+        failed = database.transaction(queue.record, results, later, timedelta(days=5))
+        assert [row.rcpt for row in failed] == ["gone@x.org"]
+        rows = {row.rcpt: row for row in database.transaction(
+            lambda s: s.scalars(select(Delivery)).all())}
+        assert {r: (row.status, row.attempts, row.last_error) for r, row in rows.items()} == {
+            "sent@x.org": ("sent", 1, None), "again@x.org": ("sent", 2, None),
+            "later@x.org": ("queued", 1, "452 full"), "gone@x.org": ("failed", 1, "550 no")}
+        assert rows["sent@x.org"].done_at == later == rows["again@x.org"].done_at
+        assert rows["later@x.org"].next_attempt_at == later + timedelta(minutes=1)
+        assert all(row.lease_owner is None and row.lease_until is None
+                   for row in rows.values())
+    finally:
+        database.close()

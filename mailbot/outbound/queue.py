@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from mailbot.outbound.retry import next_attempt, should_give_up
@@ -81,17 +81,28 @@ def claim_due(session: Session, now: datetime, limit: int, owner: str) -> list[J
 def record(session: Session, results: Iterable[Result], now: datetime,
            give_up_after: timedelta) -> list[Delivery]:
     """Mark sent, failed (permanent, or temporary for too long), or due again later;
-    return the deliveries that failed for good (they count as bounces)."""
+    return the deliveries that failed for good (they count as bounces).
+
+    What was sent, nearly everything, is one UPDATE; only failures are read and decided
+    one by one."""
     by_id = {r.delivery_id: r for r in results}
-    rows = session.scalars(select(Delivery).where(Delivery.id.in_(by_id))).all()
+    sent = [delivery_id for delivery_id, result in by_id.items() if result.ok]
+    if sent:
+        session.execute(
+            update(Delivery).where(Delivery.id.in_(sent))
+            .values(status="sent", done_at=now, last_error=None, lease_until=None,
+                    lease_owner=None, attempts=Delivery.attempts + 1)
+            .execution_options(synchronize_session=False))
+    unsent = [delivery_id for delivery_id, result in by_id.items() if not result.ok]
+    if not unsent:
+        return []
+    rows = session.scalars(select(Delivery).where(Delivery.id.in_(unsent))).all()
     failed = []
     for row in rows:
         result = by_id[row.id]
         row.lease_until = row.lease_owner = None
         row.attempts += 1
-        if result.ok:
-            row.status, row.done_at, row.last_error = "sent", now, None
-        elif result.permanent or should_give_up(row.created_at, now, give_up_after):
+        if result.permanent or should_give_up(row.created_at, now, give_up_after):
             row.status, row.done_at, row.last_error = "failed", now, result.error
             failed.append(row)
         else:
