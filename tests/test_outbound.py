@@ -244,3 +244,37 @@ def test_a_round_of_results_is_recorded_each_as_it_went(database_url: str) -> No
                    for row in rows.values())
     finally:
         database.close()
+
+
+def test_a_claim_leases_its_deliveries_to_its_daemon_only(database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from mailbot.outbound import queue
+    from mailbot.storage import daemons
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    database = db.Database(database_url)
+    try:
+        db.upgrade(database.engine)
+        for name in ("first", "second"):
+            database.transaction(daemons.register, name, now)
+        database.transaction(lambda s: queue.enqueue(
+            s, list_name="sel", purpose="post", raw=b"Subject: x\r\n\r\nx\r\n",
+            recipients=[(f"m{i}@x.org", "sel-bounces@example.org") for i in range(5)],
+            now=now))
+        first = database.transaction(queue.claim_due, now, 3, "first")
+        assert [job.rcpt for job in first] == ["m0@x.org", "m1@x.org", "m2@x.org"]
+        assert {job.raw for job in first} == {b"Subject: x\r\n\r\nx\r\n"}
+        second = database.transaction(queue.claim_due, now, 10, "second")
+        assert [job.rcpt for job in second] == ["m3@x.org", "m4@x.org"]  # not the leased
+        assert database.transaction(queue.claim_due, now, 10, "second") == []
+        rows = database.transaction(lambda s: s.scalars(select(Delivery)).all())
+        assert {(row.rcpt, row.lease_owner, row.lease_until) for row in rows} == {
+            (f"m{i}@x.org", "first" if i < 3 else "second", now + queue.LEASE)
+            for i in range(5)}
+        later = now + queue.LEASE + timedelta(seconds=1)  # an expired lease is free again
+        database.transaction(daemons.beat, "second", later)
+        again = database.transaction(queue.claim_due, later, 10, "second")
+        assert len(again) == 5
+    finally:
+        database.close()

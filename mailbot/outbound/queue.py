@@ -56,9 +56,10 @@ def enqueue(session: Session, *, list_name: str, purpose: str, raw: bytes,
 
 
 def claim_due(session: Session, now: datetime, limit: int, owner: str) -> list[Job]:
-    """Lease up to `limit` due deliveries to `owner` and return them with their bytes."""
-    rows = session.scalars(
-        select(Delivery)
+    """Lease up to `limit` due deliveries to `owner` and return them with their bytes
+    (one UPDATE for the leases, not one per delivery)."""
+    rows = session.execute(
+        select(Delivery.id, Delivery.envelope_from, Delivery.rcpt, Delivery.outbound_id)
         .where(Delivery.status == "queued", Delivery.next_attempt_at <= now,
                or_(Delivery.lease_until.is_(None), Delivery.lease_until < now,
                    Delivery.lease_owner.not_in(alive(now))))
@@ -72,8 +73,9 @@ def claim_due(session: Session, now: datetime, limit: int, owner: str) -> list[J
         select(OutboundMessage.id, OutboundMessage.raw)
         .where(OutboundMessage.id.in_({r.outbound_id for r in rows}))
     )}
-    for row in rows:
-        row.lease_until, row.lease_owner = now + LEASE, owner
+    session.execute(update(Delivery).where(Delivery.id.in_([r.id for r in rows]))
+                    .values(lease_until=now + LEASE, lease_owner=owner)
+                    .execution_options(synchronize_session=False))
     return [Job(r.id, r.envelope_from, r.rcpt, raws[r.outbound_id], r.outbound_id)
             for r in rows]
 
