@@ -4,6 +4,7 @@ function, and say what happened in one line (or fail with one clear line, exit 1
 import argparse
 import asyncio
 import csv
+import json
 import logging
 import signal
 import sys
@@ -15,16 +16,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailbot.addresses import resolve
-from mailbot.clock import SystemClock
 from mailbot.config import Config, ListConfig, load_config
+from mailbot.config.addresses import resolve
 from mailbot.context import Context
-from mailbot.errors import MailbotError
+from mailbot.core.clock import SystemClock
+from mailbot.core.errors import MailbotError
+from mailbot.handling.explain import describe, explain_file
 from mailbot.lists.confirmations import request_confirmation
 from mailbot.lists.membership import add_member, get_member, list_members, remove_member
-from mailbot.mail import envelope_sender, header, parse, recipients
 from mailbot.outbound import queue
 from mailbot.outbound.compose import Composer
+from mailbot.reading.message import envelope_sender, header, parse, recipients
 from mailbot.service import Service
 from mailbot.storage import db
 from mailbot.storage.models import Delivery, InboundMessage, OutboundMessage
@@ -40,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
     try:
+        if args.verb == "explain":  # reads files; a config only adds the lists and members
+            return explain_verb(args, load_config(args.config)
+                                if args.config.exists() else None)
         config = load_config(args.config)
         verb: Verb = args.run
         return verb(args, config)
@@ -82,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--invite", action="store_true",
                              help="mail each one an invitation to confirm instead")
         sub.set_defaults(run=members_verb)
+    explain = add(verbs, "explain", help="what mailbot reads in message files, changing nothing")
+    explain.add_argument("files", nargs="+", type=Path)
+    explain.add_argument("--to", help="the address it is sent to (default: its To/Cc)")
+    explain.add_argument("--json", action="store_true", help="one JSON object a line")
+    explain.add_argument("--body", action="store_true",
+                         help="each file is a bare body (HTML when it ends in .html)")
     inject = add(verbs, "inject", help="process message files as if received")
     inject.add_argument("files", nargs="+", type=Path)
     inject.add_argument("--to", help="envelope recipient (default: a list address in To/Cc)")
@@ -255,6 +266,19 @@ def _import(session: Session, config: Config, mlist: ListConfig,
     return 0
 
 
+def explain_verb(args: argparse.Namespace, config: Config | None) -> int:
+    """Exit 1 when some file could not be read (each says why), else 0."""
+    failed = False
+    for path in args.files:
+        found = explain_file(path, config, to=args.to, body=args.body)
+        failed = failed or found.error is not None
+        if args.json:
+            print(json.dumps(found.as_json(), ensure_ascii=False), flush=True)
+        else:
+            print("\n".join(describe(found)), flush=True)
+    return 1 if failed else 0
+
+
 def inject_verb(args: argparse.Namespace, config: Config) -> int:
     service = Service(config)
     try:
@@ -315,7 +339,7 @@ def ledger_verb(args: argparse.Namespace, config: Config) -> int:
 
 def _ledger(session: Session, mlist: ListConfig, args: argparse.Namespace) -> int:
     from mailbot.exchange import payments
-    from mailbot.exchange.amounts import as_hours
+    from mailbot.reading.amounts import as_hours
     from mailbot.storage.models import LedgerEntry
 
     pph, unit = mlist.rules.exchange.points_per_hour, mlist.rules.exchange.unit

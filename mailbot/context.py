@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailbot.addresses import address_for
 from mailbot.config import Config, ListConfig
+from mailbot.config.addresses import address_for
 from mailbot.lists.membership import get_member
 from mailbot.outbound.compose import Composer, Sender
 from mailbot.outbound.queue import enqueue

@@ -33,8 +33,8 @@ from mailbot.digests import (
     topic,
 )
 from mailbot.lists.membership import gets_mail
-from mailbot.mail import author, header, parse, readable_text
 from mailbot.outbound.queue import enqueue
+from mailbot.reading.message import author, header, parse, readable_text
 from mailbot.storage.models import ExchangeItem, InboundMessage, Member, Proposal
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")

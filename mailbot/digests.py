@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from mailbot.lists.rules import WEEKDAYS, Digest
+from mailbot.config.rules import WEEKDAYS, Digest
 from mailbot.pipeline.prefix import build_subject
-from mailbot.replies import own_text
+from mailbot.reading.replies import own_text
 
 DIGEST_MODES = ("daily", "weekly")
 

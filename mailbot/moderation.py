@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from mailbot.config import ListConfig
 from mailbot.context import Context
-from mailbot.lists.commands import parse_commands
 from mailbot.lists.membership import new_token
-from mailbot.mail import author, automatic_kind, header, parse, readable_text
 from mailbot.posting import distribute, tell_rejected
-from mailbot.replies import own_text
+from mailbot.reading.commands import parse_commands
+from mailbot.reading.message import author, automatic_kind, header, parse, readable_text
+from mailbot.reading.replies import own_text
 from mailbot.storage.models import Hold, InboundMessage
 
 DECISIONS = ("approve", "reject", "discard")

@@ -13,11 +13,11 @@ from mailbot.context import Context
 from mailbot.dmarc import policies_for
 from mailbot.exchange import items as exchange_items
 from mailbot.lists.membership import get_member, receiving_each
-from mailbot.mail import author, automatic_kind, header, parse
 from mailbot.outbound.queue import enqueue
 from mailbot.pipeline.authorize import decide_post
 from mailbot.pipeline.block import add_block
 from mailbot.pipeline.decorate import ListHeaders, PostHeaders, build_list_copy
+from mailbot.reading.message import author, automatic_kind, header, parse
 from mailbot.storage.models import InboundMessage
 
 IGNORED_AUTOMATIC = ("loop", "bounce", "auto-reply")

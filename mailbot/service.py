@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from mailbot import digest_delivery
-from mailbot.addresses import Recipient
 from mailbot.bounces import handling as bounces
-from mailbot.clock import Clock, SystemClock
 from mailbot.config import Config
+from mailbot.config.addresses import Recipient
 from mailbot.context import Context
+from mailbot.core.clock import Clock, SystemClock
+from mailbot.core.errors import MailbotError
 from mailbot.decisions import proposals
 from mailbot.digests import DIGEST_MODES, next_digest_at
-from mailbot.errors import MailbotError
 from mailbot.exchange import items as exchange_items
 from mailbot.inbound.imap import ImapReader
 from mailbot.inbound.intake import Arrival, store_arrivals

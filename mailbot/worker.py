@@ -18,9 +18,9 @@ from mailbot.context import Context
 from mailbot.lists.bans import is_banned
 from mailbot.lists.confirmations import apply_confirmation, find_confirmation
 from mailbot.lists.requests import handle_request
-from mailbot.mail import author, automatic_kind, header, parse
 from mailbot.moderation import decide_hold, find_hold
 from mailbot.posting import handle_post
+from mailbot.reading.message import author, automatic_kind, header, parse
 from mailbot.storage.models import InboundMessage
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mailbot.clock import FakeClock
 from mailbot.config import Config, load_config
+from mailbot.core.clock import FakeClock
 from mailbot.service import Service
 from mailbot.storage import db
 from tests.e2e import Driver

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from mailbot.clock import FakeClock
+from mailbot.core.clock import FakeClock
 from mailbot.lists.membership import add_member, get_member
 from mailbot.service import Service
 from mailbot.storage.models import Member

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.authenticity import is_proven
 from mailbot.config import Config, load_config
 from mailbot.exchange.payments import balance
 from mailbot.lists.bans import is_banned
-from mailbot.mail import parse
+from mailbot.reading.authenticity import is_proven
+from mailbot.reading.message import parse
 from tests.e2e import Driver
 from tests.helpers import Sink, make_message, write_config
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.bounces.reading import BounceReport, read_bounce
+from mailbot.reading.bounces import BounceReport, read_bounce
 
 DATA = Path(__file__).parent / "data" / "bounces"
 NONE: frozenset[str] = frozenset()

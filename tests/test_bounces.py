@@ -11,9 +11,9 @@ from email.utils import make_msgid
 import pytest
 from sqlalchemy import select
 
-from mailbot.bounces.reading import diagnostic
 from mailbot.bounces.scoring import after_probe_bounced, probe_step, score
-from mailbot.lists.rules import Bounces
+from mailbot.config.rules import Bounces
+from mailbot.reading.bounces import diagnostic
 from mailbot.storage.models import BounceEvent, Member
 from tests.e2e import Driver
 from tests.helpers import Received, make_message

@@ -1,10 +1,10 @@
-"""Email commands read from a subject and a body: mailbot.lists.commands (pure, no I/O)."""
+"""Email commands read from a subject and a body: mailbot.reading.commands (pure, no I/O)."""
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.lists.commands import VERBS, Command, Reading, parse_commands, parse_line
+from mailbot.reading.commands import VERBS, Command, Reading, parse_commands, parse_line
 
 # (word as a person types it, command, language of the word)
 WORDS = [
@@ -319,7 +319,7 @@ def test_end_in_the_subject_is_not_a_command() -> None:
     ("clore 99999999999", None),
 ])
 def test_number_arg(line: str, expected: int | None) -> None:
-    from mailbot.lists.commands import number_arg
+    from mailbot.reading.commands import number_arg
 
     command = parse_line(line)
     assert command is not None and number_arg(command) == expected

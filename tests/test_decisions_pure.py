@@ -1,5 +1,5 @@
 """Fast, exact tests of the pure decision modules: reading replies and subjects
-(mailbot.decisions.reading), a proposal's life (mailbot.decisions.lifecycle) and deadlines
+(mailbot.reading.proposals), a proposal's life (mailbot.decisions.lifecycle) and deadlines
 as people read them (mailbot.decisions.dates)."""
 
 import base64
@@ -25,8 +25,9 @@ from mailbot.decisions.lifecycle import (
     reminder_due,
     settle,
 )
-from mailbot.decisions.reading import proposal_title, referenced_number, stance
-from mailbot.mail import parse, readable_text
+from mailbot.reading.message import parse, readable_text
+from mailbot.reading.proposals import proposal_title, referenced_number
+from mailbot.reading.replies import stance
 
 STANCES = ("objection", "support", "withdraw", "comment")
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mailbot.config.rules import Digest
 from mailbot.digests import (
     DigestPost,
     arrange_threads,
@@ -13,7 +14,6 @@ from mailbot.digests import (
     previous_digest_at,
     topic,
 )
-from mailbot.lists.rules import Digest
 
 PARIS = "Europe/Paris"
 U = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731

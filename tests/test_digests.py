@@ -6,8 +6,8 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy.orm import Session
 
-from mailbot.clock import FakeClock
 from mailbot.config import Config
+from mailbot.core.clock import FakeClock
 from mailbot.service import Service
 from mailbot.storage import db
 from tests.e2e import Driver

@@ -7,7 +7,7 @@ import pytest
 
 from mailbot.config import Config, DnsConfig, HostPort, load_config
 from mailbot.dmarc import DmarcPolicies, parse_record, policy_of, walk
-from mailbot.mail import header
+from mailbot.reading.message import header
 from tests.dnsserver import DnsServer
 from tests.e2e import Driver
 from tests.helpers import Sink, make_message, write_config

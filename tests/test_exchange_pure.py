@@ -1,13 +1,13 @@
 """Fast, exact tests of the pure exchange modules: amounts of time as people write them
-(mailbot.exchange.amounts) and the rule deciding whether a transfer may happen
+(mailbot.reading.amounts) and the rule deciding whether a transfer may happen
 (mailbot.exchange.ledger)."""
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.exchange.amounts import as_hours, parse_amount
 from mailbot.exchange.ledger import Limits, refuse_transfer
+from mailbot.reading.amounts import as_hours, parse_amount
 
 # ---------------------------------------------------------------------------------------------
 # parse_amount

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from mailbot.addresses import resolve
-from mailbot.clock import FakeClock
 from mailbot.config import load_config
+from mailbot.config.addresses import resolve
+from mailbot.core.clock import FakeClock
 from mailbot.lists.membership import add_member
-from mailbot.mail import author, automatic_kind, message_key, parse
+from mailbot.reading.message import author, automatic_kind, message_key, parse
 from mailbot.service import Service
 from mailbot.storage import db
 from mailbot.storage.models import Delivery, InboundMessage, OutboundMessage

@@ -12,9 +12,9 @@ import pytest
 from imapclient import IMAPClient
 from sqlalchemy import func, select
 
-from mailbot.addresses import resolve
-from mailbot.clock import FakeClock
 from mailbot.config import load_config
+from mailbot.config.addresses import resolve
+from mailbot.core.clock import FakeClock
 from mailbot.inbound.imap import ImapReader
 from mailbot.lists.membership import add_member
 from mailbot.service import Service

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.clock import FakeClock
 from mailbot.config import load_config
+from mailbot.core.clock import FakeClock
 from mailbot.lists.membership import add_member
 from mailbot.service import Service
 from mailbot.storage import db

@@ -1,6 +1,6 @@
 """Posts over real SMTP: fan-out with the list headers, holds, unknown addresses."""
 
-from mailbot.clock import FakeClock
+from mailbot.core.clock import FakeClock
 from mailbot.lists.membership import add_member
 from mailbot.service import Service
 from tests.helpers import Sink, make_message, smtp_send

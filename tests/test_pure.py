@@ -14,16 +14,16 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mailbot.addresses import address_for, resolve
 from mailbot.config import Config, ListConfig, load_config
-from mailbot.durations import parse_duration
-from mailbot.errors import ConfigError
-from mailbot.lists.rules import ListRules, Posting, convert_value, load_rules
-from mailbot.mail import automatic_kind, parse, readable_text
+from mailbot.config.addresses import address_for, resolve
+from mailbot.config.rules import ListRules, Posting, convert_value, load_rules
+from mailbot.core.durations import parse_duration
+from mailbot.core.errors import ConfigError
 from mailbot.outbound.retry import next_attempt, should_give_up
 from mailbot.pipeline.authorize import Verdict, decide_post
 from mailbot.pipeline.decorate import ListHeaders, PostHeaders, build_list_copy, split_raw
 from mailbot.pipeline.prefix import build_subject
+from mailbot.reading.message import automatic_kind, parse, readable_text
 from tests.helpers import ROOT, make_message, write_config
 
 # ---------------------------------------------------------------------------------------------

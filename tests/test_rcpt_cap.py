@@ -10,9 +10,9 @@ import aiosmtplib
 import pytest
 from sqlalchemy import select
 
-from mailbot.clock import FakeClock
 from mailbot.config import load_config
-from mailbot.errors import ConfigError
+from mailbot.core.clock import FakeClock
+from mailbot.core.errors import ConfigError
 from mailbot.lists.membership import add_member
 from mailbot.service import Service
 from mailbot.storage import db

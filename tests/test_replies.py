@@ -1,10 +1,10 @@
-"""A reply's own text, from every client members use: mailbot.replies (pure)."""
+"""A reply's own text, from every client members use: mailbot.reading.replies (pure)."""
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.replies import first_line, own_text
+from mailbot.reading.replies import first_line, own_text
 
 # (client, the body as received, the writer's own text exactly)
 REPLIES = [

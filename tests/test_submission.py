@@ -10,9 +10,9 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from sqlalchemy import select
 
-from mailbot.addresses import resolve
-from mailbot.clock import FakeClock
 from mailbot.config import load_config
+from mailbot.config.addresses import resolve
+from mailbot.core.clock import FakeClock
 from mailbot.lists.membership import add_member
 from mailbot.service import Service
 from mailbot.storage import db

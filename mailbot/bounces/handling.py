@@ -14,13 +14,13 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
-from mailbot.addresses import resolve
 from mailbot.bounces import scoring
-from mailbot.bounces.reading import BounceReport, diagnostic, read_bounce
 from mailbot.config import ListConfig
+from mailbot.config.addresses import resolve
 from mailbot.context import Context
 from mailbot.lists.membership import get_member, new_token
-from mailbot.mail import automatic_kind
+from mailbot.reading.bounces import BounceReport, diagnostic, read_returned
+from mailbot.reading.message import automatic_kind
 from mailbot.storage.models import BounceEvent, InboundMessage, Member
 
 NOT_BOUNCES = {"success": "a success notice", "complaint": "a complaint (ARF) report",
@@ -39,10 +39,7 @@ class FailedDelivery:
 
 def handle_bounce(ctx: Context, mlist: ListConfig, row: InboundMessage,
                   msg: EmailMessage) -> None:
-    report = read_bounce(row.raw)
-    if report.kind == "unknown" and automatic_kind(msg, row.mail_from,
-                                                   mlist.list_id) == "auto-reply":
-        report = BounceReport("auto-reply", frozenset(), frozenset())
+    report = read_returned(row.raw, automatic_kind(msg, row.mail_from, mlist.list_id))
     row.kind = "bounce"
     if report.kind in NOT_BOUNCES:
         if report.kind == "auto-reply":

@@ -8,7 +8,7 @@ a day, by default, as GNU Mailman counts), since the last time delivery was lift
 from collections.abc import Iterable
 from datetime import datetime
 
-from mailbot.lists.rules import Bounces
+from mailbot.config.rules import Bounces
 
 
 def score(events: Iterable[tuple[datetime, bool]], *, now: datetime,

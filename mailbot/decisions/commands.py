@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import extract, select
 
+from mailbot.core.durations import parse_duration
 from mailbot.decisions import lifecycle
 from mailbot.decisions.dates import format_date
 from mailbot.decisions.proposals import (
@@ -13,9 +14,8 @@ from mailbot.decisions.proposals import (
     standing_objections,
     tell_list,
 )
-from mailbot.durations import parse_duration
-from mailbot.lists.commands import Command, number_arg
 from mailbot.lists.requester import Outcome, Requester
+from mailbot.reading.commands import Command, number_arg
 from mailbot.storage.models import Proposal
 
 

@@ -20,11 +20,11 @@ from mailbot.config import ListConfig
 from mailbot.context import Context
 from mailbot.decisions import lifecycle
 from mailbot.decisions.dates import format_when
-from mailbot.decisions.reading import proposal_title, referenced_number, stance
 from mailbot.digests import DIGEST_MODES, needs_proposal_copy, next_digest_at
 from mailbot.lists.membership import get_member, gets_mail, receiving_each
-from mailbot.mail import author, header, readable_text
-from mailbot.replies import own_text
+from mailbot.reading.message import author, header, readable_text
+from mailbot.reading.proposals import proposal_title, referenced_number
+from mailbot.reading.replies import own_text, stance
 from mailbot.storage.counters import next_number
 from mailbot.storage.models import (
     InboundMessage,

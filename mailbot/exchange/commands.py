@@ -7,13 +7,13 @@ from sqlalchemy import select
 
 from mailbot.config import ListConfig
 from mailbot.context import Context
-from mailbot.exchange.amounts import as_hours, parse_amount
 from mailbot.exchange.ledger import Limits, refuse_transfer
 from mailbot.exchange.payments import balance, find_payee, statement, transfer
-from mailbot.lists.commands import Command, number_arg
 from mailbot.lists.requester import Outcome, Requester
+from mailbot.reading.amounts import as_hours, parse_amount
+from mailbot.reading.commands import Command, number_arg
+from mailbot.reading.text import fold
 from mailbot.storage.models import Confirmation, ExchangeItem
-from mailbot.textutil import fold
 
 
 def money(mlist: ListConfig, points: int) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from mailbot.config import ListConfig
 from mailbot.context import Context
 from mailbot.decisions.dates import format_date
-from mailbot.exchange.reading import category_of, item_kind_and_title, matches
-from mailbot.mail import author, header, readable_text
-from mailbot.replies import own_text
+from mailbot.reading.items import category_of, item_kind_and_title, matches
+from mailbot.reading.message import author, header, readable_text
+from mailbot.reading.replies import own_text
 from mailbot.storage.counters import next_number
 from mailbot.storage.models import ExchangeItem, InboundMessage
 

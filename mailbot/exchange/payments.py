@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from mailbot.config import ListConfig
 from mailbot.exchange.ledger import Limits, refuse_transfer
 from mailbot.lists.membership import list_members
+from mailbot.reading.text import fold
 from mailbot.storage.models import LedgerEntry, Member
-from mailbot.textutil import fold
 
 
 def balance(session: Session, list_name: str, email: str) -> int:

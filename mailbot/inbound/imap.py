@@ -23,9 +23,9 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from mailbot.addresses import Recipient, resolve
 from mailbot.config import Config
-from mailbot.mail import envelope_sender, header, parse
+from mailbot.config.addresses import Recipient, resolve
+from mailbot.reading.message import envelope_sender, header, parse
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from mailbot.addresses import Recipient
-from mailbot.mail import message_key, parse_headers
+from mailbot.config.addresses import Recipient
+from mailbot.reading.message import message_key, parse_headers
 from mailbot.storage.models import InboundMessage
 
 ROWS_PER_INSERT = 100  # well under SQLite's limit of bound parameters (11 a row)

@@ -13,8 +13,8 @@ from typing import Any
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope
 
-from mailbot.addresses import Recipient, resolve
 from mailbot.config import Config
+from mailbot.config.addresses import Recipient, resolve
 
 log = logging.getLogger(__name__)
 

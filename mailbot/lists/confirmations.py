@@ -9,7 +9,7 @@ from sqlalchemy import select
 from mailbot.config import ListConfig
 from mailbot.context import Context
 from mailbot.lists.membership import add_member, get_member, new_token, remove_member
-from mailbot.mail import author, header
+from mailbot.reading.message import author, header
 from mailbot.storage.models import Confirmation, InboundMessage
 
 

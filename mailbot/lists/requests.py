@@ -12,20 +12,20 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from mailbot.authenticity import is_proven
 from mailbot.config import LANGUAGES, ListConfig
 from mailbot.context import Context
 from mailbot.decisions import commands as decision_commands
 from mailbot.digest_delivery import send_last
 from mailbot.digests import DIGEST_MODES
 from mailbot.exchange import commands as exchange_commands
-from mailbot.lists.commands import Command, parse_commands
 from mailbot.lists.confirmations import request_confirmation
 from mailbot.lists.membership import get_member, list_members
 from mailbot.lists.requester import Outcome, Requester
-from mailbot.mail import author, automatic_kind, header, readable_text
+from mailbot.reading.authenticity import is_proven
+from mailbot.reading.commands import Command, parse_commands
+from mailbot.reading.message import author, automatic_kind, header, readable_text
+from mailbot.reading.text import fold
 from mailbot.storage.models import InboundMessage
-from mailbot.textutil import fold
 
 _LANGUAGE_WORDS = {"fr": "fr", "francais": "fr", "french": "fr",
                    "en": "en", "english": "en", "anglais": "en"}

@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from mailbot.textutil import one_line
+from mailbot.reading.text import one_line
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

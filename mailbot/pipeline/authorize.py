@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from mailbot.lists.rules import Posting
+from mailbot.config.rules import Posting
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from email import policy
 from email.headerregistry import Address
 from email.utils import make_msgid
 
-from mailbot.textutil import one_line
+from mailbot.reading.text import one_line
 
 _SMTP = policy.SMTP
 

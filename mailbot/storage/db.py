@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from mailbot.errors import SchemaError
+from mailbot.core.errors import SchemaError
 
 T = TypeVar("T")
 P = ParamSpec("P")

@@ -7,8 +7,10 @@ mobile footer ("Sent from my iPhone", "Envoyé de mon …").
 """
 
 import re
+import unicodedata
+from dataclasses import dataclass
 
-from mailbot.textutil import fold
+from mailbot.reading.text import fold
 
 _ATTRIBUTION = [
     re.compile(r"^\s*-{2,}\s*(original message|message d'origine|message original|"
@@ -82,3 +84,50 @@ def first_line(text: str) -> str:
         if line.strip() and not is_greeting(line):
             return line.strip()
     return ""
+
+
+# Order matters: the withdrawal of an objection starts with words an objection also uses.
+_WITHDRAW = re.compile(
+    r"^(withdraw (my )?objection|i withdraw my objection|objection withdrawn|"
+    r"je retire mon objection|retrait de (mon|l') ?objection|objection retiree|"
+    r"je leve mon objection|objection levee)")
+_ONE = r"1(?!\d|[.,]\d)"  # -1 and +1, but not -10 or -1,5 °C
+_OBJECT = re.compile(rf"^(objection|je m'oppose|je suis contre|veto|block|bloque|je bloque|"
+                     rf"i object)\b|^-{_ONE}")
+_SUPPORT = re.compile(rf"^(d'accord|je suis d'accord|agreed?|i agree|je soutiens|i support|"
+                      rf"favorable)\b|^\+{_ONE}")
+
+
+
+def stance(body: str) -> str:
+    """"objection", "support", "withdraw" (an objection) or "comment"."""
+    own = unicodedata.normalize("NFC", first_line(body)).lower().lstrip("\ufeff ")
+    own = re.sub(r"[*_]", "", own).lstrip()  # bold and italics from HTML mail
+    line = fold(own)
+    if _WITHDRAW.match(line):
+        return "withdraw"
+    if _OBJECT.match(line) and not own.startswith("bloqué"):  # "bloqué par la neige"
+        return "objection"
+    if _SUPPORT.match(line):
+        return "support"
+    return "comment"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What mailbot reads in a reply: the text it was given, the writer's own part of it,
+    that part's first line, and the stance that line takes."""
+
+    input: str
+    text: str
+    first_line: str
+    stance: str
+
+
+def read_reply(text: str) -> Reply:
+    """The one reading of a reply's text that the daemon and `mailbot explain` share.
+    `first_line` is the first non-empty line of the own text, greeting or not; the stance
+    is read on the first line that says something."""
+    own = own_text(text)
+    first = next((line.strip() for line in own.splitlines() if line.strip()), "")
+    return Reply(text, own, first, stance(text))

@@ -8,8 +8,8 @@ of the word used, so a newcomer who writes "inscription" is answered in French.
 import re
 from dataclasses import dataclass, field
 
-from mailbot.replies import is_greeting, own_text
-from mailbot.textutil import fold
+from mailbot.reading.replies import is_greeting, own_text
+from mailbot.reading.text import fold
 
 # folded word (or two words) → (command, language of the word)
 VERBS: dict[str, tuple[str, str]] = {

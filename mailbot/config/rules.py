@@ -13,8 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from mailbot.durations import parse_duration
-from mailbot.errors import ConfigError
+from mailbot.core.durations import parse_duration
+from mailbot.core.errors import ConfigError
 
 
 def _choice(*values: str) -> dict[str, tuple[str, ...]]:

@@ -14,7 +14,7 @@ from email.utils import getaddresses, parseaddr
 
 from flufl.bounce import all_failures
 
-from mailbot.mail import header, parse
+from mailbot.reading.message import header, parse
 
 
 @dataclass(frozen=True)
@@ -215,3 +215,13 @@ def diagnostic(raw: bytes) -> str:
         return ""
     said = " ".join(found.group(1).decode("utf-8", "replace").split())
     return _TYPE.sub("", said)[:300]
+
+
+def read_returned(raw: bytes, automatic: str | None) -> BounceReport:
+    """What mail to a bounce address reports, as the bounce handling counts it:
+    `automatic` is what the message's headers say of it (message.automatic_kind); an
+    unreadable report that says it is an auto-reply is one."""
+    report = read_bounce(raw)
+    if report.kind == "unknown" and automatic == "auto-reply":
+        return AUTO_REPLY
+    return report

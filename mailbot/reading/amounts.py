@@ -6,7 +6,7 @@ turned into points at `points_per_hour`.
 
 import re
 
-from mailbot.textutil import fold
+from mailbot.reading.text import fold
 
 _HOURS = r"(h|heures?|hours?|hrs?)"
 _MINUTES = r"(m|mn|min|mins|minutes?)"

@@ -8,7 +8,7 @@ by the significant words their titles share.
 
 import re
 
-from mailbot.textutil import fold
+from mailbot.reading.text import fold
 
 _TAG = re.compile(r"^\s*\[\s*(offer|offre|request|demande)s?\s*\]\s*", re.I)
 _REPLY = re.compile(r"^\s*(re|r[ée]f\.?|aw|sv|tr|fwd?|wg)\s*(\[\d+\])?\s*:", re.I)

@@ -1,15 +1,13 @@
-"""Reading proposals and replies to them. Pure.
+"""Reading a proposal's subject: its tag and title, and a number named in a reply. Pure.
 
-A proposal is a post whose subject starts with a proposal tag. A reply's stance is read
-on the first line of the writer's own text: an objection word, a support word, the
-withdrawal of an objection, or else a comment.
+A proposal is a post whose subject starts with a proposal tag. (A reply's stance is read
+in replies.py.)
 """
 
 import re
 import unicodedata
 
-from mailbot.replies import first_line
-from mailbot.textutil import fold
+from mailbot.reading.text import fold
 
 # Folded (lowercase, no accents) subject after the list prefix: "[proposal] …", "proposition : …"
 _TAG = re.compile(r"^\s*(\[\s*(proposal|proposition)s?\s*\]|(proposal|proposition)s?\s*:)\s*",
@@ -17,18 +15,6 @@ _TAG = re.compile(r"^\s*(\[\s*(proposal|proposition)s?\s*\]|(proposal|propositio
 _LIST_PREFIX = re.compile(r"^\s*\[[^\]]*\]\s*")
 _REPLY_MARK = re.compile(r"^\s*(re|r[ée]f\.?|aw|sv|tr|fwd?|wg)\s*(\[\d+\])?\s*:", re.I)
 _NUMBER = re.compile(r"(?:#|\bn\s*[°ºo]\s*|\bno\.?\s*)(\d+)\b", re.I)
-
-# Order matters: the withdrawal of an objection starts with words an objection also uses.
-_WITHDRAW = re.compile(
-    r"^(withdraw (my )?objection|i withdraw my objection|objection withdrawn|"
-    r"je retire mon objection|retrait de (mon|l') ?objection|objection retiree|"
-    r"je leve mon objection|objection levee)")
-_ONE = r"1(?!\d|[.,]\d)"  # -1 and +1, but not -10 or -1,5 °C
-_OBJECT = re.compile(rf"^(objection|je m'oppose|je suis contre|veto|block|bloque|je bloque|"
-                     rf"i object)\b|^-{_ONE}")
-_SUPPORT = re.compile(rf"^(d'accord|je suis d'accord|agreed?|i agree|je soutiens|i support|"
-                      rf"favorable)\b|^\+{_ONE}")
-
 
 def proposal_title(subject: str, prefix: str = "") -> str | None:
     """The title of a new proposal, or None when the subject is not a proposal's.
@@ -65,16 +51,3 @@ def referenced_number(subject: str) -> int | None:
     match = _NUMBER.search(subject)
     return int(match.group(1)) if match else None
 
-
-def stance(body: str) -> str:
-    """"objection", "support", "withdraw" (an objection) or "comment"."""
-    own = unicodedata.normalize("NFC", first_line(body)).lower().lstrip("\ufeff ")
-    own = re.sub(r"[*_]", "", own).lstrip()  # bold and italics from HTML mail
-    line = fold(own)
-    if _WITHDRAW.match(line):
-        return "withdraw"
-    if _OBJECT.match(line) and not own.startswith("bloqué"):  # "bloqué par la neige"
-        return "objection"
-    if _SUPPORT.match(line):
-        return "support"
-    return "comment"

@@ -16,9 +16,9 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from mailbot.durations import parse_duration
-from mailbot.errors import ConfigError
-from mailbot.lists.rules import ListRules, load_rules
+from mailbot.config.rules import ListRules, load_rules
+from mailbot.core.durations import parse_duration
+from mailbot.core.errors import ConfigError
 
 LANGUAGES = ("fr", "en")
 

@@ -11,7 +11,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 
-from mailbot.textutil import html_to_text
+from mailbot.reading.text import html_to_text
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -122,7 +122,7 @@ def automatic_kind(msg: Message, envelope_from: str, list_id: str) -> str | None
     RFC 3834 §5 (Auto-Submitted), the de facto Precedence and X-Autoreply headers, our own
     List-Id (a copy of our own mail coming back: a loop), and null or daemon senders.
     """
-    if list_id in header(msg, "List-Id") or list_id in header(msg, "X-Loop"):
+    if list_id and (list_id in header(msg, "List-Id") or list_id in header(msg, "X-Loop")):
         return "loop"
     sender = envelope_from.strip("<>").lower()
     if not sender or sender.split("@")[0] in ("mailer-daemon",):

@@ -1,0 +1,1 @@
+"""The bottom floor: time, errors and durations. Imports nothing else of mailbot."""

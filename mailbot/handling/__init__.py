@@ -1,0 +1,1 @@
+"""What the worker does with a stored message: one handler per kind of address."""
