@@ -19,6 +19,7 @@ serve: install
 lint: install
 	$(BIN)/ruff check mailbot tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: lint
 	$(BIN)/pytest -q

@@ -13,24 +13,26 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailbot.config import Config, ListConfig, load_config
 from mailbot.config.addresses import resolve
-from mailbot.context import Context
 from mailbot.core.clock import SystemClock
 from mailbot.core.errors import MailbotError
+from mailbot.exchange import payments
+from mailbot.handling.actions import ask
+from mailbot.handling.dispatch import replay
 from mailbot.handling.explain import describe, explain_file
-from mailbot.lists.confirmations import request_confirmation
-from mailbot.lists.membership import add_member, get_member, list_members, remove_member
-from mailbot.outbound import queue
 from mailbot.outbound.compose import Composer
+from mailbot.outbound.context import Context
+from mailbot.outbound.dates import format_when
+from mailbot.reading.amounts import as_hours
 from mailbot.reading.message import envelope_sender, header, parse, recipients
 from mailbot.service import Service
-from mailbot.storage import db
-from mailbot.storage.models import Delivery, InboundMessage, OutboundMessage
-from mailbot.worker import replay
+from mailbot.storage import db, deliveries
+from mailbot.storage.members import Members
+from mailbot.storage.messages import Messages
+from mailbot.storage.proposals import Proposals
 
 Verb = Callable[[argparse.Namespace, Config], int]
 
@@ -201,8 +203,9 @@ def members_verb(args: argparse.Namespace, config: Config) -> int:
 
 def _members_one(session: Session, mlist: ListConfig, args: argparse.Namespace,
                  now: datetime) -> int:
+    members = Members(session)
     if args.action == "list":
-        for member in list_members(session, mlist.name):
+        for member in members.roster(mlist.name):
             flags = " (nomail)" if member.nomail else ""
             if member.suspended_at is not None:
                 flags += f" (suspended for bounces since {member.suspended_at:%Y-%m-%d})"
@@ -210,10 +213,10 @@ def _members_one(session: Session, mlist: ListConfig, args: argparse.Namespace,
         return 0
     if args.action == "add":
         email = _address(args.email)
-        _, created = add_member(session, mlist.name, email, args.name, now)
+        _, created = members.add(mlist.name, email, args.name, now)
         print(f"{args.email}: {'added' if created else 'already a member'}")
         return 0
-    if not remove_member(session, mlist.name, args.email):
+    if not members.remove(mlist.name, args.email):
         raise MailbotError(f"{args.email} is not a member of {mlist.address}")
     print(f"{args.email}: removed")
     return 0
@@ -251,16 +254,17 @@ def _read_csv(path: Path) -> list[tuple[str, str]]:
 
 def _import(session: Session, config: Config, mlist: ListConfig,
             rows: list[tuple[str, str]], invite: bool, now: datetime) -> int:
-    ctx = Context(session, config, Composer(), now)
+    ctx = Context.open(session, config, Composer(), now)
+    members = ctx.stores.members
     done = 0
     for email, name in rows:
         if not invite:
-            done += add_member(session, mlist.name, email, name, now)[1]
-        elif get_member(session, mlist.name, email) is None:
-            confirmation = request_confirmation(ctx, mlist, "join", email=email, target=email,
-                                                name=name, language=mlist.language)
-            ctx.send(mlist, "member/invite", mlist.language, {}, to=email, purpose="notice",
-                     reply_token=confirmation.token)
+            done += members.add(mlist.name, email, name, now)[1]
+        elif members.get(mlist.name, email) is None:
+            confirmation = ask(ctx, mlist, "join", email=email, target=email, name=name,
+                               language=mlist.language)
+            ctx.outbox.send(mlist, "member/invite", mlist.language, {}, to=email,
+                            purpose="notice", reply_token=confirmation.token)
             done += 1
     print(f"{done} {'invited' if invite else 'added'}, {len(rows) - done} already there")
     return 0
@@ -309,15 +313,11 @@ def queue_verb(args: argparse.Namespace, config: Config) -> int:
 
 def _queue(session: Session, retry: bool) -> int:
     if retry:
-        print(f"{queue.retry_all(session, SystemClock().now())} deliveries due now")
+        print(f"{deliveries.retry_all(session, SystemClock().now())} deliveries due now")
         return 0
-    counts = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+    counts = deliveries.status_counts(session)
     print(", ".join(f"{status}: {n}" for status, n in counts) or "the queue is empty")
-    waiting = session.execute(
-        select(Delivery, OutboundMessage.purpose)
-        .join(OutboundMessage, OutboundMessage.id == Delivery.outbound_id)
-        .where(Delivery.status.in_(["queued", "failed"])).order_by(Delivery.id).limit(50))
-    for delivery, purpose in waiting:
+    for delivery, purpose in deliveries.waiting(session, 50):
         print(f"{delivery.id}\t{delivery.status}\t{purpose}\t{delivery.rcpt}\t"
               f"attempts={delivery.attempts}\tnext={delivery.next_attempt_at:%Y-%m-%d %H:%M}"
               f"\t{delivery.last_error or ''}")
@@ -334,21 +334,20 @@ def ledger_verb(args: argparse.Namespace, config: Config) -> int:
     if args.action == "reverse" and (args.entry is None or not mlist.is_moderator(args.by or "")):
         raise MailbotError("a correction needs --entry ID and --by MODERATOR (a moderator of "
                            f"{mlist.address})")
-    return _with_db(config, _ledger, mlist, args)
+    return _with_db(config, _ledger, config, mlist, args)
 
 
-def _ledger(session: Session, mlist: ListConfig, args: argparse.Namespace) -> int:
-    from mailbot.exchange import payments
-    from mailbot.reading.amounts import as_hours
-    from mailbot.storage.models import LedgerEntry
-
+def _ledger(session: Session, config: Config, mlist: ListConfig,
+            args: argparse.Namespace) -> int:
+    ctx = Context.open(session, config, Composer(), SystemClock().now())
+    ledger = ctx.stores.ledger
     pph, unit = mlist.rules.exchange.points_per_hour, mlist.rules.exchange.unit
     if args.action == "balances":
-        for member in list_members(session, mlist.name):
-            points = payments.balance(session, mlist.name, member.email)
+        for member in ctx.stores.members.roster(mlist.name):
+            points = ledger.balance(mlist.name, member.email)
             print(f"{member.email}\t{points} {unit}\t{as_hours(points, pph)}")
     elif args.action == "statement":
-        for entry in payments.statement(session, mlist.name, args.member.lower(), limit=1000):
+        for entry in ledger.statement(mlist.name, args.member.lower(), limit=1000):
             signed = entry.amount if entry.payee == args.member.lower() else -entry.amount
             other = entry.payer if signed > 0 else entry.payee
             print(f"{entry.id}\t{entry.created_at:%Y-%m-%d %H:%M}\t{signed:+d} {unit}\t"
@@ -357,14 +356,12 @@ def _ledger(session: Session, mlist: ListConfig, args: argparse.Namespace) -> in
         writer = csv.writer(sys.stdout)
         writer.writerow(["id", "created_at", "payer", "payee", "amount", "unit", "memo",
                          "reverses", "recorded_by"])
-        for entry in session.scalars(select(LedgerEntry).where(
-                LedgerEntry.list_name == mlist.name).order_by(LedgerEntry.id)):
+        for entry in ledger.journal(mlist.name):
             writer.writerow([entry.id, entry.created_at.isoformat(), entry.payer, entry.payee,
                              entry.amount, unit, entry.memo, entry.reverses_id or "",
                              entry.recorded_by])
     else:
-        correction = payments.reverse(session, mlist, args.entry, SystemClock().now(),
-                                      recorded_by=args.by.lower())
+        correction = payments.reverse(ctx, mlist, args.entry, recorded_by=args.by.lower())
         if correction is None:
             raise MailbotError(f"entry {args.entry} does not exist or is already corrected")
         print(f"entry {correction.id} reverses entry {args.entry}")
@@ -398,18 +395,11 @@ def proposals_verb(args: argparse.Namespace, config: Config) -> int:
 
 
 def _proposals(session: Session, config: Config, list_name: str | None, everything: bool) -> int:
-    from mailbot.decisions.dates import format_when
-    from mailbot.storage.models import Objection, Proposal
-
-    query = select(Proposal).order_by(Proposal.list_name, Proposal.number)
-    if list_name is not None:
-        query = query.where(Proposal.list_name == list_name)
-    if not everything:
-        query = query.where(Proposal.status == "open")
-    rows = session.scalars(query).all()
+    store = Proposals(session)
+    rows = store.listing(list_name, everything)
+    standing = store.standing_objections([p.id for p in rows])
     for p in rows:
-        objections = session.scalar(select(func.count(Objection.id)).where(
-            Objection.proposal_id == p.id, Objection.withdrawn_at.is_(None)))
+        objections = len(standing[p.id])
         when = format_when(p.deadline, config.server.timezone, "en")
         late = " (settled late)" if p.settled_late else ""
         print(f"{p.list_name}\tno. {p.number}\t{p.status}{late}\tdeadline {when}\t"
@@ -434,7 +424,7 @@ def quarantine_verb(args: argparse.Namespace, config: Config) -> int:
 
 
 def _replay(session: Session, config: Config, message_id: int) -> int:
-    ctx = Context(session, config, Composer(), SystemClock().now())
+    ctx = Context.open(session, config, Composer(), SystemClock().now())
     if not replay(ctx, message_id):
         raise MailbotError(f"no stored message {message_id}")
     print(f"message {message_id} handled again")
@@ -443,14 +433,14 @@ def _replay(session: Session, config: Config, message_id: int) -> int:
 
 def _quarantine(session: Session, action: str | None, message_id: int | None) -> int:
     if action == "show":
-        row = session.get(InboundMessage, message_id)
+        assert message_id is not None  # quarantine_verb asks for it
+        row = Messages(session).get(message_id)
         if row is None:
             raise MailbotError(f"no stored message {message_id}")
         sys.stdout.write(row.raw.decode("utf-8", "replace"))
         print(f"\n--- {row.status}: {row.outcome or ''}\n{row.error or ''}")
         return 0
-    rows = session.scalars(select(InboundMessage).where(InboundMessage.status == "quarantined")
-                           .order_by(InboundMessage.id)).all()
+    rows = Messages(session).quarantined()
     for row in rows:
         last = (row.error or "").strip().splitlines()[-1:] or [""]
         print(f"{row.id}\t{row.received_at:%Y-%m-%d %H:%M}\t{row.rcpt}\t{last[0]}")

@@ -11,32 +11,32 @@ import fcntl
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from mailbot import digest_delivery
-from mailbot.bounces import handling as bounces
+from mailbot.bounces import tracking as bounces
 from mailbot.config import Config
 from mailbot.config.addresses import Recipient
-from mailbot.context import Context
 from mailbot.core.clock import Clock, SystemClock
 from mailbot.core.errors import MailbotError
-from mailbot.decisions import proposals
-from mailbot.digests import DIGEST_MODES, next_digest_at
-from mailbot.exchange import items as exchange_items
+from mailbot.core.tokens import new_token
+from mailbot.digests import delivery as digest_delivery
+from mailbot.handling.dispatch import next_post_author, process_next
 from mailbot.inbound.imap import ImapReader
 from mailbot.inbound.intake import Arrival, store_arrivals
 from mailbot.inbound.smtp import protocol_factory
-from mailbot.lists.membership import new_token
-from mailbot.outbound import queue
 from mailbot.outbound.compose import Composer
+from mailbot.outbound.context import Context
 from mailbot.outbound.recorder import Recorder
 from mailbot.outbound.sender import Transport, make_transport
-from mailbot.storage import daemons
+from mailbot.pipeline.dmarc import policies_for
+from mailbot.storage import daemons, deliveries
 from mailbot.storage.db import Database
 from mailbot.storage.grouping import GroupCommit
-from mailbot.worker import process_next
+from mailbot.storage.messages import Messages
+from mailbot.storage.moderation import Holds
+from mailbot.storage.stores import Stores
+from mailbot.timers import due
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,10 @@ class Service:
     async def process_pending(self) -> int:
         """Handle every stored new message; return how many."""
         count = 0
-        while await self.db.run(self._process_one) is not None:
+        while True:
+            await self._look_up_dmarc()
+            if await self.db.run(self._process_one) is None:
+                break
             count += 1
         if count:
             self._send_ready.set()
@@ -87,7 +90,21 @@ class Service:
         return count
 
     def _process_one(self, session: Session) -> int | None:
-        return process_next(Context(session, self.config, self.composer, self.clock.now()))
+        return process_next(self._context(session))
+
+    def _context(self, session: Session) -> Context:
+        return Context.open(session, self.config, self.composer, self.clock.now())
+
+    async def _look_up_dmarc(self) -> None:
+        """Ask the DNS for the DMARC policy of the next post's author now, outside any
+        transaction: the pipeline then reads the answer from the cache."""
+        if not any(m.rules.posting.from_rewrite == "auto" for m in self.config.lists):
+            return
+        address = await self.db.run(
+            lambda s: next_post_author(Messages(s), Holds(s)))
+        if address:
+            policies = policies_for(self.config.dns)
+            await asyncio.to_thread(policies.needs_rewrite, address)
 
     # --- delivery -----------------------------------------------------------------------
     async def read_mailbox_once(self) -> int:
@@ -107,7 +124,7 @@ class Service:
                 self.capped = room <= 0
                 if self.capped:
                     return tried
-                jobs = await self.db.run(queue.claim_due, now, min(BATCH, room), self.instance)
+                jobs = await self.db.run(deliveries.claim_due, now, min(BATCH, room), self.instance)
                 if not jobs:
                     return tried
                 await self._deliver_and_record(jobs)
@@ -125,23 +142,20 @@ class Service:
         return done
 
     def _tick(self, session: Session) -> int:
-        ctx = Context(session, self.config, self.composer, self.clock.now())
-        settled = proposals.settle_due(ctx, self.running_since)
-        items = exchange_items.renew_or_expire_due(ctx)
-        return settled + items + proposals.remind_due(ctx) + bounces.run_due(ctx)
+        return due.run_due(self._context(session), self.running_since)
 
     async def send_digests_now(self, list_name: str | None = None) -> int:
         """Every digest that has something new, as if its time had come (`digest send`)."""
         return await self._send_digests(everything_until=self.clock.now(), list_name=list_name)
 
-    async def _send_digests(self, **which: Any) -> int:
+    async def _send_digests(self, everything_until: datetime | None = None,
+                            list_name: str | None = None) -> int:
         """Due digests, a transaction per round of readers; how many were queued."""
         posts: digest_delivery.Posts = {}  # parsed once for all the rounds
 
         def round_(session: Session) -> digest_delivery.Round:
-            ctx = Context(session, self.config, self.composer, self.clock.now())
-            return digest_delivery.send_due(ctx, posts=posts, limit=digest_delivery.CHUNK,
-                                            **which)
+            return due.send_digests(self._context(session), posts,
+                                    everything_until=everything_until, list_name=list_name)
 
         queued = 0
         while (done := await self.db.run(round_)).readers:
@@ -151,36 +165,33 @@ class Service:
 
     async def _seconds_to_next_timer(self) -> float:
         now = self.clock.now()
-        reminders = {m.name: m.rules.consent.reminder_before for m in self.config.lists}
-        due: datetime | None = await self.db.run(proposals.next_timer, reminders, now)
-        digests = [next_digest_at(mode, m.rules.digest, self.config.server.timezone, now)
-                   for m in self.config.lists for mode in DIGEST_MODES]
-        due = min([t for t in (due, *digests) if t is not None], default=None)
-        if due is None:
+        moment: datetime | None = await self.db.run(
+            lambda s: due.next_due(Stores.of(s), self.config, now))
+        if moment is None:
             return TIMER_POLL
-        return max(0.05, min((due - now).total_seconds(), TIMER_POLL))
+        return max(0.05, min((moment - now).total_seconds(), TIMER_POLL))
 
     async def _room_this_hour(self, now: datetime) -> int:
         cap = self.config.outbound.max_per_hour
         if not cap:
             return BATCH
-        sent: int = await self.db.run(queue.sent_since, now - timedelta(hours=1))
+        sent: int = await self.db.run(deliveries.sent_since, now - timedelta(hours=1))
         return cap - sent
 
-    async def _deliver_and_record(self, jobs: list[queue.Job]) -> None:
+    async def _deliver_and_record(self, jobs: list[deliveries.Job]) -> None:
         """Hand jobs to the transport; each transaction's results are recorded before its
         connection goes on, so a crash resends at most one transaction per connection."""
         await self.transport.deliver(jobs, self.recorder.record)
 
-    async def _record(self, results: list[queue.Result]) -> None:
+    async def _record(self, results: list[deliveries.Result]) -> None:
         await self.db.run(self._record_results, results)
 
-    def _record_results(self, session: Session, results: list[queue.Result]) -> None:
+    def _record_results(self, session: Session, results: list[deliveries.Result]) -> None:
         """Results, and (in the same transaction) a bounce for each delivery that failed."""
         now = self.clock.now()
-        failed = queue.record(session, results, now, self.config.outbound.give_up_after)
+        failed = deliveries.record(session, results, now, self.config.outbound.give_up_after)
         if failed:
-            ctx = Context(session, self.config, self.composer, now)
+            ctx = Context.open(session, self.config, self.composer, now)
             bounces.on_failed_deliveries(ctx, [bounces.FailedDelivery(
                 d.id, d.envelope_from, d.rcpt, d.last_error or "") for d in failed])
 
@@ -298,7 +309,7 @@ class Service:
             await _wait(self._send_ready, wait)
 
     async def _seconds_to_next_due(self) -> float:
-        due: datetime | None = await self.db.run(queue.next_due)
+        due: datetime | None = await self.db.run(deliveries.next_due)
         if due is None:
             return IDLE_POLL * 5
         return max(0.05, min((due - self.clock.now()).total_seconds(), IDLE_POLL * 5))

@@ -3,10 +3,9 @@
 from dataclasses import dataclass
 
 from mailbot.core.clock import FakeClock
-from mailbot.lists.membership import add_member, get_member
 from mailbot.service import Service
 from mailbot.storage.models import Member
-from tests.helpers import Received, Sink, make_message, smtp_send
+from tests.helpers import Received, Sink, add_member, get_member, make_message, smtp_send
 
 
 @dataclass

@@ -171,3 +171,33 @@ async def smtp_send(port: int, raw: bytes, *, mail_from: str = "marie@example.co
         return exc.code, exc.message
     finally:
         await client.quit()
+
+
+# The roster and the ledger as tests reach them: a session first, as `Database.run` and
+# `Database.transaction` call them.
+def add_member(session: Any, list_name: str, email: str, name: str, now: Any,
+               language: str | None = None) -> Any:
+    from mailbot.storage.members import Members
+
+    return Members(session).add(list_name, email, name, now, language)
+
+
+def get_member(session: Any, list_name: str, email: str) -> Any:
+    from mailbot.storage.members import Members
+
+    return Members(session).get(list_name, email)
+
+
+def balance(session: Any, list_name: str, email: str) -> int:
+    from mailbot.storage.exchange import Ledger
+
+    return Ledger(session).balance(list_name, email)
+
+
+def transfer(session: Any, mlist: Any, payer: str, payee: str, amount: int, memo: str,
+             now: Any, *, recorded_by: str) -> str | None:
+    from mailbot.exchange.payments import transfer as transfer_points
+    from mailbot.storage.stores import Stores
+
+    return transfer_points(Stores.of(session), mlist, payer, payee, amount, memo, now,
+                           recorded_by=recorded_by)

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 
 from mailbot.config import Config, load_config
-from mailbot.exchange.payments import balance
 from mailbot.lists.bans import is_banned
 from mailbot.reading.authenticity import is_proven
 from mailbot.reading.message import parse
 from tests.e2e import Driver
-from tests.helpers import Sink, make_message, write_config
+from tests.helpers import Sink, balance, make_message, write_config
 
 MX = "mx.example.org"
 

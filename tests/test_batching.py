@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from mailbot.config import Config, load_config
 from mailbot.outbound.batching import build_batches
-from mailbot.outbound.queue import Job
+from mailbot.storage.deliveries import Job
 from mailbot.storage.models import BounceEvent
 from tests.e2e import Driver
 from tests.helpers import Sink, make_message, write_config

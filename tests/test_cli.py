@@ -483,7 +483,7 @@ async def test_digest_send_sends_what_is_new_then_nothing(
 
 def test_ledger_balances_statement_csv_and_a_correction(
         capsys: pytest.CaptureFixture[str], cfg: Path) -> None:
-    from mailbot.exchange.payments import transfer
+    from tests.helpers import transfer
 
     for email in ("marie@example.com", "bob@example.net"):
         ok(capsys, cfg, "members", "add", "--list", "sel", email)

@@ -23,10 +23,9 @@ import aiosmtplib
 import pytest
 from sqlalchemy import func, select
 
-from mailbot.lists.membership import add_member
 from mailbot.storage import db
 from mailbot.storage.models import InboundMessage
-from tests.helpers import ROOT, Sink, make_message, smtp_send, write_config
+from tests.helpers import ROOT, Sink, add_member, make_message, smtp_send, write_config
 
 pytestmark = pytest.mark.slow
 

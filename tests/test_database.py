@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 
-from mailbot.lists.membership import add_member
 from mailbot.storage import db
 from mailbot.storage.models import Member
+from tests.helpers import add_member
 
 THREADS, WRITES = 4, 40
 

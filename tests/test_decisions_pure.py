@@ -1,6 +1,6 @@
 """Fast, exact tests of the pure decision modules: reading replies and subjects
 (mailbot.reading.proposals), a proposal's life (mailbot.decisions.lifecycle) and deadlines
-as people read them (mailbot.decisions.dates)."""
+as people read them (mailbot.outbound.dates)."""
 
 import base64
 import unicodedata
@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.decisions.dates import format_date, format_when
 from mailbot.decisions.lifecycle import (
     ADOPTED,
     CONTESTED,
@@ -25,6 +24,7 @@ from mailbot.decisions.lifecycle import (
     reminder_due,
     settle,
 )
+from mailbot.outbound.dates import format_date, format_when
 from mailbot.reading.message import parse, readable_text
 from mailbot.reading.proposals import proposal_title, referenced_number
 from mailbot.reading.replies import stance

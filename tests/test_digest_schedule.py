@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mailbot.config.rules import Digest
-from mailbot.digests import (
+from mailbot.digests.schedule import (
     DigestPost,
     arrange_threads,
     digest_text,

@@ -106,8 +106,8 @@ async def test_one_digest_per_period_across_restarts(bot: Driver, config: Config
 
 async def test_readers_are_taken_a_few_at_a_time_each_gets_one_digest(
         bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mailbot import digest_delivery
-    from mailbot.context import Context
+    from mailbot.digests import delivery as digest_delivery
+    from mailbot.outbound.context import Context
 
     readers = [READER] + [f"reader{i}@example.fr" for i in range(4)]
     for email in readers[1:]:
@@ -118,7 +118,7 @@ async def test_readers_are_taken_a_few_at_a_time_each_gets_one_digest(
     bot.sink.clear()
 
     def one_round(session: Session) -> digest_delivery.Round:
-        ctx = Context(session, bot.service.config, bot.service.composer, bot.clock.now())
+        ctx = Context.open(session, bot.service.config, bot.service.composer, bot.clock.now())
         return digest_delivery.send_due(ctx, everything_until=bot.clock.now(), limit=2)
 
     rounds = [await bot.service.db.run(one_round) for _ in range(4)]
@@ -252,8 +252,8 @@ async def test_a_round_renders_a_bounded_number_of_digests(
         bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
     """Readers who joined at different times have news of their own, one render each: a
     round stops at RENDERS digests, and the next round takes the rest."""
-    from mailbot import digest_delivery
-    from mailbot.context import Context
+    from mailbot.digests import delivery as digest_delivery
+    from mailbot.outbound.context import Context
 
     late = []
     for i in range(3):
@@ -266,7 +266,7 @@ async def test_a_round_renders_a_bounded_number_of_digests(
     monkeypatch.setattr(digest_delivery, "RENDERS", 2)
 
     def one_round(session: Session) -> digest_delivery.Round:
-        ctx = Context(session, bot.service.config, bot.service.composer, bot.clock.now())
+        ctx = Context.open(session, bot.service.config, bot.service.composer, bot.clock.now())
         return digest_delivery.send_due(ctx, everything_until=bot.clock.now())
 
     rounds = [await bot.service.db.run(one_round) for _ in range(3)]

@@ -1,12 +1,20 @@
 """from_rewrite = "auto": the author's DMARC policy, asked of a DNS server on loopback."""
 
+import inspect
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mailbot.config import Config, DnsConfig, HostPort, load_config
-from mailbot.dmarc import DmarcPolicies, parse_record, policy_of, walk
+from mailbot.pipeline.dmarc import (
+    Answer,
+    DmarcPolicies,
+    parse_record,
+    policies_for,
+    policy_of,
+    walk,
+)
 from mailbot.reading.message import header
 from tests.dnsserver import DnsServer
 from tests.e2e import Driver
@@ -154,3 +162,46 @@ async def test_auto_keeps_from_for_a_domain_without_a_strict_policy(bot: Driver)
     assert await bot.send(raw, mail_from="paul@relaxed.example") == 250
     copy = bot.sink.to("bob@example.net")[0].message
     assert header(copy, "From") == "Paul <paul@relaxed.example>"
+
+
+def _inside_a_transaction() -> bool:
+    return any(frame.function == "transaction" and frame.filename.endswith("db.py")
+               for frame in inspect.stack())
+
+
+async def test_the_dns_is_asked_before_the_transaction_never_inside_it(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow DNS must never hold the database: the worker asks before it claims."""
+    asked: list[tuple[str, bool]] = []
+    ask = DmarcPolicies._ask
+
+    def watched(self: DmarcPolicies, name: str, *, for_subdomain: bool) -> Answer:
+        asked.append((name, _inside_a_transaction()))
+        return ask(self, name, for_subdomain=for_subdomain)
+
+    monkeypatch.setattr(DmarcPolicies, "_ask", watched)
+    raw = make_message(sender="marie@strict.example", subject="Vélo", body="Qui ?\n")
+    assert await bot.send(raw, mail_from="marie@strict.example") == 250
+    assert ("strict.example", False) in asked
+    assert not [name for name, inside in asked if inside]
+    copy = bot.sink.to("bob@example.net")[0].message
+    assert header(copy, "From").endswith("via SEL de Saint-Martin <sel@example.org>")
+
+
+@pytest.mark.parametrize(("author", "rewritten"), [("anne@binned.example", True),
+                                                   ("anne@relaxed.example", False)])
+async def test_an_approved_post_gets_the_policy_asked_before_the_approval(
+        bot: Driver, config: Config, author: str, rewritten: bool) -> None:
+    """A stranger's post waits for a moderator; the approval (a reply to the notice)
+    re-enters the pipeline with its author's policy asked before that reply's transaction
+    (the cache is emptied in between: an answer cached at the post would not do)."""
+    raw = make_message(sender=author, subject="Bonjour", body="Salut\n", name="Anne")
+    assert await bot.send(raw, mail_from=author) == 250
+    notice = bot.sink.to("alice@example.org")[0]
+    bot.sink.clear()
+    policies_for(config.dns)._cache.clear()
+    await bot.reply_to(notice, "approve", sender="alice@example.org")
+    copy = bot.sink.to("bob@example.net")[0].message
+    expected = "Anne via SEL de Saint-Martin <sel@example.org>" if rewritten else \
+        f"Anne <{author}>"
+    assert header(copy, "From") == expected

@@ -27,10 +27,9 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import select
 
-from mailbot.lists.membership import add_member
 from mailbot.storage import db
 from mailbot.storage.models import Delivery, OutboundMessage
-from tests.helpers import Sink, make_message, smtp_send, write_config
+from tests.helpers import Sink, add_member, make_message, smtp_send, write_config
 from tests.pgcluster import pg_cluster, unavailable
 from tests.test_daemon import Daemon, daemons, free_port, ok, wait_for
 

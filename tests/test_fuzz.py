@@ -18,12 +18,11 @@ from sqlalchemy import func, select
 from mailbot.config import load_config
 from mailbot.config.addresses import resolve
 from mailbot.core.clock import FakeClock
-from mailbot.lists.membership import add_member
 from mailbot.reading.message import author, automatic_kind, message_key, parse
 from mailbot.service import Service
 from mailbot.storage import db
 from mailbot.storage.models import Delivery, InboundMessage, OutboundMessage
-from tests.helpers import ROOT, make_message, write_config
+from tests.helpers import ROOT, add_member, make_message, write_config
 
 SAMPLES = ROOT / "tests" / "data" / "bounces"
 RCPTS = ["sel@example.org", "sel-request@example.org", "sel-owner@example.org",

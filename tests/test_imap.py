@@ -16,7 +16,6 @@ from mailbot.config import load_config
 from mailbot.config.addresses import resolve
 from mailbot.core.clock import FakeClock
 from mailbot.inbound.imap import ImapReader
-from mailbot.lists.membership import add_member
 from mailbot.service import Service
 from mailbot.storage import db
 from mailbot.storage.models import InboundMessage
@@ -25,7 +24,7 @@ from tests.dovecot import (  # noqa: F401  (registers `dovecot` and `dovecot_tls
     dovecot_fixture,
     dovecot_tls_fixture,
 )
-from tests.helpers import Sink, make_message, write_config
+from tests.helpers import Sink, add_member, make_message, write_config
 
 
 def imap_config(tmp_path: Path, database_url: str, sink: Sink, dovecot: Dovecot,

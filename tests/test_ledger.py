@@ -7,12 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from mailbot.config import Config
-from mailbot.exchange.payments import balance, transfer
-from mailbot.lists.membership import add_member
 from mailbot.storage import db
 from mailbot.storage.models import LedgerEntry
 from tests.e2e import Driver
-from tests.helpers import make_message
+from tests.helpers import add_member, balance, make_message, transfer
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ import pytest
 
 from mailbot.config import load_config
 from mailbot.core.clock import FakeClock
-from mailbot.lists.membership import add_member
 from mailbot.service import Service
 from mailbot.storage import db
-from tests.helpers import Sink, make_message, write_config
+from tests.helpers import Sink, add_member, make_message, write_config
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ from sqlalchemy import select
 from mailbot.config import load_config
 from mailbot.config.addresses import resolve
 from mailbot.core.clock import FakeClock
-from mailbot.lists.membership import add_member
 from mailbot.service import Service
 from mailbot.storage import db
 from mailbot.storage.models import Delivery
 from tests.e2e import Driver
-from tests.helpers import Sink, make_message, write_config
+from tests.helpers import Sink, add_member, make_message, write_config
 
 MEMBERS = [f"m{i}@example.net" for i in range(20)]
 
@@ -156,8 +155,7 @@ async def test_connections_are_kept_from_batch_to_batch_then_closed(
 
 
 async def test_a_dead_daemons_leases_are_taken_over(bot: Driver) -> None:
-    from mailbot.outbound import queue
-    from mailbot.storage import daemons
+    from mailbot.storage import daemons, deliveries
 
     bot.sink.refuse_with = "451 later"  # keep the deliveries queued
     await bot.send(make_message(sender="m0@example.net"), mail_from="m0@example.net")
@@ -166,17 +164,17 @@ async def test_a_dead_daemons_leases_are_taken_over(bot: Driver) -> None:
     now = bot.clock.now()
     await db.run(daemons.register, "crashed", now)
     await db.run(daemons.register, "alive", now)
-    assert len(await db.run(queue.claim_due, now, 10, "crashed")) == 3
-    assert await db.run(queue.claim_due, now, 10, "alive") == []  # the owner still beats
+    assert len(await db.run(deliveries.claim_due, now, 10, "crashed")) == 3
+    assert await db.run(deliveries.claim_due, now, 10, "alive") == []  # the owner still beats
 
     bot.clock.advance(daemons.STALE + timedelta(seconds=1))
     later = bot.clock.now()
     await db.run(daemons.beat, "alive", later)  # "crashed" never beats again
-    assert len(await db.run(queue.claim_due, later, 10, "alive")) == 3
+    assert len(await db.run(deliveries.claim_due, later, 10, "alive")) == 3
 
     await db.run(daemons.leave, "alive")  # a clean stop hands its leases back at once
     await db.run(daemons.register, "next", later)
-    assert len(await db.run(queue.claim_due, later, 10, "next")) == 3
+    assert len(await db.run(deliveries.claim_due, later, 10, "next")) == 3
 
 
 
@@ -210,28 +208,29 @@ def test_a_round_of_results_is_recorded_each_as_it_went(database_url: str) -> No
     with its lease released and its attempt counted."""
     from datetime import UTC, datetime
 
-    from mailbot.outbound import queue
+    from mailbot.storage import deliveries
 
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     database = db.Database(database_url)
     try:
         db.upgrade(database.engine)
         rcpts = ["sent@x.org", "again@x.org", "later@x.org", "gone@x.org"]
-        database.transaction(lambda s: queue.enqueue(
+        database.transaction(lambda s: deliveries.enqueue(
             s, list_name="sel", purpose="post", raw=b"Subject: x\r\n\r\nx\r\n",
             recipients=[(r, "sel-bounces@example.org") for r in rcpts], now=now))
-        jobs = database.transaction(queue.claim_due, now, 10, "me")
+        jobs = database.transaction(deliveries.claim_due, now, 10, "me")
         ids = {job.rcpt: job.delivery_id for job in jobs}
-        database.transaction(queue.record, [queue.Result(ids["again@x.org"], False,
+        database.transaction(deliveries.record, [deliveries.Result(ids["again@x.org"], False,
                                                          error="451 busy")],
                              now, timedelta(days=5))  # it failed once before
-        jobs = database.transaction(queue.claim_due, now + timedelta(minutes=1), 10, "me")
+        jobs = database.transaction(deliveries.claim_due, now + timedelta(minutes=1), 10, "me")
         assert {job.rcpt for job in jobs} == set(rcpts)
-        results = [queue.Result(ids["sent@x.org"], True), queue.Result(ids["again@x.org"], True),
-                   queue.Result(ids["later@x.org"], False, error="452 full"),
-                   queue.Result(ids["gone@x.org"], False, permanent=True, error="550 no")]
+        results = [deliveries.Result(ids["sent@x.org"], True),
+                   deliveries.Result(ids["again@x.org"], True),
+                   deliveries.Result(ids["later@x.org"], False, error="452 full"),
+                   deliveries.Result(ids["gone@x.org"], False, permanent=True, error="550 no")]
         later = now + timedelta(minutes=1)
-        failed = database.transaction(queue.record, results, later, timedelta(days=5))
+        failed = database.transaction(deliveries.record, results, later, timedelta(days=5))
         assert [row.rcpt for row in failed] == ["gone@x.org"]
         rows = {row.rcpt: row for row in database.transaction(
             lambda s: s.scalars(select(Delivery)).all())}
@@ -249,8 +248,7 @@ def test_a_round_of_results_is_recorded_each_as_it_went(database_url: str) -> No
 def test_a_claim_leases_its_deliveries_to_its_daemon_only(database_url: str) -> None:
     from datetime import UTC, datetime
 
-    from mailbot.outbound import queue
-    from mailbot.storage import daemons
+    from mailbot.storage import daemons, deliveries
 
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     database = db.Database(database_url)
@@ -258,23 +256,23 @@ def test_a_claim_leases_its_deliveries_to_its_daemon_only(database_url: str) -> 
         db.upgrade(database.engine)
         for name in ("first", "second"):
             database.transaction(daemons.register, name, now)
-        database.transaction(lambda s: queue.enqueue(
+        database.transaction(lambda s: deliveries.enqueue(
             s, list_name="sel", purpose="post", raw=b"Subject: x\r\n\r\nx\r\n",
             recipients=[(f"m{i}@x.org", "sel-bounces@example.org") for i in range(5)],
             now=now))
-        first = database.transaction(queue.claim_due, now, 3, "first")
+        first = database.transaction(deliveries.claim_due, now, 3, "first")
         assert [job.rcpt for job in first] == ["m0@x.org", "m1@x.org", "m2@x.org"]
         assert {job.raw for job in first} == {b"Subject: x\r\n\r\nx\r\n"}
-        second = database.transaction(queue.claim_due, now, 10, "second")
+        second = database.transaction(deliveries.claim_due, now, 10, "second")
         assert [job.rcpt for job in second] == ["m3@x.org", "m4@x.org"]  # not the leased
-        assert database.transaction(queue.claim_due, now, 10, "second") == []
+        assert database.transaction(deliveries.claim_due, now, 10, "second") == []
         rows = database.transaction(lambda s: s.scalars(select(Delivery)).all())
         assert {(row.rcpt, row.lease_owner, row.lease_until) for row in rows} == {
-            (f"m{i}@x.org", "first" if i < 3 else "second", now + queue.LEASE)
+            (f"m{i}@x.org", "first" if i < 3 else "second", now + deliveries.LEASE)
             for i in range(5)}
-        later = now + queue.LEASE + timedelta(seconds=1)  # an expired lease is free again
+        later = now + deliveries.LEASE + timedelta(seconds=1)  # an expired lease is free again
         database.transaction(daemons.beat, "second", later)
-        again = database.transaction(queue.claim_due, later, 10, "second")
+        again = database.transaction(deliveries.claim_due, later, 10, "second")
         assert len(again) == 5
     finally:
         database.close()

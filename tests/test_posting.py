@@ -1,9 +1,8 @@
 """Posts over real SMTP: fan-out with the list headers, holds, unknown addresses."""
 
 from mailbot.core.clock import FakeClock
-from mailbot.lists.membership import add_member
 from mailbot.service import Service
-from tests.helpers import Sink, make_message, smtp_send
+from tests.helpers import Sink, add_member, make_message, smtp_send
 
 MEMBERS = [("marie@example.com", "Marie"), ("bob@example.net", "Bob"),
            ("chloe@example.fr", "Chloé")]

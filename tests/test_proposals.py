@@ -18,7 +18,7 @@ def members() -> list[tuple[str, str]]:
 
 async def set_language(bot: Driver, email: str, language: str) -> None:
     def work(session: object) -> None:
-        from mailbot.lists.membership import get_member
+        from tests.helpers import get_member
         member = get_member(session, "sel", email)  # type: ignore[arg-type]
         assert member is not None
         member.language = language
@@ -270,7 +270,7 @@ async def test_only_the_proposer_or_a_moderator_withdraws_or_extends(bot: Driver
 async def test_a_digest_reader_gets_the_proposal_when_their_digest_is_too_late(
         bot: Driver) -> None:
     def set_modes(session: object) -> None:
-        from mailbot.lists.membership import get_member
+        from tests.helpers import get_member
         for email, mode in (("bob@example.net", "weekly"), ("chloe@example.fr", "daily")):
             member = get_member(session, "sel", email)  # type: ignore[arg-type]
             assert member is not None

@@ -13,11 +13,10 @@ from sqlalchemy import select
 from mailbot.config import load_config
 from mailbot.core.clock import FakeClock
 from mailbot.core.errors import ConfigError
-from mailbot.lists.membership import add_member
 from mailbot.service import Service
 from mailbot.storage import db
 from mailbot.storage.models import InboundMessage
-from tests.helpers import Sink, make_message, write_config
+from tests.helpers import Sink, add_member, make_message, write_config
 
 TOO_MANY = (452, "4.5.3 Too many recipients")
 

@@ -5,8 +5,8 @@ import asyncio
 
 import pytest
 
-from mailbot.outbound.queue import Result
 from mailbot.outbound.recorder import Recorder
+from mailbot.storage.deliveries import Result
 
 
 class Database:

@@ -161,12 +161,12 @@ async def _rcpt(client: aiosmtplib.SMTP, address: str) -> tuple[int, str]:
 
 async def test_a_failing_message_is_quarantined_told_and_replayable(
         bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
-    import mailbot.worker
+    import mailbot.handling.dispatch
 
     def broken(*args: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(mailbot.worker, "handle_post", broken)
+    monkeypatch.setitem(mailbot.handling.dispatch.HANDLERS, "post", broken)
     assert await bot.send(make_message(subject="Important")) == 250
     rows = await stored(bot.service)
     assert rows[0].status == "quarantined" and "simulated bug" in (rows[0].error or "")
@@ -174,11 +174,11 @@ async def test_a_failing_message_is_quarantined_told_and_replayable(
     assert len(told) == 1 and "n'a pas pu être traité" in told[0].message["Subject"]
 
     monkeypatch.undo()
-    from mailbot.context import Context
-    from mailbot.worker import replay
+    from mailbot.handling.dispatch import replay
+    from mailbot.outbound.context import Context
 
     await bot.service.db.run(lambda s: replay(
-        Context(s, bot.service.config, bot.service.composer, bot.clock.now()), rows[0].id))
+        Context.open(s, bot.service.config, bot.service.composer, bot.clock.now()), rows[0].id))
     bot.sink.clear()
     await bot.service.drain()
     assert len(bot.sink.to("bob@example.net")) == 1

@@ -13,11 +13,10 @@ from sqlalchemy import select
 from mailbot.config import load_config
 from mailbot.config.addresses import resolve
 from mailbot.core.clock import FakeClock
-from mailbot.lists.membership import add_member
 from mailbot.service import Service
 from mailbot.storage import db
 from mailbot.storage.models import Delivery
-from tests.helpers import Sink, make_message, write_config
+from tests.helpers import Sink, add_member, make_message, write_config
 
 
 class AuthSink(Sink):

@@ -2,7 +2,7 @@
 
 A member's score is the number of permanent failures within `bounces.window` (at most one
 a day, by default, as GNU Mailman counts), since the last time delivery was lifted. At
-`threshold` delivery is suspended and a probe sent; see handling.py for the effects.
+`threshold` delivery is suspended and a probe sent; see tracking.py for the effects.
 """
 
 from collections.abc import Iterable

@@ -48,6 +48,9 @@ class Exchange:
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# How a member receives the list: each post as it comes, a digest, or nothing.
+DELIVERY_MODES = ("each", "daily", "weekly", "off")
+DIGEST_MODES = ("daily", "weekly")
 
 
 @dataclass(frozen=True)

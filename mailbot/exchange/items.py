@@ -11,16 +11,14 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import select
-
 from mailbot.config import ListConfig
-from mailbot.context import Context
-from mailbot.decisions.dates import format_date
+from mailbot.outbound.context import Context
+from mailbot.outbound.dates import format_date
 from mailbot.reading.items import category_of, item_kind_and_title, matches
 from mailbot.reading.message import author, header, readable_text
 from mailbot.reading.replies import own_text
-from mailbot.storage.counters import next_number
-from mailbot.storage.models import ExchangeItem, InboundMessage
+from mailbot.storage.exchange import ExchangeItem
+from mailbot.storage.messages import InboundMessage
 
 ACTIVE, EXPIRED, CLOSED = "active", "expired", "closed"
 MAX_MATCHES = 3
@@ -35,17 +33,16 @@ def on_post(ctx: Context, mlist: ListConfig, row: InboundMessage,
     kind, title = found
     address, name = author(msg, row.mail_from)
     text = own_text(readable_text(msg))
-    item = ExchangeItem(
-        list_name=mlist.name, number=next_number(ctx.session, f"{mlist.name}:item"),
-        kind=kind, title=title[:300], text=text[:4000], category=category_of(text)[:100],
+    item = ctx.stores.items.record(ExchangeItem(
+        list_name=mlist.name, kind=kind, title=title[:300], text=text[:4000],
+        category=category_of(text)[:100],
         author=address, author_name=name, message_id=header(msg, "Message-ID"),
         created_at=ctx.now, expires_at=ctx.now + mlist.rules.exchange.item_lifetime,
-        status=ACTIVE, inbound_id=row.id)
-    ctx.session.add(item)
-    ctx.session.flush()
-    ctx.send(mlist, "member/item-recorded", ctx.language_of(mlist, address),
-             describe(ctx, mlist, item, ctx.language_of(mlist, address)), to=address,
-             purpose="notice", in_reply_to=item.message_id, inbound=row)
+        status=ACTIVE, inbound_id=row.id))
+    language = ctx.outbox.language_of(mlist, address)
+    ctx.outbox.send(mlist, "member/item-recorded", language,
+                    describe(ctx, mlist, item, language), to=address,
+                    purpose="notice", in_reply_to=item.message_id, inbound_id=row.id)
     if kind == "request":
         introduce(ctx, mlist, item)
     row.kind, row.outcome = kind, f"{kind} n°{item.number} recorded"
@@ -63,11 +60,7 @@ def describe(ctx: Context, mlist: ListConfig, item: ExchangeItem,
 
 def active_items(ctx: Context, mlist: ListConfig, kind: str,
                  category: str = "") -> Sequence[ExchangeItem]:
-    query = select(ExchangeItem).where(ExchangeItem.list_name == mlist.name,
-                                       ExchangeItem.kind == kind, ExchangeItem.status == ACTIVE)
-    if category:
-        query = query.where(ExchangeItem.category == category)
-    return ctx.session.scalars(query.order_by(ExchangeItem.number)).all()
+    return ctx.stores.items.active(mlist.name, kind, category)
 
 
 def introduce(ctx: Context, mlist: ListConfig, request: ExchangeItem) -> int:
@@ -78,11 +71,11 @@ def introduce(ctx: Context, mlist: ListConfig, request: ExchangeItem) -> int:
     for offer in fitting[:MAX_MATCHES]:
         for reader, other, about in ((request.author, offer, request),
                                      (offer.author, request, offer)):
-            language = ctx.language_of(mlist, reader)
-            ctx.send(mlist, "member/item-match", language,
-                     {"mine": describe(ctx, mlist, about, language),
-                      "theirs": describe(ctx, mlist, other, language)},
-                     to=reader, purpose="notice", reply_to=other.author)
+            language = ctx.outbox.language_of(mlist, reader)
+            ctx.outbox.send(mlist, "member/item-match", language,
+                            {"mine": describe(ctx, mlist, about, language),
+                             "theirs": describe(ctx, mlist, other, language)},
+                            to=reader, purpose="notice", reply_to=other.author)
     return len(fitting[:MAX_MATCHES])
 
 
@@ -91,28 +84,23 @@ def renew_or_expire_due(ctx: Context) -> int:
     done = 0
     for mlist in ctx.config.lists:
         notice = mlist.rules.exchange.renewal_notice_before
-        items = ctx.session.scalars(
-            select(ExchangeItem).where(ExchangeItem.list_name == mlist.name,
-                                       ExchangeItem.status == ACTIVE,
-                                       ExchangeItem.expires_at <= ctx.now + notice)
-            .order_by(ExchangeItem.expires_at).with_for_update(skip_locked=True)).all()
-        for item in items:
+        for item in ctx.stores.items.ending_by(mlist.name, ctx.now + notice):
             done += _renew_or_expire(ctx, mlist, item, notice)
     return done
 
 
 def _renew_or_expire(ctx: Context, mlist: ListConfig, item: ExchangeItem,
                      notice: timedelta) -> int:
-    language = ctx.language_of(mlist, item.author)
+    language = ctx.outbox.language_of(mlist, item.author)
     if item.expires_at <= ctx.now:
         item.status = EXPIRED
-        ctx.send(mlist, "member/item-expired", language,
-                 describe(ctx, mlist, item, language), to=item.author, purpose="notice")
+        ctx.outbox.send(mlist, "member/item-expired", language,
+                        describe(ctx, mlist, item, language), to=item.author, purpose="notice")
         return 1
     if item.renewal_asked_at is None and item.expires_at - notice <= ctx.now:
         item.renewal_asked_at = ctx.now
-        ctx.send(mlist, "member/item-renewal", language,
-                 describe(ctx, mlist, item, language), to=item.author, purpose="notice")
+        ctx.outbox.send(mlist, "member/item-renewal", language,
+                        describe(ctx, mlist, item, language), to=item.author, purpose="notice")
         return 1
     return 0
 

@@ -1,40 +1,30 @@
-"""The journal on disk: balances, statements, and transfers made in one transaction.
+"""Paying in time: find the payee, move points in one transaction, correct by reversing.
 
 A transfer locks both members' rows (in id order, so two transfers never deadlock) before
 reading their balances, so concurrent payments cannot overdraw on PostgreSQL; SQLite
-serialises writers anyway.
+serialises writers anyway. The journal is append-only: a correction is a new entry.
 """
 
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from typing import Any
 
 from mailbot.config import ListConfig
 from mailbot.exchange.ledger import Limits, refuse_transfer
-from mailbot.lists.membership import list_members
+from mailbot.outbound.context import Context
+from mailbot.reading.amounts import as_hours
 from mailbot.reading.text import fold
-from mailbot.storage.models import LedgerEntry, Member
+from mailbot.storage.exchange import LedgerEntry
+from mailbot.storage.members import Member
+from mailbot.storage.stores import Stores
 
 
-def balance(session: Session, list_name: str, email: str) -> int:
-    received = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-        LedgerEntry.list_name == list_name, LedgerEntry.payee == email))
-    paid = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-        LedgerEntry.list_name == list_name, LedgerEntry.payer == email))
-    return int(received or 0) - int(paid or 0)
-
-
-def statement(session: Session, list_name: str, email: str,
-              limit: int = 20) -> Sequence[LedgerEntry]:
-    """The member's latest entries, newest first."""
-    return session.scalars(
-        select(LedgerEntry).where(LedgerEntry.list_name == list_name,
-                                  or_(LedgerEntry.payer == email, LedgerEntry.payee == email))
-        .order_by(LedgerEntry.id.desc()).limit(limit)).all()
+def money(mlist: ListConfig, points: int) -> dict[str, Any]:
+    """An amount as templates show it: "90 points (1h30)"."""
+    rules = mlist.rules.exchange
+    return {"points": points, "unit": rules.unit, "hours": as_hours(points, rules.points_per_hour)}
 
 
 @dataclass(frozen=True)
@@ -44,9 +34,9 @@ class PayeeSearch:
     ambiguous: bool = False
 
 
-def find_payee(session: Session, mlist: ListConfig, who: str) -> PayeeSearch:
-    """A member named by address, full name or first name (case and accents ignored)."""
-    members = list_members(session, mlist.name)
+def find_payee(members: Sequence[Member], who: str) -> PayeeSearch:
+    """A member of `members` named by address, full name or first name (case and accents
+    ignored)."""
     wanted = fold(who.strip("<>"))
     by_address = [m for m in members if m.email == wanted]
     by_name = [m for m in members if fold(m.name) == wanted] or \
@@ -61,37 +51,58 @@ def find_payee(session: Session, mlist: ListConfig, who: str) -> PayeeSearch:
     return PayeeSearch(None, [f"{names[c].name} <{names[c].email}>".strip() for c in close])
 
 
-def transfer(session: Session, mlist: ListConfig, payer: str, payee: str, amount: int,
+def refusal(stores: Stores, mlist: ListConfig, payer: str, payee: str,
+            amount: int) -> str | None:
+    """Why this transfer may not happen now (balance limits), or None."""
+    rules = mlist.rules.exchange
+    ledger = stores.ledger
+    return refuse_transfer(payer, payee, amount, ledger.balance(mlist.name, payer),
+                           ledger.balance(mlist.name, payee),
+                           Limits(rules.min_balance, rules.max_balance))
+
+
+def transfer(stores: Stores, mlist: ListConfig, payer: str, payee: str, amount: int,
              memo: str, now: datetime, *, recorded_by: str) -> str | None:
     """Record the transfer, or return why it may not happen (nothing is then written)."""
-    rules = mlist.rules.exchange
-    session.scalars(select(Member).where(Member.list_name == mlist.name,
-                                         Member.email.in_([payer, payee]))
-                    .order_by(Member.id).with_for_update()).all()
-    refusal = refuse_transfer(payer, payee, amount, balance(session, mlist.name, payer),
-                              balance(session, mlist.name, payee),
-                              Limits(rules.min_balance, rules.max_balance))
-    if refusal is None:
-        session.add(LedgerEntry(list_name=mlist.name, payer=payer, payee=payee,
-                                amount=amount, memo=memo[:500], created_at=now,
-                                recorded_by=recorded_by))
-        session.flush()
-    return refusal
+    stores.members.lock(mlist.name, [payer, payee])
+    refused = refusal(stores, mlist, payer, payee, amount)
+    if refused is None:
+        stores.ledger.record(LedgerEntry(
+            list_name=mlist.name, payer=payer, payee=payee, amount=amount, memo=memo[:500],
+            created_at=now, recorded_by=recorded_by))
+    return refused
 
 
-def reverse(session: Session, mlist: ListConfig, entry_id: int, now: datetime, *,
+def pay_confirmed(ctx: Context, mlist: ListConfig, *, payer: str, payee: str, amount: int,
+                  memo: str, language: str) -> str:
+    """The payer confirmed: move the points now (limits checked again, under lock), and
+    send both a receipt. Returns what happened, for the record."""
+    refused = transfer(ctx.stores, mlist, payer, payee, amount, memo, ctx.now,
+                       recorded_by=payer)
+    values = {"amount": money(mlist, amount), "memo": memo, "payer": payer, "payee": payee}
+    if refused is not None:
+        ctx.outbox.send(mlist, "member/pay-refused", language, {**values, "reason": refused},
+                        to=payer, purpose="notice")
+        return f"payment refused: {refused}"
+    for person, role in ((payer, "payer"), (payee, "payee")):
+        balance = ctx.stores.ledger.balance(mlist.name, person)
+        ctx.outbox.send(mlist, "member/pay-receipt", ctx.outbox.language_of(mlist, person),
+                        {**values, "role": role, "balance": money(mlist, balance)},
+                        to=person, purpose="notice")
+    return f"{amount} points from {payer} to {payee}"
+
+
+def reverse(ctx: Context, mlist: ListConfig, entry_id: int, *,
             recorded_by: str) -> LedgerEntry | None:
     """A correction: a new entry moving the same points back (limits do not apply: it
     undoes what was done). None when there is no such entry or it was already reversed."""
-    entry = session.get(LedgerEntry, entry_id)
+    ledger = ctx.stores.ledger
+    entry = ledger.entry(entry_id)
     if entry is None or entry.list_name != mlist.name or entry.reverses_id is not None:
         return None
-    already = session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry.id))
-    if already is not None:
+    if ledger.reversal_of(entry.id) is not None:
         return None
-    correction = LedgerEntry(list_name=mlist.name, payer=entry.payee, payee=entry.payer,
-                             amount=entry.amount, memo=f"correction of no. {entry.id}",
-                             created_at=now, reverses_id=entry.id, recorded_by=recorded_by)
-    session.add(correction)
-    session.flush()
-    return correction
+    return ledger.record(LedgerEntry(
+        list_name=mlist.name, payer=entry.payee, payee=entry.payer, amount=entry.amount,
+        memo=f"correction of no. {entry.id}", created_at=ctx.now, reverses_id=entry.id,
+        recorded_by=recorded_by))

@@ -8,7 +8,7 @@ its own and every transaction carries one RCPT. Pure; the order of jobs is kept.
 
 from collections.abc import Sequence
 
-from mailbot.outbound.queue import Job
+from mailbot.storage.deliveries import Job
 
 
 def build_batches(jobs: Sequence[Job], limit: int) -> list[list[Job]]:

@@ -22,7 +22,7 @@ import aiosmtplib
 
 from mailbot.config import OutboundConfig
 from mailbot.outbound.batching import build_batches
-from mailbot.outbound.queue import Job, Result
+from mailbot.storage.deliveries import Job, Result
 
 Report = Callable[[list[Result]], Awaitable[None]]
 

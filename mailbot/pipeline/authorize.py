@@ -11,6 +11,9 @@ class Verdict:
     reason: str = ""  # a reason code; templates say it in words
 
 
+ACCEPT = Verdict("accept")
+
+
 def decide_post(rules: Posting, *, is_member: bool, is_moderator: bool,
                 post_count: int, size: int, automatic: bool) -> Verdict:
     """Decide what happens to a post from the sender's standing and the list's rules."""

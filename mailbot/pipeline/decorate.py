@@ -10,6 +10,7 @@ from email import policy
 from email.headerregistry import Address
 from email.utils import make_msgid
 
+from mailbot.outbound.headers import ListHeaders, list_headers
 from mailbot.reading.text import one_line
 
 _SMTP = policy.SMTP
@@ -20,18 +21,6 @@ _REPLACED = {
     "list-unsubscribe-post", "list-archive", "list-owner", "precedence", "subject",
     "return-path", "delivered-to", "x-original-to", "bcc", "errors-to",
 }
-
-
-@dataclass(frozen=True)
-class ListHeaders:
-    """What a list says about itself in every copy it sends."""
-
-    title: str
-    list_id: str
-    post: str
-    request: str
-    unsubscribe_url: str | None
-    prefix: str
 
 
 @dataclass(frozen=True)
@@ -88,7 +77,7 @@ def build_list_copy(raw: bytes, post: PostHeaders, lst: ListHeaders, hostname: s
 
 
 def _new_headers(post: PostHeaders, lst: ListHeaders) -> list[tuple[str, str]]:
-    from mailbot.pipeline.prefix import build_subject
+    from mailbot.reading.subjects import build_subject
 
     headers = [("Subject", build_subject(one_line(post.subject, 900), lst.prefix))]
     author = str(Address(display_name=one_line(post.from_name), addr_spec=post.from_address))
@@ -106,21 +95,3 @@ def _new_headers(post: PostHeaders, lst: ListHeaders) -> list[tuple[str, str]]:
     elif post.rewrite_from:
         headers.append(("Reply-To", post.original_reply_to or author))
     return headers + list_headers(lst)
-
-
-def list_headers(lst: ListHeaders) -> list[tuple[str, str]]:
-    """RFC 2919 List-Id and RFC 2369 List-* headers, plus RFC 8058 one-click when set."""
-    unsubscribe = f"<mailto:{lst.request}?subject=unsubscribe>"
-    headers = [
-        ("List-Id", f"{one_line(lst.title)} <{lst.list_id}>"),
-        ("List-Post", f"<mailto:{lst.post}>"),
-        ("List-Help", f"<mailto:{lst.request}?subject=help>"),
-        ("List-Subscribe", f"<mailto:{lst.request}?subject=subscribe>"),
-    ]
-    if lst.unsubscribe_url:
-        headers.append(("List-Unsubscribe", f"<{lst.unsubscribe_url}>, {unsubscribe}"))
-        headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
-    else:
-        headers.append(("List-Unsubscribe", unsubscribe))
-    headers.append(("Precedence", "list"))
-    return headers

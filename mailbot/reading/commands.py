@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from mailbot.reading.replies import is_greeting, own_text
+from mailbot.reading.subjects import without_marks
 from mailbot.reading.text import fold
 
 # folded word (or two words) → (command, language of the word)
@@ -43,10 +44,6 @@ VERBS: dict[str, tuple[str, str]] = {
     "withdraw": ("withdraw", "en"), "retirer": ("withdraw", "fr"),
     "extend": ("extend", "en"), "prolonger": ("extend", "fr"),
 }
-
-_REPLY_PREFIX = re.compile(
-    r"^\s*((re|tr|fw|fwd|aw|wg|sv|r[ée]f\.?)\s*(\[\d+\])?\s*:\s*|\[[^\]]*\]\s*)+", re.I)
-
 
 @dataclass(frozen=True)
 class Command:
@@ -98,7 +95,7 @@ def parse_commands(subject: str, body: str, *, max_unknown: int = 3,
                    max_commands: int = 20) -> Reading:
     """Read the subject (without Re:/Fwd:/[tags]) then the body's own lines."""
     reading = Reading()
-    topic = _REPLY_PREFIX.sub("", subject).strip()
+    topic = without_marks(subject)
     if topic and (command := parse_line(topic)) is not None:
         if command.verb == "end":  # "stop" in the subject: nothing to read at all
             return reading

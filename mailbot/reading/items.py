@@ -8,10 +8,10 @@ by the significant words their titles share.
 
 import re
 
+from mailbot.reading.subjects import is_reply
 from mailbot.reading.text import fold
 
 _TAG = re.compile(r"^\s*\[\s*(offer|offre|request|demande)s?\s*\]\s*", re.I)
-_REPLY = re.compile(r"^\s*(re|r[ée]f\.?|aw|sv|tr|fwd?|wg)\s*(\[\d+\])?\s*:", re.I)
 _CATEGORY = re.compile(r"^\s*(category|categorie)\s*:\s*(?P<c>.+?)\s*$", re.I)
 _KINDS = {"offer": "offer", "offre": "offer", "request": "request", "demande": "request"}
 # Words too common to say two items are about the same thing.
@@ -28,7 +28,7 @@ def item_kind_and_title(subject: str, prefix: str = "") -> tuple[str, str] | Non
     text = subject.strip()
     if prefix and text.lower().startswith(prefix.lower()):
         text = text[len(prefix):]
-    if _REPLY.match(text):
+    if is_reply(text):
         return None
     match = _TAG.match(fold(text)) if len(fold(text)) == len(text) else _TAG.match(text)
     if match is None:

@@ -7,13 +7,13 @@ in replies.py.)
 import re
 import unicodedata
 
+from mailbot.reading.subjects import is_reply
 from mailbot.reading.text import fold
 
 # Folded (lowercase, no accents) subject after the list prefix: "[proposal] …", "proposition : …"
 _TAG = re.compile(r"^\s*(\[\s*(proposal|proposition)s?\s*\]|(proposal|proposition)s?\s*:)\s*",
                   re.I)
 _LIST_PREFIX = re.compile(r"^\s*\[[^\]]*\]\s*")
-_REPLY_MARK = re.compile(r"^\s*(re|r[ée]f\.?|aw|sv|tr|fwd?|wg)\s*(\[\d+\])?\s*:", re.I)
 _NUMBER = re.compile(r"(?:#|\bn\s*[°ºo]\s*|\bno\.?\s*)(\d+)\b", re.I)
 
 def proposal_title(subject: str, prefix: str = "") -> str | None:
@@ -24,7 +24,7 @@ def proposal_title(subject: str, prefix: str = "") -> str | None:
     text = subject.strip()
     if prefix and text.lower().startswith(prefix.lower()):
         text = text[len(prefix):]
-    if _REPLY_MARK.match(text):
+    if is_reply(text):
         return None
     composed = unicodedata.normalize("NFC", text)  # "é" typed as e + accent is still "é"
     match = _TAG.match(_fold_keep_length(composed))

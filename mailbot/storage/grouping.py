@@ -4,22 +4,38 @@ Twenty SMTP sessions waiting for their 250 each need their message committed, an
 commit costs a flush to disk. Here the first caller starts a writer; whoever arrives
 while it writes waits and goes into the next transaction with the others, so a burst
 costs a few commits instead of one per message. Each caller still returns only once its
-own item is committed. If a shared write fails, its items are written again one by one,
-so one bad item fails only itself.
+own item is committed.
+
+What a failed shared write means depends on the items, so the owner says:
+- by default (received messages) its items are written again one by one, so one bad item
+  fails only itself, and its caller gets the error;
+- with `retry` (delivery results, which must not be lost: the smarthost has them already)
+  the whole write is tried again until it succeeds, and a caller that is cancelled still
+  waits a little for a write under way.
 """
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
 MAX_ITEMS = 100  # items per shared transaction
 
 
 class GroupCommit(Generic[T]):
-    def __init__(self, write: Callable[[list[T]], Awaitable[None]]) -> None:
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]], *,
+                 max_items: int | None = MAX_ITEMS,
+                 retry: Callable[[list[T]], str] | None = None) -> None:
+        """`retry`, when given, names a group of items for the log ("3 delivery
+        results") and makes a failed write be tried again rather than split."""
         self.write = write
+        self.max_items = max_items
+        self.retry = retry
         self._waiting: list[tuple[T, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -29,14 +45,24 @@ class GroupCommit(Generic[T]):
         self._waiting.append((item, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all(), name="group-commit")
-        await done
+        if self.retry is None:
+            await done
+            return
+        try:
+            await asyncio.shield(done)
+        except asyncio.CancelledError:  # what is under way gets written all the same
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(done), 10)
+            raise
 
     async def _write_all(self) -> None:
         while self._waiting:
-            taken = self._waiting[:MAX_ITEMS]
-            del self._waiting[:MAX_ITEMS]
+            cut = len(self._waiting) if self.max_items is None else self.max_items
+            taken = self._waiting[:cut]
+            del self._waiting[:cut]
+            items = [item for item, _ in taken]
             try:
-                await self.write([item for item, _ in taken])
+                await (self._write_until_done(items) if self.retry else self.write(items))
             except Exception as exc:
                 if len(taken) == 1:
                     _settle(taken[0][1], exc)
@@ -54,6 +80,20 @@ class GroupCommit(Generic[T]):
                 _settle(done, exc)
             else:
                 _settle(done, None)
+
+    async def _write_until_done(self, items: list[T]) -> None:
+        assert self.retry is not None
+        wait = 0.2
+        while True:
+            try:
+                await self.write(items)
+                return
+            except Exception as exc:
+                cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+                log.warning("could not record %s (%s); trying again", self.retry(items),
+                            cause)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 5.0)
 
 
 def _settle(done: asyncio.Future[None], error: Exception | None) -> None:

@@ -1,30 +1,17 @@
-"""Ledger commands to list-request@: pay WHO AMOUNT [TEXT] (confirmed by reply), balance,
-statement (French: payer, solde, relevé)."""
+"""Exchange commands to list-request@: pay WHO AMOUNT [TEXT] (confirmed by reply),
+balance, statement, offers, requests, renew N, close N (French: payer, solde, relevé,
+offres, demandes, renouveler, clore)."""
 
-from typing import Any
-
-from sqlalchemy import select
-
-from mailbot.config import ListConfig
-from mailbot.context import Context
-from mailbot.exchange.ledger import Limits, refuse_transfer
-from mailbot.exchange.payments import balance, find_payee, statement, transfer
-from mailbot.lists.requester import Outcome, Requester
-from mailbot.reading.amounts import as_hours, parse_amount
+from mailbot.exchange import items
+from mailbot.exchange.payments import find_payee, money, refusal
+from mailbot.handling.actions import ask
+from mailbot.handling.requests.requester import Outcome, Requester
+from mailbot.reading.amounts import parse_amount
 from mailbot.reading.commands import Command, number_arg
 from mailbot.reading.text import fold
-from mailbot.storage.models import Confirmation, ExchangeItem
-
-
-def money(mlist: ListConfig, points: int) -> dict[str, Any]:
-    """An amount as templates show it: "90 points (1h30)"."""
-    rules = mlist.rules.exchange
-    return {"points": points, "unit": rules.unit, "hours": as_hours(points, rules.points_per_hour)}
 
 
 def pay(state: Requester, command: Command) -> Outcome:
-    from mailbot.lists.confirmations import request_confirmation
-
     if state.member is None:
         return "not-member", {}
     rules = state.mlist.rules.exchange
@@ -32,26 +19,21 @@ def pay(state: Requester, command: Command) -> Outcome:
     if split is None:
         return "pay-usage", {}
     who, amount, memo = split
-    found = find_payee(state.ctx.session, state.mlist, who)
+    found = find_payee(state.ctx.stores.members.roster(state.mlist.name), who)
     if found.member is None:
         return ("payee-ambiguous" if found.ambiguous else "payee-unknown",
                 {"who": who, "candidates": found.candidates})
     payee = found.member
-    session, name = state.ctx.session, state.mlist.name
-    refusal = refuse_transfer(state.sender, payee.email, amount,
-                              balance(session, name, state.sender),
-                              balance(session, name, payee.email),
-                              Limits(rules.min_balance, rules.max_balance))
+    refused = refusal(state.ctx.stores, state.mlist, state.sender, payee.email, amount)
     values = {"amount": money(state.mlist, amount), "payee": payee.name or payee.email,
               "memo": memo, "min": money(state.mlist, rules.min_balance),
               "max": money(state.mlist, rules.max_balance)}
-    if refusal is not None:
-        return refusal, values
+    if refused is not None:
+        return refused, values
     if state.token is not None:
         return "one-at-a-time", {}
-    confirmation = request_confirmation(
-        state.ctx, state.mlist, "pay", email=state.sender, target=payee.email,
-        name=payee.name, language=state.language, amount=amount, memo=memo)
+    confirmation = ask(state.ctx, state.mlist, "pay", email=state.sender, target=payee.email,
+                       name=payee.name, language=state.language, amount=amount, memo=memo)
     if state.proven:
         state.carry_out_now(confirmation)
         return "done-pay", values
@@ -73,46 +55,24 @@ def _split_pay(args: tuple[str, ...], points_per_hour: int,
 def show_balance(state: Requester, command: Command) -> Outcome:
     if state.member is None:
         return "not-member", {}
-    points = balance(state.ctx.session, state.mlist.name, state.sender)
+    points = state.ctx.stores.ledger.balance(state.mlist.name, state.sender)
     return "balance", {"balance": money(state.mlist, points)}
 
 
 def show_statement(state: Requester, command: Command) -> Outcome:
     if state.member is None:
         return "not-member", {}
-    session, name, me = state.ctx.session, state.mlist.name, state.sender
+    ledger, name, me = state.ctx.stores.ledger, state.mlist.name, state.sender
     lines = [{"id": e.id, "date": e.created_at.date().isoformat(),
               "signed": money(state.mlist, e.amount if e.payee == me else -e.amount),
               "other": e.payer if e.payee == me else e.payee, "memo": e.memo}
-             for e in statement(session, name, me)]
-    return "statement", {"lines": lines, "balance": money(state.mlist, balance(session, name, me))}
-
-
-def confirm_payment(ctx: Context, mlist: ListConfig, confirmation: Confirmation) -> str:
-    """The payer replied: move the points now (limits checked again, under lock), and send
-    both a receipt. Returns what happened, for the record."""
-    assert confirmation.amount is not None
-    refusal = transfer(ctx.session, mlist, confirmation.email, confirmation.target,
-                       confirmation.amount, confirmation.memo or "", ctx.now,
-                       recorded_by=confirmation.email)
-    values = {"amount": money(mlist, confirmation.amount), "memo": confirmation.memo or "",
-              "payer": confirmation.email, "payee": confirmation.target}
-    if refusal is not None:
-        ctx.send(mlist, "member/pay-refused", confirmation.language,
-                 {**values, "reason": refusal}, to=confirmation.email, purpose="notice")
-        return f"payment refused: {refusal}"
-    for person, role in ((confirmation.email, "payer"), (confirmation.target, "payee")):
-        ctx.send(mlist, "member/pay-receipt", ctx.language_of(mlist, person),
-                 {**values, "role": role,
-                  "balance": money(mlist, balance(ctx.session, mlist.name, person))},
-                 to=person, purpose="notice")
-    return f"{confirmation.amount} points from {confirmation.email} to {confirmation.target}"
+             for e in ledger.statement(name, me)]
+    return "statement", {"lines": lines,
+                         "balance": money(state.mlist, ledger.balance(name, me))}
 
 
 def list_items(state: Requester, command: Command) -> Outcome:
     """offers / requests [CATEGORY]: the active ones."""
-    from mailbot.exchange import items
-
     if state.member is None and not state.is_moderator:
         return "not-member", {}
     kind = "offer" if command.verb == "offers" else "request"
@@ -120,18 +80,15 @@ def list_items(state: Requester, command: Command) -> Outcome:
     found = items.active_items(state.ctx, state.mlist, kind, category)
     return "items", {"kind": kind, "category": category,
                      "entries": [items.describe(state.ctx, state.mlist, i, state.language)
-                               for i in found]}
+                                 for i in found]}
 
 
 def renew_or_close(state: Requester, command: Command) -> Outcome:
     """renew N / close N, by the item's author or a moderator."""
-    from mailbot.exchange import items
-
     number = number_arg(command)
     if number is None:
         return "item-usage", {}
-    item = state.ctx.session.scalar(select(ExchangeItem).where(
-        ExchangeItem.list_name == state.mlist.name, ExchangeItem.number == number))
+    item = state.ctx.stores.items.by_number(state.mlist.name, number)
     if item is None:
         return "no-such-item", {"number": number}
     if item.author != state.sender and not state.is_moderator:

@@ -80,27 +80,33 @@ class DmarcPolicies:
         self._cache: dict[str, tuple[float, str | None]] = {}
         self._lock = threading.Lock()
 
-    def needs_rewrite(self, address: str) -> bool:
-        """True when a post from `address` must not keep its From (or we could not tell)."""
+    def needs_rewrite(self, address: str, *, ask: bool = True) -> bool:
+        """True when a post from `address` must not keep its From (or we could not tell).
+
+        With `ask=False` only the cache is read: a domain it does not hold counts as one
+        the DNS could not answer for. The worker asks before it opens a transaction, so
+        the pipeline (inside one) never waits for the DNS."""
         domain = address.rpartition("@")[2]
         if not domain:
             return False
-        return self.policy(domain) in (*STRICT, "unknown")
+        return self.policy(domain, ask=ask) in (*STRICT, "unknown")
 
-    def policy(self, domain: str) -> str | None:
+    def policy(self, domain: str, *, ask: bool = True) -> str | None:
         for i, name in enumerate(walk(domain)):
-            policy = self._cached(name, for_subdomain=i > 0)
+            policy = self._cached(name, for_subdomain=i > 0, ask=ask)
             if policy is not None:
                 return policy
         return None
 
-    def _cached(self, name: str, *, for_subdomain: bool) -> str | None:
+    def _cached(self, name: str, *, for_subdomain: bool, ask: bool) -> str | None:
         key = f"{name}|{for_subdomain}"
         now = self.clock()
         with self._lock:
             hit = self._cache.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
+        if not ask:
+            return "unknown"
         answer = self._ask(name, for_subdomain=for_subdomain)
         with self._lock:
             self._cache[key] = (now + answer.ttl, answer.policy)

@@ -1,4 +1,5 @@
 """The outbound queue lives in the database: enqueue, claim a due batch, record results.
+The only door to the `outbound_message` and `delivery` tables.
 
 A claim is a lease (`lease_owner`, `lease_until`), committed before any SMTP is spoken. A
 sender that dies mid-batch stops beating (see storage/daemons.py) and its deliveries are
@@ -6,14 +7,14 @@ claimed again by whoever runs next; no delivery is lost. On PostgreSQL, `SKIP LO
 lets several daemons claim disjoint batches.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from mailbot.outbound.retry import next_attempt, should_give_up
+from mailbot.core.retry import next_attempt, should_give_up
 from mailbot.storage.daemons import alive
 from mailbot.storage.models import Delivery, OutboundMessage
 
@@ -114,8 +115,6 @@ def record(session: Session, results: Iterable[Result], now: datetime,
 
 def sent_since(session: Session, since: datetime) -> int:
     """Deliveries handed over since `since` (for a sending cap per hour)."""
-    from sqlalchemy import func
-
     count = session.scalar(select(func.count(Delivery.id)).where(
         Delivery.status == "sent", Delivery.done_at >= since))
     return int(count or 0)
@@ -135,3 +134,28 @@ def retry_all(session: Session, now: datetime) -> int:
     for row in rows:
         row.next_attempt_at, row.lease_until, row.lease_owner = now, None, None
     return len(rows)
+
+
+def sent_to_since(session: Session, rcpt: str, since: datetime,
+                  purposes: Sequence[str]) -> int:
+    """Messages of these purposes queued for `rcpt` since `since` (for rate limits)."""
+    return session.scalar(
+        select(func.count(Delivery.id))
+        .join(OutboundMessage, OutboundMessage.id == Delivery.outbound_id)
+        .where(Delivery.rcpt == rcpt, Delivery.created_at >= since,
+               OutboundMessage.purpose.in_(purposes))) or 0
+
+
+def status_counts(session: Session) -> list[tuple[str, int]]:
+    """How many deliveries are in each status (for `mailbot queue`)."""
+    rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+    return [(status, count) for status, count in rows]
+
+
+def waiting(session: Session, limit: int = 50) -> list[tuple[Delivery, str]]:
+    """Queued and failed deliveries with their message's purpose, oldest first."""
+    rows = session.execute(
+        select(Delivery, OutboundMessage.purpose)
+        .join(OutboundMessage, OutboundMessage.id == Delivery.outbound_id)
+        .where(Delivery.status.in_(["queued", "failed"])).order_by(Delivery.id).limit(limit))
+    return [(delivery, purpose) for delivery, purpose in rows]

@@ -16,14 +16,9 @@ from email import policy
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import or_, select
-
-from mailbot.announce import list_message
 from mailbot.config import ListConfig
-from mailbot.context import Context
-from mailbot.decisions import lifecycle
 from mailbot.decisions.proposals import describe
-from mailbot.digests import (
+from mailbot.digests.schedule import (
     DIGEST_MODES,
     DigestPost,
     Thread,
@@ -32,10 +27,12 @@ from mailbot.digests import (
     previous_digest_at,
     topic,
 )
-from mailbot.lists.membership import gets_mail
-from mailbot.outbound.queue import enqueue
+from mailbot.outbound.context import Context
 from mailbot.reading.message import author, header, parse, readable_text
-from mailbot.storage.models import ExchangeItem, InboundMessage, Member, Proposal
+from mailbot.storage.exchange import ExchangeItem
+from mailbot.storage.members import Member
+from mailbot.storage.messages import InboundMessage
+from mailbot.storage.proposals import Proposal
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
@@ -95,11 +92,7 @@ def send_due(ctx: Context, *, everything_until: datetime | None = None,
 
 def _send_mode(ctx: Context, mlist: ListConfig, mode: str, due: datetime,
                limit: int, posts: Posts) -> tuple[int, int]:
-    readers = ctx.session.scalars(
-        select(Member).where(Member.list_name == mlist.name, Member.delivery == mode,
-                             gets_mail(),
-                             or_(Member.digest_through.is_(None), Member.digest_through < due))
-        .order_by(Member.id).limit(limit).with_for_update(skip_locked=True)).all()
+    readers = ctx.stores.members.digest_due(mlist.name, mode, due, limit)
     gathered: dict[datetime, News] = {}
     alike: dict[tuple[datetime, str, bool], list[Member]] = {}  # one digest for each
     handled = 0
@@ -137,31 +130,15 @@ def gather(ctx: Context, mlist: ListConfig, since: datetime, until: datetime,
     if key not in posts:
         posts[key] = _posts(ctx, mlist, since, until)
     threads, raws = posts[key]
-    decisions = ctx.session.scalars(
-        select(Proposal).where(Proposal.list_name == mlist.name, Proposal.settled_at > since,
-                               Proposal.settled_at <= until,
-                               Proposal.status.in_([lifecycle.ADOPTED, lifecycle.CONTESTED]))
-        .order_by(Proposal.settled_at)).all()
-    still_open = ctx.session.scalars(
-        select(Proposal).where(Proposal.list_name == mlist.name,
-                               Proposal.status == lifecycle.OPEN)
-        .order_by(Proposal.deadline)).all()
-    new_items = ctx.session.scalars(
-        select(ExchangeItem).where(ExchangeItem.list_name == mlist.name,
-                                   ExchangeItem.created_at > since,
-                                   ExchangeItem.created_at <= until,
-                                   ExchangeItem.status == "active")
-        .order_by(ExchangeItem.number)).all()
+    decisions = ctx.stores.proposals.settled_between(mlist.name, since, until)
+    still_open = ctx.stores.proposals.still_open(mlist.name)
+    new_items = ctx.stores.items.new_between(mlist.name, since, until)
     return News(threads, raws, list(decisions), list(still_open), list(new_items))
 
 
 def _posts(ctx: Context, mlist: ListConfig, since: datetime,
            until: datetime) -> tuple[list[Thread], list[bytes]]:
-    rows = ctx.session.scalars(
-        select(InboundMessage).where(
-            InboundMessage.list_name == mlist.name, InboundMessage.role == "post",
-            InboundMessage.distributed_at > since, InboundMessage.distributed_at <= until)
-        .order_by(InboundMessage.distributed_at, InboundMessage.id)).all()
+    rows = ctx.stores.messages.posts_between(mlist.name, since, until)
     prefix = mlist.rules.posting.subject_prefix.format(list=mlist.name)
     return arrange_threads([_digest_post(row, prefix) for row in rows]), [r.raw for r in rows]
 
@@ -192,13 +169,12 @@ def _queue_digest(ctx: Context, mlist: ListConfig, readers: list[Member], mode: 
         "items": [{"number": i.number, "kind": i.kind, "title": i.title,
                    "author": i.author_name or i.author} for i in news.new_items],
     }
-    msg = list_message(ctx, mlist, "member/digest", language, values, to=mlist.address)
+    msg = ctx.outbox.list_message(mlist, "member/digest", language, values)
     if mime:
         msg = _with_messages(msg, news.raws)
-    enqueue(ctx.session, list_name=mlist.name, purpose="digest",
-            raw=msg.as_bytes(policy=policy.SMTP),
-            recipients=[(r.email, ctx.address(mlist, "bounces", r.verp_token)) for r in readers],
-            now=ctx.now)
+    # every reader's own VERP envelope, whatever `outbound.verp`: a bounce names its reader
+    ctx.outbox.queue(mlist, msg.as_bytes(policy=policy.SMTP), purpose="digest",
+                     recipients=ctx.outbox.recipients(mlist, readers, verp=True))
 
 
 def _with_messages(msg: EmailMessage, raws: list[bytes]) -> EmailMessage:

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from mailbot.config.rules import WEEKDAYS, Digest
-from mailbot.pipeline.prefix import build_subject
+from mailbot.config.rules import DIGEST_MODES, WEEKDAYS, Digest
 from mailbot.reading.replies import own_text
+from mailbot.reading.subjects import build_subject
 
-DIGEST_MODES = ("daily", "weekly")
+__all__ = ["DIGEST_MODES"]
 
 
 def next_digest_at(mode: str, digest: Digest, timezone: str, now: datetime) -> datetime | None:

@@ -3,31 +3,22 @@ extend N DURATION (French: propositions, décisions, retirer, prolonger)."""
 
 from typing import Any
 
-from sqlalchemy import extract, select
-
 from mailbot.core.durations import parse_duration
 from mailbot.decisions import lifecycle
-from mailbot.decisions.dates import format_date
-from mailbot.decisions.proposals import (
-    by_number,
-    describe,
-    standing_objections,
-    tell_list,
-)
-from mailbot.lists.requester import Outcome, Requester
+from mailbot.decisions.proposals import describe, tell_list
+from mailbot.handling.requests.requester import Outcome, Requester
+from mailbot.outbound.dates import format_date
 from mailbot.reading.commands import Command, number_arg
-from mailbot.storage.models import Proposal
+from mailbot.storage.proposals import Proposal
 
 
 def list_proposals(state: Requester, command: Command) -> Outcome:
     if state.member is None and not state.is_moderator:
         return "not-member", {}
-    rows = state.ctx.session.scalars(
-        select(Proposal).where(Proposal.list_name == state.mlist.name,
-                               Proposal.status == lifecycle.OPEN)
-        .order_by(Proposal.deadline)).all()
+    rows = state.ctx.stores.proposals.still_open(state.mlist.name)
+    objections = state.ctx.stores.proposals.standing_objections([p.id for p in rows])
     items = [{**describe(state.ctx, state.mlist, p, state.language),
-              "objections": len(standing_objections(state.ctx, p))} for p in rows]
+              "objections": len(objections[p.id])} for p in rows]
     return "proposals", {"proposals": items}
 
 
@@ -36,11 +27,7 @@ def list_decisions(state: Requester, command: Command) -> Outcome:
     if state.member is None and not state.is_moderator:
         return "not-member", {}
     year = int(command.args[0]) if command.args and command.args[0].isdigit() else None
-    query = select(Proposal).where(Proposal.list_name == state.mlist.name,
-                                   Proposal.status == lifecycle.ADOPTED)
-    if year is not None:
-        query = query.where(extract("year", Proposal.settled_at) == year)
-    rows = state.ctx.session.scalars(query.order_by(Proposal.settled_at)).all()
+    rows = state.ctx.stores.proposals.adopted(state.mlist.name, year)
     timezone = state.ctx.config.server.timezone
     items = [{"number": p.number, "title": p.title,
               "date": format_date(p.settled_at or p.deadline, timezone, state.language)}
@@ -81,7 +68,7 @@ def _own_open_proposal(state: Requester, command: Command) -> Proposal | Outcome
     number = number_arg(command)
     if number is None:
         return "proposal-usage", {}
-    proposal = by_number(state.ctx, state.mlist, number)
+    proposal = state.ctx.stores.proposals.by_number(state.mlist.name, number)
     values: dict[str, Any] = {"number": number}
     if proposal is None:
         return "no-such-proposal", values

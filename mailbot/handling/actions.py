@@ -1,0 +1,57 @@
+"""Actions confirmed by replying to a single-use address: join, leave, a moderator's add
+or remove, and a payment. Only the owner of the mailbox that received the token can
+confirm, so a forged From can never change anybody's membership.
+
+Shared by the confirm handler (the reply came) and the request handler (a sender our MTA
+proved needs no round trip): what a confirmed action does is written once, here.
+"""
+
+from email.message import EmailMessage
+
+from mailbot.config import ListConfig
+from mailbot.exchange.payments import pay_confirmed
+from mailbot.lists.membership import join, leave
+from mailbot.outbound.context import Context
+from mailbot.reading.message import author, header
+from mailbot.storage.messages import InboundMessage
+from mailbot.storage.moderation import Confirmation
+
+
+def ask(ctx: Context, mlist: ListConfig, action: str, *, email: str, target: str, name: str,
+        language: str, amount: int | None = None, memo: str | None = None) -> Confirmation:
+    """A pending action, valid for `membership.confirm_within`."""
+    return ctx.stores.confirmations.ask(
+        mlist.name, action, email=email, target=target, name=name, language=language,
+        now=ctx.now, valid_for=mlist.rules.membership.confirm_within, amount=amount,
+        memo=memo)
+
+
+def carry_out(ctx: Context, mlist: ListConfig, confirmation: Confirmation,
+              reply: InboundMessage, msg: EmailMessage) -> None:
+    """Carry out a confirmed action once; a used or expired token only gets an
+    explanation."""
+    replier, _ = author(msg, reply.mail_from)
+    if confirmation.used_at is not None or confirmation.expires_at < ctx.now:
+        reply.kind, reply.outcome = "confirm", "token used or expired"
+        ctx.outbox.send(mlist, "member/confirm-invalid", confirmation.language, {},
+                        to=replier, purpose="reply", in_reply_to=header(msg, "Message-ID"),
+                        inbound_id=reply.id)
+        return
+    confirmation.used_at = ctx.now
+    reply.kind = "confirm"
+    c = confirmation
+    if c.action == "pay":
+        assert c.amount is not None
+        reply.outcome = pay_confirmed(ctx, mlist, payer=c.email, payee=c.target,
+                                      amount=c.amount, memo=c.memo or "", language=c.language)
+        return
+    if c.action in ("join", "add"):
+        joined = join(ctx, mlist, c.target, c.name, c.language, reply.id)
+        reply.outcome = f"{c.target} joined" if joined else "already a member"
+    else:
+        left = leave(ctx, mlist, c.target, c.language, reply.id)
+        reply.outcome = f"{c.target} left" if left else "was not a member"
+    if c.action in ("add", "remove"):
+        ctx.outbox.send(mlist, "moderator/change-done", c.language,
+                        {"action": c.action, "target": c.target}, to=c.email,
+                        purpose="notice", inbound_id=reply.id)

@@ -1,0 +1,101 @@
+"""The worker's step: claim one stored message and hand it to the one handler its address
+calls for, in one transaction.
+
+Whatever a message causes (members added, posts queued, replies queued) commits together
+with the message being marked handled, so a crash at any point means the message is simply
+handled again from the start, never half-handled. A message whose handling raises is put in
+quarantine with its traceback, its sender told (unless it is automatic), and kept for replay.
+"""
+
+import logging
+import traceback
+from collections.abc import Callable
+from email.message import EmailMessage
+
+from mailbot.config import ListConfig
+from mailbot.handling.bounce import handle_bounce
+from mailbot.handling.confirm import handle_confirm
+from mailbot.handling.owner import handle_owner
+from mailbot.handling.post import handle_post
+from mailbot.handling.requests import handle_request
+from mailbot.lists.bans import is_banned
+from mailbot.outbound.context import Context
+from mailbot.reading.message import author, automatic_kind, header, parse, parse_headers
+from mailbot.storage.messages import InboundMessage, Messages
+from mailbot.storage.moderation import Holds
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context, ListConfig, InboundMessage, EmailMessage], None]
+
+# One handler for each kind of address a list has (config/addresses.py).
+HANDLERS: dict[str, Handler] = {
+    "post": handle_post, "request": handle_request, "confirm": handle_confirm,
+    "owner": handle_owner, "bounces": handle_bounce,
+}
+
+
+def process_next(ctx: Context) -> int | None:
+    """Handle the oldest new message; return its id, or None when there is none."""
+    row = ctx.stores.messages.claim_next()
+    if row is None:
+        return None
+    try:
+        with ctx.stores.messages.savepoint():
+            dispatch(ctx, row)
+    except Exception:
+        log.exception("message %s quarantined", row.id)
+        quarantine(ctx, row, traceback.format_exc())
+    if row.status == "new":
+        row.status = "done"
+    row.processed_at = ctx.now
+    return row.id
+
+
+def dispatch(ctx: Context, row: InboundMessage) -> None:
+    mlist = ctx.config.get_list(row.list_name)
+    msg = parse(row.raw)
+    if row.role in ("post", "request", "confirm") and is_banned(
+            (author(msg, row.mail_from)[0], row.mail_from), mlist.rules.abuse.banned):
+        row.kind, row.outcome = "banned", "ignored: the sender is on the ban list"
+        return
+    HANDLERS.get(row.role, handle_bounce)(ctx, mlist, row, msg)
+
+
+def quarantine(ctx: Context, row: InboundMessage, error: str) -> None:
+    """Keep the message for an operator, and tell a human sender it was not handled."""
+    row.status, row.error = "quarantined", error
+    try:
+        mlist = ctx.config.get_list(row.list_name)
+        msg = parse(row.raw)
+        if automatic_kind(msg, row.mail_from, mlist.list_id) is not None:
+            return
+        sender, _ = author(msg, row.mail_from)
+        with ctx.stores.messages.savepoint():
+            ctx.outbox.send(mlist, "member/error", ctx.outbox.language_of(mlist, sender),
+                            {"subject": header(msg, "Subject")}, to=sender, purpose="reply",
+                            inbound_id=row.id)
+    except Exception:  # telling the sender is a courtesy; the message itself is kept
+        log.exception("could not tell the sender of message %s", row.id)
+
+
+def replay(ctx: Context, message_id: int) -> bool:
+    """Put a quarantined (or any) message back in line to be handled again."""
+    row = ctx.stores.messages.get(message_id)
+    if row is None:
+        return False
+    row.status, row.error, row.outcome, row.processed_at = "new", None, None, None
+    return True
+
+
+def next_post_author(messages: Messages, holds: Holds) -> str | None:
+    """The author of the post the next message would send out (a post, or a held post a
+    moderator's reply may approve): the worker asks its DMARC policy before the
+    transaction, so the pipeline never waits for the DNS inside one."""
+    peeked = messages.peek_next()
+    if peeked is not None and peeked.role == "confirm":
+        hold = holds.by_token(peeked.token or "")
+        peeked = messages.peek(hold.inbound_id) if hold is not None else None
+    if peeked is None or peeked.role != "post":
+        return None
+    return author(parse_headers(peeked.head), peeked.mail_from)[0]

@@ -1,0 +1,53 @@
+"""Mail to the list address: a post. Automatic mail is kept and ignored; anything else
+passes the pipeline, which sends it, or says to hold it for a moderator or refuse it."""
+
+from email.message import EmailMessage
+
+from mailbot.bounces.tracking import mark_away
+from mailbot.config import ListConfig
+from mailbot.outbound.context import Context
+from mailbot.pipeline.distribute import pass_post, read_post, tell_rejected
+from mailbot.reading.message import author, automatic_kind, header, readable_text
+from mailbot.reading.replies import own_text
+from mailbot.storage.messages import InboundMessage
+
+IGNORED_AUTOMATIC = ("loop", "bounce", "auto-reply")
+
+
+def handle_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage) -> None:
+    automatic = automatic_kind(msg, row.mail_from, mlist.list_id)
+    if automatic in IGNORED_AUTOMATIC:
+        if automatic == "auto-reply":
+            member = ctx.stores.members.get(mlist.name, author(msg, row.mail_from)[0])
+            if member is not None:
+                mark_away(ctx, mlist, [(member, False)])
+        row.kind, row.outcome = automatic, f"ignored: {automatic} never goes to the list"
+        return
+    verdict, _ = pass_post(ctx, row, read_post(ctx, mlist, row, msg))
+    if verdict.action == "reject":
+        row.outcome = f"rejected: {verdict.reason}"
+        if automatic is None:
+            tell_rejected(ctx, mlist, row, msg, reason_code=verdict.reason, reason="")
+    elif verdict.action == "hold":
+        hold_post(ctx, mlist, row, msg, verdict.reason, notify_author=automatic is None)
+
+
+def hold_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage,
+              reason: str, *, notify_author: bool) -> None:
+    """Keep the post for the moderators: each gets a notice with a single-use reply
+    address, and the author is told it waits."""
+    hold = ctx.stores.holds.hold(mlist.name, row.id, reason, ctx.now)
+    address, name = author(msg, row.mail_from)
+    excerpt = "\n".join(own_text(readable_text(msg)).splitlines()[:15])
+    values = {"hold_id": hold.id, "sender": address, "sender_name": name, "reason": reason,
+              "subject": header(msg, "Subject"), "excerpt": excerpt}
+    for moderator in mlist.moderators:
+        ctx.outbox.send(mlist, "moderator/held", ctx.outbox.language_of(mlist, moderator),
+                        values, to=moderator, purpose="moderation", reply_token=hold.token,
+                        inbound_id=row.id)
+    if notify_author:
+        ctx.outbox.send(mlist, "member/held", ctx.outbox.language_of(mlist, address),
+                        {"subject": header(msg, "Subject"), "reason": reason}, to=address,
+                        purpose="notice", in_reply_to=header(msg, "Message-ID"),
+                        inbound_id=row.id)
+    row.kind, row.status, row.outcome = "post", "held", f"held: {reason}"

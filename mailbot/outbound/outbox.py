@@ -1,0 +1,157 @@
+"""The one way out: every message the bot sends is composed from a template (or is a list
+copy the pipeline built), queued with a delivery per recipient, and recorded, in the
+transaction of whatever caused it.
+
+Handlers and domains receive an Outbox; none of them queues mail any other way. The
+Outbox is also the one place that turns a member into a recipient: their address, their
+envelope sender (VERP), and the language they are written to in.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mailbot.config import Config, ListConfig
+from mailbot.config.addresses import address_for
+from mailbot.outbound.compose import Composer, Sender
+from mailbot.outbound.headers import ListHeaders, list_headers, list_headers_of
+from mailbot.storage import deliveries
+from mailbot.storage.members import Member, Members
+
+RATE_LIMITED_PURPOSES = ("reply",)
+
+
+class Outbox:
+    def __init__(self, session: Session, config: Config, composer: Composer,
+                 now: datetime) -> None:
+        self._session = session
+        self._members = Members(session)
+        self.config = config
+        self.composer = composer
+        self.now = now
+
+    # --- addresses and recipients ---------------------------------------------------------
+    def address(self, mlist: ListConfig, role: str, token: str | None = None) -> str:
+        return address_for(mlist, self.config.server.separator, role, token)
+
+    def envelope_for(self, mlist: ListConfig, member: Member, *,
+                     verp: bool | None = None) -> str:
+        """The envelope sender of a list-wide copy to one member: their VERP address, or
+        the plain bounce address when VERP is off (`outbound.verp`, unless `verp` says),
+        so copies can be batched."""
+        verp = self.config.outbound.verp if verp is None else verp
+        return self.address(mlist, "bounces", member.verp_token if verp else None)
+
+    def recipients(self, mlist: ListConfig, members: Iterable[Member], *,
+                   verp: bool | None = None) -> list[tuple[str, str]]:
+        """(address, envelope sender) for each member."""
+        return [(m.email, self.envelope_for(mlist, m, verp=verp)) for m in members]
+
+    def language_of(self, mlist: ListConfig, email: str) -> str:
+        """The language a person is written to in: theirs if a member, else the list's."""
+        member = self._members.get(mlist.name, email)
+        return (member.language if member else None) or mlist.language
+
+    def by_language(self, mlist: ListConfig,
+                    members: Iterable[Member]) -> dict[str, list[Member]]:
+        groups: dict[str, list[Member]] = defaultdict(list)
+        for member in members:
+            groups[member.language or mlist.language].append(member)
+        return dict(groups)
+
+    def list_vars(self, mlist: ListConfig) -> dict[str, str]:
+        """What every template knows about the list."""
+        return {
+            "title": mlist.title, "name": mlist.name, "address": mlist.address,
+            "request": self.address(mlist, "request"), "owner": self.address(mlist, "owner"),
+        }
+
+    def list_headers(self, mlist: ListConfig) -> ListHeaders:
+        return list_headers_of(mlist, self.address(mlist, "request"))
+
+    # --- what the bot writes ----------------------------------------------------------------
+    def send(self, mlist: ListConfig, template: str, language: str, values: dict[str, Any],
+             *, to: str, purpose: str, reply_token: str | None = None,
+             reply_to: str | None = None, in_reply_to: str = "",
+             inbound_id: int | None = None, bounce_token: str | None = None) -> bool:
+        """Queue one templated message; False when a rate limit held it back.
+
+        Replies to it go to the single-use confirm address of `reply_token`, or to
+        `reply_to` (another member, to put two people in touch), or to list-request@.
+        Its bounce comes back to sel-bounces@, or to sel-bounces+`bounce_token`@."""
+        if purpose in RATE_LIMITED_PURPOSES and self._over_limit(mlist, to):
+            return False
+        if reply_token:
+            reply_to = self.address(mlist, "confirm", reply_token)
+        sender = Sender(mlist.title, self.address(mlist, "request"), reply_to)
+        message = self.composer.compose(
+            template, language, {"list": self.list_vars(mlist), **values}, to=to,
+            sender=sender, now=self.now, in_reply_to=in_reply_to,
+            auto="auto-replied" if in_reply_to else "auto-generated",
+            hostname=self.config.server.hostname,
+        )
+        self.queue(mlist, message.as_bytes(policy=policy.SMTP), purpose=purpose,
+                   recipients=[(to, self.address(mlist, "bounces", bounce_token))],
+                   inbound_id=inbound_id)
+        return True
+
+    def fragment(self, name: str, language: str, values: dict[str, Any]) -> str:
+        """A piece of text from a template, to go inside another message."""
+        return self.composer.render_fragment(name, language, values)
+
+    def list_message(self, mlist: ListConfig, template: str, language: str,
+                     values: dict[str, Any], *, references: Sequence[str] = ()) -> EmailMessage:
+        """A bot message that belongs to the list's traffic, addressed to the list: replies
+        go to the list, and it carries the list headers (so it threads, and comes back as
+        a loop if it ever does)."""
+        msg = self.composer.compose(
+            template, language, {"list": self.list_vars(mlist), **values}, to=mlist.address,
+            sender=Sender(mlist.title, self.address(mlist, "request"), reply_to=mlist.address),
+            now=self.now, auto="auto-generated", hostname=self.config.server.hostname)
+        if references:
+            msg["In-Reply-To"] = references[0]
+            msg["References"] = " ".join(references)
+        for name, value in list_headers(self.list_headers(mlist)):
+            msg[name] = value
+        return msg
+
+    def announce(self, mlist: ListConfig, template: str,
+                 values_for: Callable[[str], dict[str, Any]], *,
+                 references: Sequence[str] = (), purpose: str = "announce",
+                 readers: Sequence[Member] | None = None) -> list[str]:
+        """Tell every member receiving posts (`readers`, when the caller has read them
+        already), one copy per language; return the copies' Message-IDs."""
+        message_ids = []
+        if readers is None:
+            readers = self._members.receiving_each(mlist.name)
+        for language, members in self.by_language(mlist, readers).items():
+            msg = self.list_message(mlist, template, language, values_for(language),
+                                    references=references)
+            self.queue(mlist, msg.as_bytes(policy=policy.SMTP), purpose=purpose,
+                       recipients=self.recipients(mlist, members))
+            message_ids.append(str(msg["Message-ID"]))
+        return message_ids
+
+    def queue(self, mlist: ListConfig, raw: bytes, *, purpose: str,
+              recipients: Sequence[tuple[str, str]], inbound_id: int | None = None) -> None:
+        """Store one message (a list copy, a forward, a digest) and a delivery per
+        (address, envelope sender)."""
+        if recipients:
+            deliveries.enqueue(self._session, list_name=mlist.name, purpose=purpose, raw=raw,
+                               recipients=recipients, now=self.now, inbound_id=inbound_id)
+
+    def _over_limit(self, mlist: ListConfig, to: str) -> bool:
+        """Members: `replies_per_hour`. Others: `confirmations_per_day`, so a forged From
+        cannot turn the list into a mail bomb against a stranger."""
+        abuse = mlist.rules.abuse
+        if mlist.is_moderator(to) or self._members.get(mlist.name, to) is not None:
+            since, limit = self.now - timedelta(hours=1), abuse.replies_per_hour
+        else:
+            since, limit = self.now - timedelta(days=1), abuse.confirmations_per_day
+        return deliveries.sent_to_since(self._session, to, since,
+                                        RATE_LIMITED_PURPOSES) >= limit

@@ -1,0 +1,97 @@
+"""The exchange's books: the append-only journal and the offers and requests.
+The only door to the `ledger_entry` and `exchange_item` tables."""
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from mailbot.storage.counters import next_number
+from mailbot.storage.models import ExchangeItem, LedgerEntry
+
+__all__ = ["ExchangeItem", "Items", "Ledger", "LedgerEntry"]
+
+ACTIVE = "active"  # an item's status while it is offered or requested (exchange/items.py)
+
+
+class Ledger:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def balance(self, list_name: str, email: str) -> int:
+        received = self.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                LedgerEntry.list_name == list_name, LedgerEntry.payee == email))
+        paid = self.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                LedgerEntry.list_name == list_name, LedgerEntry.payer == email))
+        return int(received or 0) - int(paid or 0)
+
+    def statement(self, list_name: str, email: str, limit: int = 20) -> Sequence[LedgerEntry]:
+        """The member's latest entries, newest first."""
+        return self.session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.list_name == list_name,
+                or_(LedgerEntry.payer == email, LedgerEntry.payee == email))
+            .order_by(LedgerEntry.id.desc()).limit(limit)).all()
+
+    def journal(self, list_name: str) -> Iterator[LedgerEntry]:
+        """Every entry of the list, oldest first."""
+        yield from self.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.list_name == list_name).order_by(LedgerEntry.id))
+
+    def record(self, entry: LedgerEntry) -> LedgerEntry:
+        self.session.add(entry)
+        self.session.flush()
+        return entry
+
+    def entry(self, entry_id: int) -> LedgerEntry | None:
+        return self.session.get(LedgerEntry, entry_id)
+
+    def reversal_of(self, entry_id: int) -> int | None:
+        """The id of the entry that reverses `entry_id`, if any."""
+        return self.session.scalar(select(LedgerEntry.id).where(
+            LedgerEntry.reverses_id == entry_id))
+
+
+class Items:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, item: ExchangeItem) -> ExchangeItem:
+        """Give a new item its list's next number and store it."""
+        item.number = next_number(self.session, f"{item.list_name}:item")
+        self.session.add(item)
+        self.session.flush()
+        return item
+
+    def by_number(self, list_name: str, number: int) -> ExchangeItem | None:
+        return self.session.scalar(select(ExchangeItem).where(
+            ExchangeItem.list_name == list_name, ExchangeItem.number == number))
+
+    def active(self, list_name: str, kind: str, category: str = "") -> Sequence[ExchangeItem]:
+        query = select(ExchangeItem).where(ExchangeItem.list_name == list_name,
+                                           ExchangeItem.kind == kind,
+                                           ExchangeItem.status == ACTIVE)
+        if category:
+            query = query.where(ExchangeItem.category == category)
+        return self.session.scalars(query.order_by(ExchangeItem.number)).all()
+
+    def ending_by(self, list_name: str, moment: datetime) -> Sequence[ExchangeItem]:
+        """Active items that expire by `moment`, soonest first, locked."""
+        return self.session.scalars(
+            select(ExchangeItem).where(ExchangeItem.list_name == list_name,
+                                       ExchangeItem.status == ACTIVE,
+                                       ExchangeItem.expires_at <= moment)
+            .order_by(ExchangeItem.expires_at).with_for_update(skip_locked=True)).all()
+
+    def new_between(self, list_name: str, since: datetime,
+                    until: datetime) -> Sequence[ExchangeItem]:
+        """Items recorded in (since, until] and still active."""
+        return self.session.scalars(
+            select(ExchangeItem).where(ExchangeItem.list_name == list_name,
+                                       ExchangeItem.created_at > since,
+                                       ExchangeItem.created_at <= until,
+                                       ExchangeItem.status == ACTIVE)
+            .order_by(ExchangeItem.number)).all()

@@ -1,0 +1,113 @@
+"""The roster, asked in the members' words: who is on a list, who receives what.
+
+The only door to the `member` table. It hands out `Member` rows; changing a member's
+own settings (mode, language, pause) is done on the row, inside the caller's transaction.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from mailbot.config.rules import DIGEST_MODES
+from mailbot.core.tokens import new_token
+from mailbot.storage.models import Member
+
+__all__ = ["Member", "Members"]
+
+
+def gets_mail() -> ColumnElement[bool]:
+    """Neither paused by the member (`nomail`) nor suspended for bounces."""
+    return and_(Member.nomail.is_(False), Member.suspended_at.is_(None))
+
+
+class Members:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, list_name: str, email: str) -> Member | None:
+        return self.session.scalar(
+            select(Member).where(Member.list_name == list_name, Member.email == email.lower()))
+
+    def roster(self, list_name: str) -> Sequence[Member]:
+        """Everyone on the list, by address."""
+        return self.session.scalars(
+            select(Member).where(Member.list_name == list_name).order_by(Member.email)).all()
+
+    def add(self, list_name: str, email: str, name: str, now: datetime,
+            language: str | None = None) -> tuple[Member, bool]:
+        """Add someone (or return them if already there); the flag says whether they are
+        new."""
+        existing = self.get(list_name, email)
+        if existing is not None:
+            return existing, False
+        member = Member(list_name=list_name, email=email.lower(), name=name,
+                        language=language, delivery="each", nomail=False,
+                        verp_token=new_token(), post_count=0, joined_at=now)
+        self.session.add(member)
+        self.session.flush()
+        return member, True
+
+    def remove(self, list_name: str, email: str) -> bool:
+        member = self.get(list_name, email)
+        if member is None:
+            return False
+        self.session.delete(member)
+        self.session.flush()
+        return True
+
+    def receiving_each(self, list_name: str) -> Sequence[Member]:
+        """Members who get every post as it comes: mode `each`, not paused nor suspended."""
+        return self.session.scalars(
+            select(Member)
+            .where(Member.list_name == list_name, Member.delivery == "each", gets_mail())
+            .order_by(Member.id)).all()
+
+    def reading_digests(self, list_name: str) -> Sequence[Member]:
+        """Members in a digest mode who get mail."""
+        return self.session.scalars(select(Member).where(
+            Member.list_name == list_name, Member.delivery.in_(DIGEST_MODES),
+            gets_mail())).all()
+
+    def digest_due(self, list_name: str, mode: str, due: datetime,
+                   limit: int) -> Sequence[Member]:
+        """Up to `limit` readers in `mode` whose digest up to `due` has not left, locked
+        (skipping those another daemon holds)."""
+        return self.session.scalars(
+            select(Member).where(
+                Member.list_name == list_name, Member.delivery == mode, gets_mail(),
+                or_(Member.digest_through.is_(None), Member.digest_through < due))
+            .order_by(Member.id).limit(limit).with_for_update(skip_locked=True)).all()
+
+    def by_verp(self, list_name: str, token: str) -> Member | None:
+        return self.session.scalar(select(Member).where(
+            Member.list_name == list_name, Member.verp_token == token))
+
+    def by_probe(self, list_name: str, token: str) -> Member | None:
+        return self.session.scalar(select(Member).where(
+            Member.list_name == list_name, Member.probe_token == token))
+
+    def probing(self, list_name: str) -> Sequence[Member]:
+        """Suspended members whose probe waits or bounced, locked."""
+        return self.session.scalars(select(Member).where(
+            Member.list_name == list_name, Member.suspended_at.is_not(None),
+            Member.probe_state.in_(("waiting", "bounced"))).with_for_update(
+                skip_locked=True)).all()
+
+    def away_between(self, list_name: str, start: datetime, end: datetime) -> int:
+        """How many members an out-of-office reply marked away at some time in
+        (start, end)."""
+        return self.session.scalar(select(func.count(Member.id)).where(
+            Member.list_name == list_name, Member.away_until > start,
+            Member.away_until < end)) or 0
+
+    def lock(self, list_name: str, emails: Iterable[str]) -> None:
+        """Lock these members' rows, in id order (so two transfers never deadlock)."""
+        self.session.scalars(select(Member).where(
+            Member.list_name == list_name, Member.email.in_(list(emails)))
+            .order_by(Member.id).with_for_update()).all()
+
+    def count(self, list_name: str) -> int:
+        return self.session.scalar(select(func.count(Member.id)).where(
+            Member.list_name == list_name)) or 0

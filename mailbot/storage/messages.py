@@ -1,0 +1,91 @@
+"""Received messages: stored at intake, claimed by the worker, kept for the record and for
+replay. The only door to the `inbound_message` table."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, SessionTransaction
+
+from mailbot.storage.models import InboundMessage
+
+__all__ = ["InboundMessage", "Messages"]
+
+ROWS_PER_INSERT = 100  # well under SQLite's limit of bound parameters (11 a row)
+PEEK_BYTES = 16384  # enough for the header of nearly every message
+
+
+@dataclass(frozen=True)
+class Peek:
+    role: str
+    token: str | None
+    mail_from: str
+    head: bytes
+
+
+class Messages:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def store_new(self, rows: list[dict[str, Any]]) -> None:
+        """INSERT the rows, a hundred at a time; a (recipient, message) already stored, or
+        twice among them, is skipped by the database itself: no read first, no race
+        between two daemons."""
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            self._insert_new(rows[start:start + ROWS_PER_INSERT])
+
+    def _insert_new(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self.session.execute(insert(InboundMessage).values(rows)
+                             .on_conflict_do_nothing(index_elements=["rcpt", "message_key"]))
+
+    def claim_next(self) -> InboundMessage | None:
+        """The oldest new message, locked (another daemon's claim is skipped)."""
+        return self.session.scalars(
+            select(InboundMessage).where(InboundMessage.status == "new")
+            .order_by(InboundMessage.id).limit(1).with_for_update(skip_locked=True)).first()
+
+    def peek_next(self) -> Peek | None:
+        """The oldest new message's address kind, token, sender and first bytes (its
+        header, mostly), without claiming it: for a look ahead."""
+        row = self.session.execute(
+            select(InboundMessage.role, InboundMessage.token, InboundMessage.mail_from,
+                   func.substr(InboundMessage.raw, 1, PEEK_BYTES))
+            .where(InboundMessage.status == "new")
+            .order_by(InboundMessage.id).limit(1)).first()
+        return Peek(row[0], row[1], row[2], bytes(row[3] or b"")) if row is not None else None
+
+    def peek(self, message_id: int) -> Peek | None:
+        """The same look at one message."""
+        row = self.session.execute(
+            select(InboundMessage.role, InboundMessage.token, InboundMessage.mail_from,
+                   func.substr(InboundMessage.raw, 1, PEEK_BYTES))
+            .where(InboundMessage.id == message_id)).first()
+        return Peek(row[0], row[1], row[2], bytes(row[3] or b"")) if row is not None else None
+
+    def savepoint(self) -> SessionTransaction:
+        """A nested transaction: what fails inside it is undone, the rest is kept."""
+        return self.session.begin_nested()
+
+    def get(self, message_id: int) -> InboundMessage | None:
+        return self.session.get(InboundMessage, message_id)
+
+    def quarantined(self) -> Sequence[InboundMessage]:
+        return self.session.scalars(
+            select(InboundMessage).where(InboundMessage.status == "quarantined")
+            .order_by(InboundMessage.id)).all()
+
+    def posts_between(self, list_name: str, since: datetime,
+                      until: datetime) -> Sequence[InboundMessage]:
+        """Posts distributed in (since, until], in the order they went out."""
+        return self.session.scalars(
+            select(InboundMessage).where(
+                InboundMessage.list_name == list_name, InboundMessage.role == "post",
+                InboundMessage.distributed_at > since, InboundMessage.distributed_at <= until)
+            .order_by(InboundMessage.distributed_at, InboundMessage.id)).all()

@@ -1,0 +1,47 @@
+"""Held posts and actions waiting for a reply: the doors to the `hold` and `confirmation`
+tables. Both are found by their single-use token."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailbot.core.tokens import new_token
+from mailbot.storage.models import Confirmation, Hold
+
+__all__ = ["Confirmation", "Confirmations", "Hold", "Holds"]
+
+
+class Holds:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def hold(self, list_name: str, inbound_id: int, reason: str, now: datetime) -> Hold:
+        hold = Hold(list_name=list_name, inbound_id=inbound_id, token=new_token(),
+                    reason=reason, status="pending", created_at=now)
+        self.session.add(hold)
+        self.session.flush()
+        return hold
+
+    def by_token(self, token: str) -> Hold | None:
+        return self.session.scalar(select(Hold).where(Hold.token == token))
+
+
+class Confirmations:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def ask(self, list_name: str, action: str, *, email: str, target: str, name: str,
+            language: str, now: datetime, valid_for: timedelta, amount: int | None = None,
+            memo: str | None = None) -> Confirmation:
+        """A pending action and the single-use token that confirms it."""
+        confirmation = Confirmation(
+            token=new_token(), list_name=list_name, action=action, email=email,
+            target=target, name=name, language=language, created_at=now,
+            expires_at=now + valid_for, amount=amount, memo=memo)
+        self.session.add(confirmation)
+        self.session.flush()
+        return confirmation
+
+    def by_token(self, token: str) -> Confirmation | None:
+        return self.session.scalar(select(Confirmation).where(Confirmation.token == token))
