@@ -189,7 +189,11 @@ class Service:
     def _record_results(self, session: Session, results: list[deliveries.Result]) -> None:
         """Results, and (in the same transaction) a bounce for each delivery that failed."""
         now = self.clock.now()
+        refusals, results = deliveries.take_refusals(session, results, now)
         failed = deliveries.record(session, results, now, self.config.outbound.give_up_after)
+        if refusals:
+            bounces.on_refused_messages(
+                Context.open(session, self.config, self.composer, now), refusals)
         if failed:
             ctx = Context.open(session, self.config, self.composer, now)
             bounces.on_failed_deliveries(ctx, [bounces.FailedDelivery(

@@ -41,6 +41,10 @@ class Sink:
     refuse_with: str | None = None  # e.g. "451 4.3.0 try later" or "550 5.1.1 no such user"
     dead: set[str] = field(default_factory=set)  # these recipients are refused for good
     refusals: int = 0
+    # the whole message is refused: at MAIL FROM for these senders, at DATA for content
+    # containing this text (a relay's policy or spam verdict)
+    refuse_senders: dict[str, str] = field(default_factory=dict)
+    refuse_content: tuple[bytes, str] | None = None
     connections: int = 0
     transactions: int = 0
     port: int = 0
@@ -56,7 +60,19 @@ class Sink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Envelope, address: str,
+                          options: Any) -> str:
+        for prefix, reply in self.refuse_senders.items():
+            if address.startswith(prefix):
+                return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        if self.refuse_content is not None and self.refuse_content[0] in content:
+            return self.refuse_content[1]
         self.transactions += 1
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                       envelope.original_content))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from mailbot.bounces.scoring import after_probe_bounced, probe_step, score
 from mailbot.config.rules import Bounces
 from mailbot.reading.bounces import diagnostic
-from mailbot.storage.models import BounceEvent, Member
+from mailbot.storage.models import BounceEvent, Delivery, Member, OutboundMessage
 from tests.e2e import Driver
 from tests.helpers import Received, make_message
 from tests.test_bounce_reading import DATA, EXPECTED
@@ -375,3 +375,51 @@ async def test_each_real_sample_counts_against_the_right_member_or_nobody(
     _, permanent, temporary = EXPECTED[name]
     got = {(e.email, e.permanent) for e in found}
     assert got == {(a, True) for a in permanent} | {(a, False) for a in temporary}
+
+
+# --- a smarthost refusing a whole message (not a recipient) --------------------------------
+
+async def refused_deliveries(bot: Driver) -> list[Delivery]:
+    return list(await bot.service.db.run(lambda s: s.scalars(
+        select(Delivery).where(Delivery.status == "refused")).all()))
+
+
+@pytest.mark.parametrize("where", ["data", "mail-from"])
+async def test_a_whole_message_refused_moves_no_score_and_is_told_once(
+        bot: Driver, where: str, caplog: pytest.LogCaptureFixture) -> None:
+    if where == "data":
+        bot.sink.refuse_content = (b"Viagra", "554 5.7.1 Message rejected as spam")
+    else:
+        bot.sink.refuse_senders["sel-bounces+"] = "553 5.7.1 Sender not allowed to relay"
+    raw = make_message(sender="marie@example.com", subject="Promo", body="Viagra pas cher\n")
+    assert await bot.send(raw) == 250
+    for email in ("marie@example.com", "bob@example.net", "chloe@example.fr"):
+        assert await events(bot, email) == []  # nobody's address is at fault
+    answer = "554 5.7.1 Message rejected as spam" if where == "data" else \
+        "553 5.7.1 Sender not allowed to relay"
+    kept = await refused_deliveries(bot)
+    assert kept and all(d.last_error == answer for d in kept)
+    told = notices(bot, "alice@example.org", "n'a pas pu partir")
+    assert len(told) == 1, told
+    text = told[0].text()
+    assert answer in text and "« [sel] Promo »" in text, text
+    assert caplog.text.count("refused message") == 1 and answer in caplog.text
+
+
+async def test_a_refused_notice_is_only_logged(bot: Driver) -> None:
+    """A server refusing everything: the post's refusal is told; that notice, refused in
+    turn, is only logged (no notice about a notice)."""
+    bot.sink.refuse_content = (b"", "554 5.7.0 Relay closed for maintenance")
+    assert await bot.send(make_message(sender="marie@example.com", subject="Ah")) == 250
+    kept = await refused_deliveries(bot)
+    purposes = await bot.service.db.run(lambda s: sorted(s.scalars(
+        select(OutboundMessage.purpose).where(
+            OutboundMessage.id.in_({d.outbound_id for d in kept}))).all()))
+    assert purposes == ["notice", "post"]
+
+
+async def test_a_refused_recipient_still_counts_against_that_address(bot: Driver) -> None:
+    bot.sink.dead.add("bob@example.net")
+    await post(bot)
+    assert [e.source for e in await events(bot, "bob@example.net")] == ["smtp"]
+    assert await refused_deliveries(bot) == []

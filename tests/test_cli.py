@@ -389,6 +389,21 @@ async def test_queue_shows_permanent_failures(
     assert all("550 5.1.1 no such user" in line for line in lines[1:]) and len(lines) == 4
 
 
+async def test_queue_shows_a_message_the_smarthost_refused_as_a_whole(
+        capsys: pytest.CaptureFixture[str], smtp_cfg: Path, tmp_path: Path,
+        sink: Sink) -> None:
+    sink.refuse_content = (b"casino", "554 5.7.1 Spam detected")
+    post = tmp_path / "post.eml"
+    post.write_bytes(make_message(message_id="<spam@example.com>", body="casino gratuit\n"))
+    code, _, err = await mailbot_in_thread(capsys, smtp_cfg, "inject", str(post))
+    assert (code, err) == (0, ""), err
+    lines = ok(capsys, smtp_cfg, "queue").splitlines()
+    assert "refused: 3" in lines[0]
+    refused = [line.split("\t") for line in lines[1:] if "\trefused\t" in line]
+    assert len(refused) == 3 and all(f[2] == "post" and "554 5.7.1 Spam detected" in f[6]
+                                     for f in refused)
+
+
 # --- quarantine ----------------------------------------------------------------------------
 
 def test_quarantine_on_a_clean_database(capsys: pytest.CaptureFixture[str],

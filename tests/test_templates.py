@@ -102,6 +102,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
                            "payee": "b@x.org", "role": "payee", "balance": MONEY},
     "member/pay-refused": {"amount": MONEY, "memo": "", "payer": "a@x.org", "payee": "b@x.org",
                            "reason": "below-minimum"},
+    "moderator/message-refused": {"subject": "[sel] Promo", "what": "un message de la liste",
+                                  "count": 2, "error": "554 5.7.1 rejected as spam"},
     "member/item-recorded": ITEM, "member/item-renewal": ITEM, "member/item-expired": ITEM,
     "member/item-match": {"mine": ITEM, "theirs": {**ITEM, "kind": "request"}},
     "member/digest": {"mode": "daily", "mime": False, "count": 1, "proposals": [PROPOSAL],

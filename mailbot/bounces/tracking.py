@@ -6,6 +6,7 @@ probe (their own VERP token, and a reply token) and tells the moderators; the ti
 (`run_due`) lifts it when the probe was not bounced back.
 """
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,7 +16,11 @@ from mailbot.config import ListConfig
 from mailbot.config.addresses import resolve
 from mailbot.core.tokens import new_token
 from mailbot.outbound.context import Context
+from mailbot.reading.message import header, parse_headers
+from mailbot.storage.deliveries import Refusal
 from mailbot.storage.members import Member
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,37 @@ def on_failed_deliveries(ctx: Context, failures: Iterable[FailedDelivery]) -> No
             record_failure(ctx, mlist, member, permanent=True, source="smtp",
                            detail=f"{failure.rcpt}: {failure.error}"[:2000],
                            delivery_id=failure.delivery_id, is_probe=is_probe)
+
+
+PURPOSES = {"fr": {"post": "un message de la liste", "digest": "un résumé",
+                   "announce": "une annonce de la liste"},
+            "en": {"post": "a list message", "digest": "a digest",
+                   "announce": "a list announcement"}}
+
+
+def on_refused_messages(ctx: Context, refusals: Iterable[Refusal]) -> None:
+    """The smarthost refused a whole message (policy, size, spam verdict): no member is
+    at fault, so no score moves. The operator's log and the list's moderators are told,
+    once a message, with the server's answer. Only the list's own mail (posts, digests,
+    announcements) is told to the moderators: a refused notice is only logged, so that a
+    server refusing everything cannot start a loop of notices about notices."""
+    for refusal in refusals:
+        log.warning("the smarthost refused message %d (%s, list %s, %d deliveries) as a "
+                    "whole: %s", refusal.outbound_id, refusal.purpose, refusal.list_name,
+                    refusal.deliveries, refusal.error)
+        if refusal.purpose not in PURPOSES["en"]:
+            continue
+        try:
+            mlist = ctx.config.get_list(refusal.list_name)
+        except KeyError:
+            continue
+        subject = header(parse_headers(refusal.raw), "Subject")
+        for moderator in mlist.moderators:
+            language = ctx.outbox.language_of(mlist, moderator)
+            what = PURPOSES.get(language, PURPOSES["en"]).get(refusal.purpose, refusal.purpose)
+            ctx.outbox.send(mlist, "moderator/message-refused", language,
+                            {"subject": subject, "what": what, "count": refusal.deliveries,
+                             "error": refusal.error}, to=moderator, purpose="notice")
 
 
 def record_failure(ctx: Context, mlist: ListConfig, member: Member, *, permanent: bool,

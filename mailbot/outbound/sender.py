@@ -184,17 +184,18 @@ class SmtpTransport:
         except aiosmtplib.SMTPResponseException as exc:
             if exc.code == 421 and not fresh:  # closing: a kept connection has had its day
                 return None
-            return [_refused(j, exc.code, exc.message) for j in batch]
+            # at MAIL FROM or DATA: the message itself is refused, not a recipient
+            return [_refused(j, exc.code, exc.message, whole=True) for j in batch]
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return [Result(j.delivery_id, False, error=f"smtp: {exc}") for j in batch]
         return [_refused(j, refused[j.rcpt].code, refused[j.rcpt].message)
                 if j.rcpt in refused else Result(j.delivery_id, True) for j in batch]
 
 
-def _refused(job: Job, code: int, message: str) -> Result:
+def _refused(job: Job, code: int, message: str, *, whole: bool = False) -> Result:
     """RFC 5321 §4.2.1: 5yz is a permanent refusal, 4yz a temporary one."""
     return Result(job.delivery_id, False, permanent=500 <= code < 600,
-                  error=f"{code} {message}"[:500])
+                  error=f"{code} {message}"[:500], whole=whole)
 
 
 def _unreachable(first: list[Job], pending: asyncio.Queue[list[Job]],

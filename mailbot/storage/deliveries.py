@@ -38,6 +38,21 @@ class Result:
     ok: bool
     permanent: bool = False
     error: str = ""
+    # The server refused the message itself (at MAIL FROM or DATA: policy, size, spam
+    # verdict), not this recipient: no member's address is at fault.
+    whole: bool = False
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A message the smarthost refused for good as a whole, told once."""
+
+    outbound_id: int
+    list_name: str
+    purpose: str
+    raw: bytes
+    error: str
+    deliveries: int  # how many of its deliveries are now kept as refused
 
 
 def enqueue(session: Session, *, list_name: str, purpose: str, raw: bytes,
@@ -113,6 +128,47 @@ def record(session: Session, results: Iterable[Result], now: datetime,
     return failed
 
 
+def take_refusals(session: Session, results: Iterable[Result],
+                  now: datetime) -> tuple[list[Refusal], list[Result]]:
+    """Record the messages refused for good as a whole (status "refused", kept), with
+    every delivery of theirs still queued, since those would be refused alike; return the
+    refusals not seen before, and the other results (for `record`)."""
+    refused = {r.delivery_id: r for r in results if not r.ok and r.permanent and r.whole}
+    rest = [r for r in results if r.delivery_id not in refused]
+    if not refused:
+        return [], rest
+    rows = session.scalars(select(Delivery).where(Delivery.id.in_(refused))).all()
+    errors: dict[int, str] = {}
+    for row in rows:
+        row.status, row.done_at, row.last_error = "refused", now, refused[row.id].error
+        row.lease_until = row.lease_owner = None
+        row.attempts += 1
+        errors.setdefault(row.outbound_id, refused[row.id].error)
+    return [r for r in map(lambda i: _refuse_message(session, i, errors[i], rows, now),
+                           sorted(errors)) if r is not None], rest
+
+
+def _refuse_message(session: Session, outbound_id: int, error: str,
+                    just_refused: Sequence[Delivery], now: datetime) -> Refusal | None:
+    """Lock the message, refuse what of it is still queued; a Refusal when it is new."""
+    message = session.scalar(select(OutboundMessage).where(OutboundMessage.id == outbound_id)
+                             .with_for_update())
+    assert message is not None
+    mine = {d.id for d in just_refused if d.outbound_id == outbound_id}
+    earlier = session.scalar(select(func.count(Delivery.id)).where(
+        Delivery.outbound_id == outbound_id, Delivery.status == "refused",
+        Delivery.id.not_in(mine)))
+    more = session.execute(
+        update(Delivery).where(Delivery.outbound_id == outbound_id,
+                               Delivery.status == "queued")
+        .values(status="refused", done_at=now, last_error=error, lease_until=None,
+                lease_owner=None).execution_options(synchronize_session=False))
+    if earlier:
+        return None
+    return Refusal(outbound_id, message.list_name, message.purpose, message.raw, error,
+                   len(mine) + (more.rowcount or 0))  # type: ignore[attr-defined]
+
+
 def sent_since(session: Session, since: datetime) -> int:
     """Deliveries handed over since `since` (for a sending cap per hour)."""
     count = session.scalar(select(func.count(Delivery.id)).where(
@@ -153,9 +209,11 @@ def status_counts(session: Session) -> list[tuple[str, int]]:
 
 
 def waiting(session: Session, limit: int = 50) -> list[tuple[Delivery, str]]:
-    """Queued and failed deliveries with their message's purpose, oldest first."""
+    """Queued, failed and refused deliveries with their message's purpose, oldest
+    first."""
     rows = session.execute(
         select(Delivery, OutboundMessage.purpose)
         .join(OutboundMessage, OutboundMessage.id == Delivery.outbound_id)
-        .where(Delivery.status.in_(["queued", "failed"])).order_by(Delivery.id).limit(limit))
+        .where(Delivery.status.in_(["queued", "failed", "refused"]))
+        .order_by(Delivery.id).limit(limit))
     return [(delivery, purpose) for delivery, purpose in rows]
