@@ -60,6 +60,7 @@ _KEY_INLINE = {
 }
 _SEPARATORS = tuple(sorted({fold(s) for s in words.SEPARATORS}, key=len, reverse=True))
 _SEPARATOR_EDGES = " -_=*~<>#:[]()"
+_DATED_INTRO = re.compile(r"^(?:" + _alternation(words.DATED_INTROS) + r")\s*:?\s*\d[\d/.: -]*$")
 _SENT_START = re.compile(r"^(?:" + _alternation(words.FOOTER_SENT) + r")")
 _SENT_END = re.compile(r"(?:" + _alternation(words.FOOTER_SENT) + r")$")
 _GET_APP = re.compile(r"^(?:" + _alternation(words.FOOTER_GET) + r")\b.*(?:"
@@ -172,14 +173,15 @@ def is_header_block(flats: Sequence[str], index: int) -> bool:
 
 def is_separator(line: str, flat: str) -> bool:
     """ "-----Original Message-----", "----- Mail original -----", "Begin forwarded
-    message:", an Outlook rule of underscores, or a "-- " signature mark."""
+    message:", Orange's "Message du 01/12/26 18:00", an Outlook rule of underscores, or a
+    "-- " signature mark."""
     bare = line.strip()
     if bare in ("--", "__") or (len(bare) >= 10 and set(bare) == {"_"}):
         return True
     core = flat.strip(_SEPARATOR_EDGES)
     if not core:
         return False
-    if core in _SEPARATORS:
+    if core in _SEPARATORS or _DATED_INTRO.match(core):
         return True
     return flat.startswith(("--", "__", "==", "**")) and core.startswith(_SEPARATORS)
 

@@ -87,6 +87,10 @@ SEPARATORS = [
     "الرسالة الأصلية",
 ]
 
+# Orange webmail opens its quote with "Message du 01/12/26 18:00" (a colon or not), then
+# its header block.
+DATED_INTROS = ["message du"]
+
 # Mobile and webmail footers: a short line with a "sent" word and a device or app name.
 FOOTER_SENT = [
     "sent from", "sent with", "sent via", "sent using", "sent by",
