@@ -61,6 +61,8 @@ def _keep_names(lines: list[str], flats: list[str], index: int, kept: list[str])
     names = 0
     while index < len(lines) and names < 2:
         if not flats[index]:
+            if names:  # a name and its title stand together; a blank ends them
+                break
             blanks.append("")
         elif kind.is_name(lines[index]) and not kind.is_mobile_footer(flats[index]):
             kept.extend([*blanks, lines[index]])

@@ -63,6 +63,8 @@ _SEPARATOR_EDGES = " -_=*~<>#:[]()"
 _DATED_INTRO = re.compile(r"^(?:" + _alternation(words.DATED_INTROS) + r")\s*:?\s*\d[\d/.: -]*$")
 _SENT_START = re.compile(r"^(?:" + _alternation(words.FOOTER_SENT) + r")")
 _SENT_END = re.compile(r"(?:" + _alternation(words.FOOTER_SENT) + r")$")
+_WEAK_SENT = _alternation(words.FOOTER_SENT_WITH_DEVICE)
+_WEAK_START, _WEAK_END = re.compile(rf"^(?:{_WEAK_SENT})"), re.compile(rf"(?:{_WEAK_SENT})$")
 _GET_APP = re.compile(r"^(?:" + _alternation(words.FOOTER_GET) + r")\b.*(?:"
                       + _alternation(words.FOOTER_APP) + r")")
 _DEVICE = re.compile(r"(?<![a-z])(?:" + "|".join(
@@ -71,6 +73,7 @@ _LINKS = re.compile(r"<[^<>]*>|https?://\S+")
 _SIGNOFFS = frozenset(fold(s) for s in words.SIGNOFFS)
 _BANNER_START = tuple(fold(w) for w in words.BANNER_START)
 _BANNER = re.compile(_alternation(words.BANNER_WORDS))
+_EDGE_SYMBOLS = re.compile(r"^[\W_]+|[\W_]+$")  # "Cheers 🎉", "-- Best,"
 _PS = re.compile(r"^p\s?\.?\s?-?\s?s\b")
 _DASH_NAME = re.compile(r"^[-/–—]\s?[^\W\d_][\w'.-]*(?: [^\W\d_][\w'.-]*){0,2}$")
 
@@ -84,11 +87,14 @@ def attribution_span(lines: Sequence[str], flats: Sequence[str], index: int) -> 
     "Le … a écrit :", "Am … schrieb …"), wrapped over up to three lines; 0 when none."""
     span = _span(lines, flats, index)
     if span > 1:
-        # A finished sentence, or a line above a header that stands alone, is the writer's.
-        if flats[index].endswith((".", "!", "?")):
+        # A header wrapped over lines starts with some of it (a date, an address, the verb);
+        # a finished sentence, or a line above a header that stands alone, is the writer's.
+        first = flats[index]
+        if first.endswith((".", "!", "?")) or not (
+                _dated(first) or "@" in first or _WROTE.search(first)):
             return 0
         below = _span(lines, flats, index + 1)
-        if below and _dated(" ".join(flats[index + 1 : index + 1 + below])):
+        if below == 1 and _dated(flats[index + 1]) and not first.endswith(","):
             return 0
     return span
 
@@ -101,6 +107,7 @@ def _span(lines: Sequence[str], flats: Sequence[str], index: int) -> int:
         joined = f"{joined} {flats[end]}".strip()
         if len(joined) > 400:
             return 0
+        joined = joined.rstrip(" -")  # Zoho's "---- On … wrote ----"
         if _is_attribution(joined) or (_opens_quote(lines, flats, end + 1)
                                        and _is_undotted_attribution(joined)):
             return end - index + 1
@@ -115,9 +122,11 @@ def _dated(text: str) -> bool:
 def _is_attribution(text: str) -> bool:
     """A quote header ending in a colon: a "wrote" verb with a date or address (or at the
     very end of a short line: "Marie a écrit :"), or a date then an address then ":"."""
-    if not text.endswith(":"):
-        return False
     verbs = list(_WROTE.finditer(text))
+    if not text.endswith(":"):
+        # "On Wed, 14 Nov 2018 08:14 John <j@x.org> wrote", its colon forgotten
+        return bool(verbs) and not text[verbs[-1].end():].strip() and "@" in text \
+            and _dated(text)
     if verbs and verbs[-1].start() > 0:
         at_end = not text[verbs[-1].end():].strip(" :*") and len(text.split()) <= 10
         if at_end or _dated(text) or "@" in text:
@@ -188,15 +197,16 @@ def is_separator(line: str, flat: str) -> bool:
 
 def is_mobile_footer(flat: str) -> bool:
     """ "Envoyé de mon iPhone", "Von meinem iPhone gesendet", "Get Outlook for Android"…:
-    a short line, no comma, a "sent" phrase at an end and a device or app named."""
+    a short line, no comma, a "sent" phrase at an end (and a device or app named, when the
+    phrase could open a sentence too)."""
     if len(flat) > 300:
         return False
     core = _LINKS.sub("", flat).strip(" .!-–—:()[]")
     if not core or "," in core or len(core.split()) > 9:
         return False
-    if _GET_APP.search(core):
+    if _GET_APP.search(core) or _SENT_START.search(core) or _SENT_END.search(core):
         return True
-    return bool((_SENT_START.search(core) or _SENT_END.search(core)) and _DEVICE.search(core))
+    return bool((_WEAK_START.search(core) or _WEAK_END.search(core)) and _DEVICE.search(core))
 
 
 def is_banner(flat: str) -> bool:
@@ -207,7 +217,7 @@ def is_banner(flat: str) -> bool:
 def is_signoff(flat: str) -> bool:
     """ "Cordialement", "Kind regards,", "Bises, Yvette": a closing formula, alone on its
     line or followed by a short name."""
-    core = flat.strip(" ,.!;:-–—")
+    core = _EDGE_SYMBOLS.sub("", flat)
     if core in _SIGNOFFS:
         return True
     head, comma, tail = core.partition(",")

@@ -13,8 +13,8 @@ WROTE = [
     "escribió", "escribio", "ha escrito",                              # es
     "ha scritto", "scrisse",                                           # it
     "escreveu", "escrevia",                                            # pt
-    "schreef", "heeft geschreven",                                     # nl
-    "napisał(a)", "napisał", "napisała", "pisze",                      # pl
+    "schreef", "heeft geschreven", "het volgende geschreven",          # nl
+    "napisał(a)", "napisał", "napisała", "pisze", "napisana przez",    # pl
     "skrev",                                                           # sv, da, no
     "kirjoitti",                                                       # fi
     "napsal(a)", "napsal", "napsala",                                  # cs
@@ -27,7 +27,7 @@ WROTE = [
     "έγραψε",                                                          # el
     "كتب",                                                             # ar
     "写道", "寫道",                                                     # zh
-    "のメッセージ", "は書きました", "さんは書きました",                     # ja
+    "のメッセージ", "は書きました", "さんは書きました", "のメール",          # ja
     "님이 작성", "작성:",                                               # ko
 ]
 
@@ -78,6 +78,7 @@ SEPARATORS = [
     "begin doorgestuurd bericht", "wiadomość oryginalna", "oryginalna wiadomość",
     "przekazana wiadomość", "ursprungligt meddelande", "originalmeddelande",
     "vidarebefordrat meddelande", "oprindelig meddelelse", "videresendt meddelelse",
+    "oprindelig besked", "videresendt besked", "original besked",
     "opprinnelig melding", "videresendt melding", "alkuperäinen viesti", "välitetty viesti",
     "původní zpráva", "přeposlaná zpráva", "pôvodná správa", "исходное сообщение",
     "пересылаемое сообщение", "пересланное сообщение", "оригінальне повідомлення",
@@ -91,17 +92,22 @@ SEPARATORS = [
 # its header block.
 DATED_INTROS = ["message du"]
 
-# Mobile and webmail footers: a short line with a "sent" word and a device or app name.
+# Mobile and webmail footers: a short line opening (or closing) with one of these words.
+# These say "footer" alone ("Sent from my Wiko RIDGE FAB 4G", "Sent from TypeApp")…
 FOOTER_SENT = [
-    "sent from", "sent with", "sent via", "sent using", "sent by",
-    "envoyé de", "envoyé depuis", "envoyé à partir de", "envoyé avec", "envoyé par",
-    "gesendet", "von meinem", "enviado desde", "enviado do", "enviado de", "enviado con",
-    "inviato da", "inviato con", "verzonden vanaf", "verzonden met",
-    "verstuurd vanaf", "verstuurd met", "wysłane z", "wysłano z", "skickat från",
-    "sendt fra", "lähetetty", "odesláno z", "odoslané z", "отправлено с", "отправлено из",
-    "надіслано з", "küldve", "trimis de pe", "trimis cu", "gönderildi", "أرسلت من",
-    "送信", "发送", "發送", "发自", "發自", "보냄", "보낸",
+    "sent from", "sent with", "sent via", "sent using", "envoyé de mon", "envoyé depuis",
+    "envoyé à partir de", "envoyé avec", "envoyé via", "gesendet von", "von meinem",
+    "gesendet mit", "enviado desde", "enviado do meu", "enviado con", "enviado com",
+    "inviato da", "inviato con", "verzonden vanaf", "verzonden met", "verstuurd vanaf",
+    "verstuurd met", "wysłane z", "wysłano z", "skickat från", "sendt fra", "odesláno z",
+    "odoslané z", "отправлено с", "отправлено из", "надіслано з", "küldve",
+    "trimis de pe", "trimis cu", "gönderildi", "أرسلت من", "从我的", "發自我的", "发自我的",
+    "から送信", "보냄",
 ]
+# …these only with a device or an app named ("Envoyé de Yahoo Mail", "Gesendet: iPhone").
+FOOTER_SENT_WITH_DEVICE = ["envoyé de", "envoyé par", "sent by", "enviado de", "enviado do",
+                           "enviada do", "gesendet",
+                           "lähetetty", "送信", "发送", "發送", "发自", "發自", "보낸"]
 # "Get Outlook for Android": these verbs only open a footer about the app itself.
 FOOTER_GET = ["get", "download", "obtenir", "télécharger", "holen sie sich", "descargar",
               "obtener", "scarica", "baixe", "pobierz", "hämta", "hent", "загрузите"]
