@@ -253,9 +253,10 @@ def is_dash_name(line: str) -> bool:
 
 
 def is_wrapped_quote(lines: Sequence[str], flats: Sequence[str], index: int) -> bool:
-    """A quoted line that the sender's client wrapped without its ">": lowercase, right
-    between two quoted lines, under a long one."""
-    if index == 0 or index + 1 >= len(lines) or not lines[index].lstrip()[:1].islower():
+    """A quoted line that the sender's client wrapped without its ">": lowercase or a
+    digit, right between two quoted lines, under a long one."""
+    start = lines[index].lstrip()[:1]
+    if index == 0 or index + 1 >= len(lines) or not (start.islower() or start.isdigit()):
         return False
     above, below = index - 1, index + 1
     return (is_quoted(lines[above], flats[above]) and is_quoted(lines[below], flats[below])
