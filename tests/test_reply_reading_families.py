@@ -72,6 +72,33 @@ def test_an_unquoted_original_under_a_quote_header_is_not_the_writers(header: st
     assert own_text(body) == OWN
 
 
+# Quote headers over an original that is not ">"-quoted (HTML made text, webmails).
+UNQUOTED_ORIGINAL_HEADERS = [
+    "On Tue, 2011-03-01 at 18:02 +0530, Abhishek Kona wrote:",
+    "2014-03-20 8:48 GMT+01:00 Rémi Dolan <do_not_reply@dolan.com>:",
+    "El 19/03/2014 11:34, Juan Pérez <juan.perez@mailcatch.com> ha escrit:",
+    "W dniu 7 stycznia 2015 15:24 użytkownik Paweł Brzoski <pbrzoski91@gmail.com> napisał:",
+    "W dniu 2015-01-07 14:23, pbrzoski91@gmail.com pisze: ",
+    "Am 25.06.2015 um 10:55 schrieb Test user:",
+    "Test user <test@example.com> schrieb:",
+    "2016/11/08 14:26、Test user <test@example.com> のメッセージ:",
+    "Wiadomość napisana przez test.pl test@test.pl w dniu 17.01.2023, o godz. 11:09:",
+    "Am 20.06.24 um 16:20 schrieb Klarstein\nVon: Klarstein <k@example.de>\nDatum: 20. Juni",
+]
+
+
+@pytest.mark.parametrize("header", UNQUOTED_ORIGINAL_HEADERS)
+def test_a_quote_header_over_an_unquoted_original_ends_the_text(header: str) -> None:
+    assert own_text(f"Thank you very much.\n\n{header}\n\nThis is my previous mail") == \
+        "Thank you very much."
+
+
+def test_a_bare_wrote_line_is_a_quote_header_only_over_a_quote() -> None:
+    assert own_text("Oui.\n\nMarie a écrit :\n> Qui vient ?\n") == "Oui."
+    body = "Lorem.\n\nSomething wrote:\nDuis ut libero eu lectus."
+    assert own_text(body) == body
+
+
 def test_interleaved_answers_are_kept_in_order() -> None:
     body = ("Le 01/12/2026 à 18:00, Marie a écrit :\n> Tu viens samedi ?\nOui, sans faute.\n"
             "> Tu apportes quoi ?\n\nune tarte aux pommes\n\n> Et dimanche ?\nnon\n")

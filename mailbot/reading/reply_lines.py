@@ -108,8 +108,10 @@ def _span(lines: Sequence[str], flats: Sequence[str], index: int) -> int:
         if len(joined) > 400:
             return 0
         joined = joined.rstrip(" -")  # Zoho's "---- On … wrote ----"
-        if _is_attribution(joined) or (_opens_quote(lines, flats, end + 1)
-                                       and _is_undotted_attribution(joined)):
+        found = _is_attribution(joined)
+        if found == "weak" or (not found and _is_undotted_attribution(joined)):
+            found = "weak" if _opens_quote(lines, flats, end + 1) else ""
+        if found:
             return end - index + 1
     return 0
 
@@ -119,23 +121,26 @@ def _dated(text: str) -> bool:
     return any(c.isdigit() for c in _ADDRESSES.sub("", text))
 
 
-def _is_attribution(text: str) -> bool:
-    """A quote header ending in a colon: a "wrote" verb with a date or address (or at the
-    very end of a short line: "Marie a écrit :"), or a date then an address then ":"."""
+def _is_attribution(text: str) -> str:
+    """ "strong" for a quote header: a "wrote" verb with a date or an address, or a date
+    then an address then ":"; "weak" for one that only a quote under it confirms
+    ("Marie a écrit :"); "" for none."""
     verbs = list(_WROTE.finditer(text))
     if not text.endswith(":"):
         # "On Wed, 14 Nov 2018 08:14 John <j@x.org> wrote", its colon forgotten
-        return bool(verbs) and not text[verbs[-1].end():].strip() and "@" in text \
-            and _dated(text)
+        tail = bool(verbs) and not text[verbs[-1].end():].strip()
+        return "strong" if tail and "@" in text and _dated(text) else ""
     if verbs and verbs[-1].start() > 0:
-        at_end = not text[verbs[-1].end():].strip(" :*") and len(text.split()) <= 10
-        if at_end or _dated(text) or "@" in text:
-            return True
-    return _dated(text) and bool(_ADDRESS_THEN_COLON.search(text))
+        if _dated(text) or "@" in text:
+            return "strong"
+        if not text[verbs[-1].end():].strip(" :*") and len(text.split()) <= 10:
+            return "weak"
+    return "strong" if _dated(text) and _ADDRESS_THEN_COLON.search(text) else ""
 
 
 def _is_undotted_attribution(text: str) -> bool:
-    """ "Am 20.06.24 um 16:20 schrieb Klarstein" without its colon: a date before the verb."""
+    """ "Am 20.06.24 um 16:20 schrieb Klarstein" without its colon: a date before the verb
+    (a quote or header block under it must confirm it)."""
     verb = _WROTE.search(text)
     return verb is not None and any(c.isdigit() for c in text[: verb.start()])
 

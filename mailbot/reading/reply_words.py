@@ -10,7 +10,7 @@ WROTE = [
     "wrote", "writes", "has written",                                  # en
     "a écrit", "écrit", "a ecrit",                                     # fr
     "schrieb", "hat geschrieben", "schreibt",                          # de
-    "escribió", "escribio", "ha escrito",                              # es
+    "escribió", "escribio", "ha escrito", "ha escrit",                 # es, ca
     "ha scritto", "scrisse",                                           # it
     "escreveu", "escrevia",                                            # pt
     "schreef", "heeft geschreven", "het volgende geschreven",          # nl
