@@ -98,9 +98,10 @@ FOOTER_SENT = [
     "sent from", "sent with", "sent via", "sent using", "envoyé de mon", "envoyé depuis",
     "envoyé à partir de", "envoyé avec", "envoyé via", "gesendet von", "von meinem",
     "gesendet mit", "enviado desde", "enviado do meu", "enviado con", "enviado com",
-    "inviato da", "inviato con", "verzonden vanaf", "verzonden met", "verstuurd vanaf",
-    "verstuurd met", "wysłane z", "wysłano z", "skickat från", "sendt fra", "odesláno z",
-    "odoslané z", "отправлено с", "отправлено из", "надіслано з", "küldve",
+    "inviato da", "inviato con", "verzonden vanaf", "verzonden met", "verzonden vanuit",
+    "verstuurd vanaf", "verstuurd met", "verstuurd vanuit", "wysłane z", "wysłano z",
+    "skickat från", "sendt fra", "odesláno z", "odoslané z", "отправлено с", "отправлено из",
+    "надіслано з", "küldve",
     "trimis de pe", "trimis cu", "gönderildi", "أرسلت من", "从我的", "發自我的", "发自我的",
     "から送信", "보냄",
 ]
