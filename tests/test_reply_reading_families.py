@@ -6,7 +6,7 @@ nothing of the quote, the header, the footer or the signature with it.
 
 import pytest
 
-from mailbot.reading.replies import own_text, read_reply
+from mailbot.reading.replies import first_line, own_text, read_reply, stance
 from mailbot.reading.text import html_to_text
 
 OWN = "Je m'oppose, c'est trop cher."
@@ -255,3 +255,15 @@ def test_html_only_replies() -> None:
     assert read_reply(html_to_text(bottom)).stance == "objection"
     table = "<p>Solde</p><table><tr><td>Marie</td><td>135</td></tr></table>"
     assert html_to_text(table) == "Solde\n\nMarie 135"
+
+
+@pytest.mark.parametrize(("body", "line"), [
+    ("Merci !\n\nEnvoyé de mon iPhone\n\n> OBJECTION\n", "Merci !"),
+    ("CORDIALEMENT", "CORDIALEMENT"),
+    ("Bonjour à tous,\n\nVéto.\n\nCordialement,\nPaul", "Véto."),
+])
+def test_the_first_line_skips_greetings_unless_there_is_nothing_else(body: str,
+                                                                    line: str) -> None:
+    assert first_line(body) == line
+    assert line in own_text(body)
+    assert stance(body) == ("objection" if line == "Véto." else "comment")

@@ -102,15 +102,16 @@ def is_greeting(line: str) -> bool:
 
 
 def first_line(text: str) -> str:
-    """The first line of the writer's own text that says something (greetings skipped)."""
+    """The first line of the writer's own text that says something (greetings skipped,
+    unless there is nothing else)."""
     return _first_saying(own_text(text))
 
 
 def _first_saying(own: str) -> str:
-    for line in own.splitlines():
-        if line.strip() and not is_greeting(line):
-            return line.strip()
-    return ""
+    """The first line that is not a greeting; when there are only greetings ("Merci !"),
+    the first of them: what the writer said is that."""
+    lines = [line.strip() for line in own.splitlines() if line.strip()]
+    return next((line for line in lines if not is_greeting(line)), lines[0] if lines else "")
 
 
 # Order matters: the withdrawal of an objection starts with words an objection also uses.
