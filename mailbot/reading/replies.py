@@ -1,64 +1,87 @@
 """A reply's own new text: what the writer typed, without the quoted message or signature.
 
-Members top-post from every client. We cut at the first attribution line (Gmail "On … wrote:",
-"Le … a écrit :", Outlook's "-----Original Message-----" or its "From:/De :" header block,
-Apple Mail, Thunderbird), drop `>` quoted lines, and stop at a signature ("-- ") or a
-mobile footer ("Sent from my iPhone", "Envoyé de mon …").
+Members reply from every client, in many languages, above the quote, under it or between
+its lines. We walk the lines: quoted lines and their quote header ("On … wrote:", "Le … a
+écrit :") are skipped and the reading goes on under them; an Outlook header block, an
+"Original message" or forward separator, a signature mark or a mobile footer ends the
+writer's text; a sign-off keeps the name under it and ends it. reply_lines.py tells lines.
 """
 
 import re
 import unicodedata
 from dataclasses import dataclass
 
+from mailbot.reading import reply_lines as kind
 from mailbot.reading.text import fold
-
-_ATTRIBUTION = [
-    re.compile(r"^\s*-{2,}\s*(original message|message d'origine|message original|"
-               r"forwarded message|message transf[ée]r[ée]|mensaje original)\s*-{2,}", re.I),
-    re.compile(r"^\s*_{10,}\s*$"),  # Outlook's rule above its header block
-    re.compile(r"^\s*(on|le|am|el)\b.{0,200}\b(wrote|a [ée]crit|schrieb|escribi[oó])\s*:?\s*$",
-               re.I),
-    re.compile(r"^.{0,200}\b(wrote|a [ée]crit)\s*:\s*$", re.I),
-]
-_HEADER_BLOCK = re.compile(r"^\s*\*?(from|de|von)\s*\*?\s*:", re.I)
-_HEADER_NEXT = re.compile(
-    r"^\s*\*?(sent|envoy[ée]|date|to|[àa]|objet|subject|cc|gesendet)\s*\*?\s*:", re.I
-)
-_SIGNATURE = re.compile(
-    r"^\s*(--|__)\s*$|^\s*(sent from my|envoy[ée] (de|depuis) mon|get outlook for|"
-    r"t[ée]l[ée]charger outlook|obtenir outlook pour)", re.I
-)
-# "On Mon, 3 Nov 2025 at 10:00, Marie <m@x.org>" then "wrote:" on the next line.
-_SPLIT_ATTRIBUTION_START = re.compile(r"^\s*(on|le)\s.+\d", re.I)
-_SPLIT_ATTRIBUTION_END = re.compile(
-    r"^.{0,120}(wrote|a [ée]crit)\s*:\s*$|^\s*[ée]crit\s*:\s*$", re.I)
 
 
 def own_text(text: str) -> str:
     """The writer's own lines, in order, trimmed; '' when there are none."""
-    lines = text.splitlines()
+    lines = [line.rstrip() for line in text.splitlines()]
+    flats = [kind.plain(line) for line in lines]
     kept: list[str] = []
-    for index, line in enumerate(lines):
-        if _ends_own_text(lines, index):
-            break
-        if line.lstrip().startswith(">"):
+    index = 0
+    while index < len(lines):
+        line, flat = lines[index], flats[index]
+        if kind.is_quoted(line, flat) or kind.is_wrapped_quote(lines, flats, index):
+            index += 1
             continue
-        kept.append(line.rstrip())
+        span = kind.attribution_span(lines, flats, index)
+        if span:
+            # Under a quote header: go on after its quote (bottom-posting, interleaving),
+            # unless the original follows unquoted (then it is all theirs).
+            after = kind.next_filled(flats, index + span)
+            if after < len(lines) and kind.is_quoted(lines[after], flats[after]):
+                index = after
+                continue
+            break
+        if kind.is_separator(line, flat) or kind.is_header_block(flats, index):
+            break
+        if kind.is_mobile_footer(flat) or kind.is_banner(flat):
+            if _says_something(kept) and not kind.is_banner(flat):
+                break
+            index += 1  # some phones and servers put theirs above the text
+            continue
+        kept.append(line)
+        index += 1
+        if kind.is_signoff(flat) and _says_something(kept[:-1]):
+            index = _keep_names(lines, flats, index, kept)
+            if index >= len(lines) or not kind.is_postscript(flats[index]):
+                break
+    return _trimmed(kept)
+
+
+def _says_something(kept: list[str]) -> bool:
+    return any(line.strip() and not is_greeting(line) for line in kept)
+
+
+def _keep_names(lines: list[str], flats: list[str], index: int, kept: list[str]) -> int:
+    """Keeps up to two name lines under a sign-off; returns where the signature goes on."""
+    blanks: list[str] = []
+    names = 0
+    while index < len(lines) and names < 2:
+        if not flats[index]:
+            if names:  # a name and its title stand together; a blank ends them
+                break
+            blanks.append("")
+        elif kind.is_name(lines[index]) and not kind.is_mobile_footer(flats[index]):
+            kept.extend([*blanks, lines[index]])
+            blanks, names = [], names + 1
+        else:
+            break
+        index += 1
+    return kind.next_filled(flats, index)
+
+
+def _trimmed(kept: list[str]) -> str:
+    """Without trailing rules and blank lines, nor a last "-Name" signed under a blank."""
+    while kept and kind.is_decoration(kept[-1]):
+        kept.pop()
+    if len(kept) > 2 and kind.is_dash_name(kept[-1]) and not kept[-2].strip():
+        kept.pop()
+        while kept and kind.is_decoration(kept[-1]):
+            kept.pop()
     return "\n".join(kept).strip()
-
-
-def _ends_own_text(lines: list[str], index: int) -> bool:
-    line = lines[index]
-    if any(pattern.match(line) for pattern in _ATTRIBUTION) or _SIGNATURE.match(line):
-        return True
-    following = lines[index + 1 : index + 5]
-    if _HEADER_BLOCK.match(line) and any(_HEADER_NEXT.match(n) for n in following):
-        return True
-    return bool(
-        _SPLIT_ATTRIBUTION_START.match(line)
-        and index + 1 < len(lines)
-        and _SPLIT_ATTRIBUTION_END.match(lines[index + 1])
-    )
 
 
 # Greetings and closings that people write around what they mean.
@@ -79,11 +102,16 @@ def is_greeting(line: str) -> bool:
 
 
 def first_line(text: str) -> str:
-    """The first line of the writer's own text that says something (greetings skipped)."""
-    for line in own_text(text).splitlines():
-        if line.strip() and not is_greeting(line):
-            return line.strip()
-    return ""
+    """The first line of the writer's own text that says something (greetings skipped,
+    unless there is nothing else)."""
+    return _first_saying(own_text(text))
+
+
+def _first_saying(own: str) -> str:
+    """The first line that is not a greeting; when there are only greetings ("Merci !"),
+    the first of them: what the writer said is that."""
+    lines = [line.strip() for line in own.splitlines() if line.strip()]
+    return next((line for line in lines if not is_greeting(line)), lines[0] if lines else "")
 
 
 # Order matters: the withdrawal of an objection starts with words an objection also uses.
@@ -101,7 +129,12 @@ _SUPPORT = re.compile(rf"^(d'accord|je suis d'accord|agreed?|i agree|je soutiens
 
 def stance(body: str) -> str:
     """"objection", "support", "withdraw" (an objection) or "comment"."""
-    own = unicodedata.normalize("NFC", first_line(body)).lower().lstrip("\ufeff ")
+    return _stance_of(first_line(body))
+
+
+def _stance_of(first: str) -> str:
+    """The stance that the first line saying something takes."""
+    own = unicodedata.normalize("NFC", first).lower().lstrip("\ufeff ")
     own = re.sub(r"[*_]", "", own).lstrip()  # bold and italics from HTML mail
     line = fold(own)
     if _WITHDRAW.match(line):
@@ -130,4 +163,4 @@ def read_reply(text: str) -> Reply:
     is read on the first line that says something."""
     own = own_text(text)
     first = next((line.strip() for line in own.splitlines() if line.strip()), "")
-    return Reply(text, own, first, stance(text))
+    return Reply(text, own, first, _stance_of(_first_saying(own)))

@@ -1,11 +1,19 @@
-"""Text helpers shared by readers of mail: HTML to text, accent folding, one-line safety."""
+"""Text helpers shared by readers of mail: HTML to text, accent folding, one-line safety.
+
+HTML is made text with what its tags say of quotes: Gmail, Thunderbird, Yahoo and Apple
+quotes (blockquote and their classes) are dropped, and all after Outlook's reply header."""
 
 import unicodedata
 from html.parser import HTMLParser
 
-_BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "table", "ul", "ol", "pre"}
+_BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
+          "pre", "hr", "dl", "dt", "dd", "section", "article", "header", "footer", "center",
+          "address"}
+_CELL = {"td", "th"}  # cells of a row: apart, on one line
 _SKIP = {"style", "script", "head", "title", "blockquote"}
 _QUOTE_CLASSES = ("gmail_quote", "moz-cite-prefix", "yahoo_quoted", "divrplyfwdmsg")  # lowercase
+# Outlook's header block: the original message follows it, beside it rather than inside.
+_QUOTE_TO_THE_END = ("divrplyfwdmsg", "appendonsend", "mail-editor-reference-message-container")
 
 
 class _TextExtractor(HTMLParser):
@@ -15,17 +23,25 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skip_stack: list[str] = []
+        self.ended = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         classes = " ".join(v or "" for k, v in attrs if k in ("class", "id")).lower()
+        self.ended = self.ended or any(q in classes for q in _QUOTE_TO_THE_END)
+        if self.ended:
+            return
         if self.skip_stack or tag in _SKIP or any(q in classes for q in _QUOTE_CLASSES):
             if tag not in ("br", "img", "hr", "meta", "link", "input"):
                 self.skip_stack.append(tag)
             return
         if tag in _BLOCK:
             self.parts.append("\n")
+        elif tag in _CELL:
+            self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
+        if self.ended:
+            return
         if self.skip_stack:
             if tag == self.skip_stack[-1]:
                 self.skip_stack.pop()
@@ -34,7 +50,7 @@ class _TextExtractor(HTMLParser):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if not self.skip_stack:
+        if not self.skip_stack and not self.ended:
             self.parts.append(data.replace("\xa0", " "))
 
 
