@@ -107,7 +107,3 @@ class Members:
         self.session.scalars(select(Member).where(
             Member.list_name == list_name, Member.email.in_(list(emails)))
             .order_by(Member.id).with_for_update()).all()
-
-    def count(self, list_name: str) -> int:
-        return self.session.scalar(select(func.count(Member.id)).where(
-            Member.list_name == list_name)) or 0
