@@ -78,3 +78,22 @@ async def test_lmtp_answers_each_recipient_and_plus_addresses_work(
     # the same message also went to sel+request@: a command reply (no command found)
     assert len(sink.to("bob@example.net")) == 2
 
+
+
+@pytest.mark.parametrize("rules", ["[posting]\nmax_kb = 1\n"])
+async def test_a_refusal_in_two_languages_is_still_one_reply_per_recipient(
+        tmp_path: Path, database_url: str, sink: Sink, clock: FakeClock, rules: str) -> None:
+    """RFC 2033 §4.2: after DATA, one (here two-line) reply for each accepted recipient."""
+    path = write_config(tmp_path, database_url, sink_port=sink.port, listen="",
+                        lmtp_listen="127.0.0.1:0", rules=rules)
+    service = Service(load_config(path), clock=clock)
+    db.upgrade(service.db.engine)
+    try:
+        async with service.listening() as ports:
+            replies = await lmtp_conversation(
+                ports["lmtp"], ["sel@example.org", "sel-request@example.org"],
+                make_message(body="x" * 3000))
+    finally:
+        service.close()
+    assert [r.splitlines()[0][:4] for r in replies] == ["250 ", "250 ", "552-", "552-"]
+    assert all("trop gros" in r and "too large" in r for r in replies[2:])

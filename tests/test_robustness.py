@@ -138,6 +138,19 @@ async def test_too_large_is_refused_at_data_with_the_limit(bot: Driver) -> None:
     assert await stored(bot.service) == []
 
 
+@pytest.mark.parametrize("rules", ["[posting]\nmax_kb = 10\n"])
+async def test_refusals_speak_the_list_language_first_then_english(bot: Driver) -> None:
+    """The sending server quotes our answer in the bounce its user gets: an elder reads it."""
+    code, text = await smtp_send(bot.port, make_message(body="x" * 20_000))
+    assert code == 552 and text.splitlines() == [
+        "5.3.4 message trop gros pour sel@example.org : 20 Ko, la liste accepte au plus "
+        "10 Ko ; retirez ou réduisez les pièces jointes",
+        "5.3.4 Message too large for sel@example.org: 20 KB, the list accepts at most 10 KB"]
+    code, text = await smtp_send(bot.port, make_message(), rcpts=("selle@example.org",))
+    assert code == 550 and "cette adresse n'existe pas ici" in text.splitlines()[0]
+    assert "no such list address here" in text.splitlines()[1]
+
+
 async def test_unknown_recipient_is_refused_at_rcpt(bot: Driver) -> None:
     client = aiosmtplib.SMTP(hostname="127.0.0.1", port=bot.port, start_tls=False)
     await client.connect()

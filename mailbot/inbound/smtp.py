@@ -33,7 +33,10 @@ class Handler:
             return "452 4.5.3 Too many recipients"
         recipient = resolve(address, self.config.lists, self.config.server.separator)
         if recipient is None:
-            return f"550 5.1.1 <{address}>: no such list address here"
+            return reply("550", "5.1.1", {
+                "fr": f"<{address}> : cette adresse n'existe pas ici, vérifiez-la",
+                "en": f"<{address}>: no such list address here"},
+                self.config.server.language)
         refusal = self._size_refusal(_announced_size(envelope), [(address, recipient)])
         if refusal is not None:  # RFC 1870 §6.2: the SIZE given at MAIL is over this list's
             return refusal
@@ -55,7 +58,11 @@ class Handler:
                 log.error("could not store a message from %s, answered 451: %s",
                           envelope.mail_from, cause)
                 log.debug("storing failed", exc_info=True)
-                status = "451 4.3.0 Could not store the message now, please try again later"
+                status = reply("451", "4.3.0", {
+                    "fr": "impossible de l'enregistrer pour l'instant, il sera renvoyé "
+                          "tout seul plus tard",
+                    "en": "Could not store the message now, please try again later"},
+                    self.config.server.language)
         # RFC 2033 §4.2: after DATA, LMTP answers once per accepted recipient.
         return "\r\n".join([status] * len(envelope.rcpt_tos)) if self.lmtp else status
 
@@ -63,9 +70,23 @@ class Handler:
         for address, recipient in recipients:
             limit = recipient.mlist.rules.posting.max_kb
             if size > limit * 1024:
-                return (f"552 5.3.4 Message too large for {address}: "
-                        f"{size // 1024} KB, the list accepts at most {limit} KB")
+                kb = size // 1024
+                return reply("552", "5.3.4", {
+                    "fr": f"message trop gros pour {address} : {kb} Ko, la liste accepte "
+                          f"au plus {limit} Ko ; retirez ou réduisez les pièces jointes",
+                    "en": f"Message too large for {address}: {kb} KB, the list accepts "
+                          f"at most {limit} KB"}, recipient.mlist.language)
         return None
+
+
+def reply(code: str, status: str, texts: dict[str, str], language: str) -> str:
+    """An SMTP reply in the list's language first, then English (RFC 5321 §4.2.1: a
+    multi-line reply repeats its code, "-" on every line but the last; RFC 3463 status on
+    each). The sending server quotes it whole in the bounce its user receives."""
+    first = texts.get(language, texts["en"])
+    lines = [first] + ([texts["en"]] if first != texts["en"] else [])
+    return "\r\n".join(f"{code}{'-' if i < len(lines) - 1 else ' '}{status} {text}"
+                        for i, text in enumerate(lines))
 
 
 def _first_cause(exc: BaseException) -> str:
