@@ -9,6 +9,7 @@ import pytest
 
 from mailbot.config import Config, load_config
 from mailbot.lists.bans import is_banned
+from mailbot.outbound.dates import format_when
 from mailbot.reading.authenticity import is_proven
 from mailbot.reading.message import parse
 from tests.e2e import Driver
@@ -164,9 +165,19 @@ async def test_banned_senders_are_ignored_without_an_answer(bot: Driver) -> None
     assert len(bot.sink.received) == 3  # the control: Bob's post reaches all three
 
 
-async def test_command_replies_to_a_member_are_rate_limited(bot: Driver) -> None:
-    answered = [len(await command(bot, "aide", sender="bob@example.net")) for _ in range(6)]
-    assert answered == [1, 1, 1, 1, 0, 0]  # replies_per_hour = 4
+async def test_command_replies_to_a_member_are_rate_limited_and_told_once(
+        bot: Driver, caplog: pytest.LogCaptureFixture) -> None:
+    first_at = bot.clock.now()
+    got = []
+    for _ in range(6):
+        got.append(await command(bot, "aide", sender="bob@example.net"))
+        bot.clock.advance(timedelta(minutes=1))
+    assert [len(messages) for messages in got] == [1, 1, 1, 1, 1, 0]  # replies_per_hour = 4
+    notice = got[4][0]
+    until = format_when(first_at + timedelta(hours=1), "Europe/Paris", "fr")
+    assert until in str(notice["Subject"]) and "je ne vous réponds plus" in \
+        notice.get_content()
+    assert caplog.text.count("held back by the rate limit") == 1
     bot.clock.advance(timedelta(hours=1, minutes=1))
     assert len(await command(bot, "aide", sender="bob@example.net")) == 1
 

@@ -73,7 +73,10 @@ async def test_confirmation_requests_to_a_stranger_are_rate_limited(bot: Driver)
     for _ in range(4):
         raw = make_message(sender="target@example.net", to="sel-request@example.org", body="join")
         await bot.send(raw, mail_from="target@example.net", to="sel-request@example.org")
-    assert bot.sink.received == []  # the fourth and later requests of the day mail nothing
+    # the fourth and later requests of the day mail nothing but one notice saying until when
+    assert len(bot.sink.received) == 1
+    assert str(bot.sink.received[0].message["Subject"]).strip().startswith(
+        "I will answer again from")
 
 
 async def test_nomail_mail_and_language(bot: Driver) -> None:

@@ -104,6 +104,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
                            "reason": "below-minimum"},
     "moderator/message-refused": {"subject": "[sel] Promo", "what": "un message de la liste",
                                   "count": 2, "error": "554 5.7.1 rejected as spam"},
+    "member/rate-limited": {"until": "jeudi 26 novembre à 13h00"},
     "member/item-recorded": ITEM, "member/item-renewal": ITEM, "member/item-expired": ITEM,
     "member/item-match": {"mine": ITEM, "theirs": {**ITEM, "kind": "request"}},
     "member/digest": {"mode": "daily", "mime": False, "count": 1, "proposals": [PROPOSAL],

@@ -7,6 +7,7 @@ Outbox is also the one place that turns a member into a recipient: their address
 envelope sender (VERP), and the language they are written to in.
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
@@ -19,11 +20,15 @@ from sqlalchemy.orm import Session
 from mailbot.config import Config, ListConfig
 from mailbot.config.addresses import address_for
 from mailbot.outbound.compose import Composer, Sender
+from mailbot.outbound.dates import format_when
 from mailbot.outbound.headers import ListHeaders, list_headers, list_headers_of
 from mailbot.storage import deliveries
 from mailbot.storage.members import Member, Members
 
 RATE_LIMITED_PURPOSES = ("reply",)
+RATE_NOTICE = "rate-notice"  # "I will answer again at …": once a window, never limited
+
+log = logging.getLogger(__name__)
 
 
 class Outbox:
@@ -85,6 +90,7 @@ class Outbox:
         `reply_to` (another member, to put two people in touch), or to list-request@.
         Its bounce comes back to sel-bounces@, or to sel-bounces+`bounce_token`@."""
         if purpose in RATE_LIMITED_PURPOSES and self._over_limit(mlist, to):
+            self._tell_rate_limited(mlist, to, language)
             return False
         if reply_token:
             reply_to = self.address(mlist, "confirm", reply_token)
@@ -145,13 +151,29 @@ class Outbox:
             deliveries.enqueue(self._session, list_name=mlist.name, purpose=purpose, raw=raw,
                                recipients=recipients, now=self.now, inbound_id=inbound_id)
 
-    def _over_limit(self, mlist: ListConfig, to: str) -> bool:
+    def _window(self, mlist: ListConfig, to: str) -> tuple[timedelta, int]:
         """Members: `replies_per_hour`. Others: `confirmations_per_day`, so a forged From
         cannot turn the list into a mail bomb against a stranger."""
         abuse = mlist.rules.abuse
         if mlist.is_moderator(to) or self._members.get(mlist.name, to) is not None:
-            since, limit = self.now - timedelta(hours=1), abuse.replies_per_hour
-        else:
-            since, limit = self.now - timedelta(days=1), abuse.confirmations_per_day
-        return deliveries.sent_to_since(self._session, to, since,
+            return timedelta(hours=1), abuse.replies_per_hour
+        return timedelta(days=1), abuse.confirmations_per_day
+
+    def _over_limit(self, mlist: ListConfig, to: str) -> bool:
+        window, limit = self._window(mlist, to)
+        return deliveries.sent_to_since(self._session, to, self.now - window,
                                         RATE_LIMITED_PURPOSES) >= limit
+
+    def _tell_rate_limited(self, mlist: ListConfig, to: str, language: str) -> None:
+        """Never silent: once a window, a short notice saying when answers come again."""
+        window, _ = self._window(mlist, to)
+        since = self.now - window
+        if deliveries.sent_to_since(self._session, to, since, (RATE_NOTICE,)):
+            return
+        first = deliveries.first_sent_to_since(self._session, to, since,
+                                               RATE_LIMITED_PURPOSES) or self.now
+        until = format_when(first + window, self.config.server.timezone, language, self.now)
+        log.warning("answers to %s on list %s held back by the rate limit until %s",
+                    to, mlist.name, until)
+        self.send(mlist, "member/rate-limited", language, {"until": until}, to=to,
+                  purpose=RATE_NOTICE)

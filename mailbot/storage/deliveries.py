@@ -202,6 +202,17 @@ def sent_to_since(session: Session, rcpt: str, since: datetime,
                OutboundMessage.purpose.in_(purposes))) or 0
 
 
+def first_sent_to_since(session: Session, rcpt: str, since: datetime,
+                        purposes: Sequence[str]) -> datetime | None:
+    """When the oldest of those messages was queued (the rate window ends after it)."""
+    found: datetime | None = session.scalar(
+        select(func.min(Delivery.created_at))
+        .join(OutboundMessage, OutboundMessage.id == Delivery.outbound_id)
+        .where(Delivery.rcpt == rcpt, Delivery.created_at >= since,
+               OutboundMessage.purpose.in_(purposes)))
+    return found
+
+
 def status_counts(session: Session) -> list[tuple[str, int]]:
     """How many deliveries are in each status (for `mailbot queue`)."""
     rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
