@@ -39,8 +39,13 @@ async def test_pay_is_confirmed_by_reply_then_both_get_a_receipt(bot: Driver) ->
     assert "Votre solde : -90 points (-1h30)" in payer.text()
     assert "reçus de marie@example.com" in payee.message["Subject"]
 
+    bot.sink.clear()
     await bot.reply_to(ask, "oui", sender="marie@example.com")  # single use
     assert (await balances(bot))["bob@example.net"] == 90
+    again = bot.sink.to("marie@example.com")
+    assert len(again) == 1 and "déjà fait" in again[0].message["Subject"]
+    assert "90 points (1h30) à Bob Martin, pour jardinage" in again[0].text()
+    assert "ne le refaites pas" in again[0].text() and bot.sink.to("bob@example.net") == []
     statement = await bot.command("relevé", sender="bob@example.net")
     assert "+90 points (1h30)  marie@example.com  jardinage" in statement.text()
     solde = await bot.command("solde", sender="bob@example.net")

@@ -27,10 +27,12 @@ async def test_join_needs_a_reply_to_the_single_use_address(bot: Driver) -> None
     welcome = bot.sink.to("newbie@example.net")
     assert len(welcome) == 1 and "Bienvenue" in welcome[0].message["Subject"]
 
-    # the token is single-use: replying again changes nothing and says so
+    # the token is single-use: replying again changes nothing, and says it is done already
     await bot.reply_to(reply, "oui", sender="newbie@example.net")
     again = bot.sink.to("newbie@example.net")
-    assert len(again) == 1 and "plus valable" in again[0].message["Subject"]
+    assert len(again) == 1 and "déjà fait" in again[0].message["Subject"]
+    assert "votre inscription à SEL de Saint-Martin" in again[0].text()
+    assert "recommencer" not in again[0].text()
 
 
 async def test_english_join_is_answered_in_english(bot: Driver) -> None:

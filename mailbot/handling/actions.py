@@ -9,9 +9,10 @@ proved needs no round trip): what a confirmed action does is written once, here.
 from email.message import EmailMessage
 
 from mailbot.config import ListConfig
-from mailbot.exchange.payments import pay_confirmed
+from mailbot.exchange.payments import money, pay_confirmed
 from mailbot.lists.membership import join, leave
 from mailbot.outbound.context import Context
+from mailbot.outbound.dates import format_when
 from mailbot.reading.message import author, header
 from mailbot.storage.messages import InboundMessage
 from mailbot.storage.moderation import Confirmation
@@ -26,12 +27,27 @@ def ask(ctx: Context, mlist: ListConfig, action: str, *, email: str, target: str
         memo=memo)
 
 
+def _again(ctx: Context, mlist: ListConfig, c: Confirmation) -> dict[str, object]:
+    assert c.used_at is not None
+    payee = ctx.stores.members.get(mlist.name, c.target)
+    return {"action": c.action, "target": c.target,
+            "when": format_when(c.used_at, ctx.config.server.timezone, c.language, ctx.now),
+            "amount": money(mlist, c.amount or 0), "memo": c.memo or "",
+            "payee": (payee.name if payee else "") or c.target}
+
+
 def carry_out(ctx: Context, mlist: ListConfig, confirmation: Confirmation,
               reply: InboundMessage, msg: EmailMessage) -> None:
     """Carry out a confirmed action once; a used or expired token only gets an
     explanation."""
     replier, _ = author(msg, reply.mail_from)
-    if confirmation.used_at is not None or confirmation.expires_at < ctx.now:
+    if confirmation.used_at is not None:  # a second reply: say it is done, not "start over"
+        reply.kind, reply.outcome = "confirm", "already confirmed"
+        ctx.outbox.send(mlist, "member/confirm-again", confirmation.language,
+                        _again(ctx, mlist, confirmation), to=replier, purpose="reply",
+                        in_reply_to=header(msg, "Message-ID"), inbound_id=reply.id)
+        return
+    if confirmation.expires_at < ctx.now:
         reply.kind, reply.outcome = "confirm", "token used or expired"
         ctx.outbox.send(mlist, "member/confirm-invalid", confirmation.language, {},
                         to=replier, purpose="reply", in_reply_to=header(msg, "Message-ID"),
