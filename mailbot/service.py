@@ -21,7 +21,7 @@ from mailbot.core.clock import Clock, SystemClock
 from mailbot.core.errors import MailbotError
 from mailbot.core.tokens import new_token
 from mailbot.digests import delivery as digest_delivery
-from mailbot.handling.dispatch import next_post_author, process_next
+from mailbot.handling.dispatch import look_ahead, process_next
 from mailbot.inbound.imap import ImapReader
 from mailbot.inbound.intake import Arrival, store_arrivals
 from mailbot.inbound.smtp import protocol_factory
@@ -41,6 +41,7 @@ from mailbot.timers import due
 log = logging.getLogger(__name__)
 
 BATCH = 200  # deliveries claimed at a time (each connection records its own as it goes)
+LOOK_AHEAD = 50  # new messages whose posts' DMARC policies are asked before handling them
 IDLE_POLL = 1.0  # seconds between looks at the database when nothing woke us
 CAPPED_WAIT = 30.0  # seconds between looks when the sending cap of the hour is reached
 TIMER_POLL = 30.0  # at most this long between looks for deadlines (new ones come by posts)
@@ -79,32 +80,35 @@ class Service:
     async def process_pending(self) -> int:
         """Handle every stored new message; return how many."""
         count = 0
-        while True:
-            await self._look_up_dmarc()
-            if await self.db.run(self._process_one) is None:
+        while (up_to := await self._look_ahead()) is not None:
+            handled = 0
+            while await self.db.run(self._process_one, up_to) is not None:
+                handled += 1
+            if not handled:  # what is left is another daemon's, under way
                 break
-            count += 1
+            count += handled
         if count:
             self._send_ready.set()
             self._timers_changed.set()
         return count
 
-    def _process_one(self, session: Session) -> int | None:
-        return process_next(self._context(session))
+    def _process_one(self, session: Session, up_to: int) -> int | None:
+        return process_next(self._context(session), up_to)
 
     def _context(self, session: Session) -> Context:
         return Context.open(session, self.config, self.composer, self.clock.now())
 
-    async def _look_up_dmarc(self) -> None:
-        """Ask the DNS for the DMARC policy of the next post's author now, outside any
-        transaction: the pipeline then reads the answer from the cache."""
-        if not any(m.rules.posting.from_rewrite == "auto" for m in self.config.lists):
-            return
-        address = await self.db.run(
-            lambda s: next_post_author(Messages(s), Holds(s)))
-        if address:
+    async def _look_ahead(self) -> int | None:
+        """The last id of the next batch of new messages (None: none), once the DNS was
+        asked for the DMARC policies of their posts' authors, outside any transaction:
+        the pipeline then reads the answers from the cache."""
+        last, authors = await self.db.run(
+            lambda s: look_ahead(Messages(s), Holds(s), LOOK_AHEAD))
+        if authors and any(m.rules.posting.from_rewrite == "auto" for m in self.config.lists):
             policies = policies_for(self.config.dns)
-            await asyncio.to_thread(policies.needs_rewrite, address)
+            await asyncio.gather(*(asyncio.to_thread(policies.needs_rewrite, a)
+                                   for a in sorted(authors)))
+        return last
 
     # --- delivery -----------------------------------------------------------------------
     async def read_mailbox_once(self) -> int:

@@ -35,9 +35,10 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def process_next(ctx: Context) -> int | None:
-    """Handle the oldest new message; return its id, or None when there is none."""
-    row = ctx.stores.messages.claim_next()
+def process_next(ctx: Context, up_to: int | None = None) -> int | None:
+    """Handle the oldest new message (with an id up to `up_to`, when given); return its
+    id, or None when there is none."""
+    row = ctx.stores.messages.claim_next(up_to)
     if row is None:
         return None
     try:
@@ -88,14 +89,18 @@ def replay(ctx: Context, message_id: int) -> bool:
     return True
 
 
-def next_post_author(messages: Messages, holds: Holds) -> str | None:
-    """The author of the post the next message would send out (a post, or a held post a
-    moderator's reply may approve): the worker asks its DMARC policy before the
-    transaction, so the pipeline never waits for the DNS inside one."""
-    peeked = messages.peek_next()
-    if peeked is not None and peeked.role == "confirm":
-        hold = holds.by_token(peeked.token or "")
-        peeked = messages.peek(hold.inbound_id) if hold is not None else None
-    if peeked is None or peeked.role != "post":
-        return None
-    return author(parse_headers(peeked.head), peeked.mail_from)[0]
+def look_ahead(messages: Messages, holds: Holds, limit: int) -> tuple[int | None, set[str]]:
+    """The id of the last of the next `limit` new messages, and the authors of the posts
+    they would send out (a post, or a held post a moderator's reply may approve): the
+    worker asks their DMARC policy before it handles them, so the pipeline never waits
+    for the DNS inside a transaction."""
+    peeked = messages.peek_new(limit)
+    authors = set()
+    for peek in peeked:
+        if peek.role == "confirm":
+            hold = holds.by_token(peek.token or "")
+            held = messages.peek(hold.inbound_id) if hold is not None else None
+            peek = held if held is not None else peek
+        if peek.role == "post":
+            authors.add(author(parse_headers(peek.head), peek.mail_from)[0])
+    return (peeked[-1].id if peeked else None), authors

@@ -20,6 +20,7 @@ PEEK_BYTES = 16384  # enough for the header of nearly every message
 
 @dataclass(frozen=True)
 class Peek:
+    id: int
     role: str
     token: str | None
     mail_from: str
@@ -45,29 +46,32 @@ class Messages:
         self.session.execute(insert(InboundMessage).values(rows)
                              .on_conflict_do_nothing(index_elements=["rcpt", "message_key"]))
 
-    def claim_next(self) -> InboundMessage | None:
-        """The oldest new message, locked (another daemon's claim is skipped)."""
-        return self.session.scalars(
-            select(InboundMessage).where(InboundMessage.status == "new")
-            .order_by(InboundMessage.id).limit(1).with_for_update(skip_locked=True)).first()
+    def claim_next(self, up_to: int | None = None) -> InboundMessage | None:
+        """The oldest new message (with an id up to `up_to`, when given), locked (another
+        daemon's claim is skipped)."""
+        query = select(InboundMessage).where(InboundMessage.status == "new")
+        if up_to is not None:
+            query = query.where(InboundMessage.id <= up_to)
+        return self.session.scalars(query.order_by(InboundMessage.id).limit(1)
+                                    .with_for_update(skip_locked=True)).first()
 
-    def peek_next(self) -> Peek | None:
-        """The oldest new message's address kind, token, sender and first bytes (its
-        header, mostly), without claiming it: for a look ahead."""
-        row = self.session.execute(
-            select(InboundMessage.role, InboundMessage.token, InboundMessage.mail_from,
-                   func.substr(InboundMessage.raw, 1, PEEK_BYTES))
+    def peek_new(self, limit: int) -> list[Peek]:
+        """The oldest new messages' ids, address kinds, tokens, senders and first bytes
+        (their header, mostly), without claiming them: for a look ahead."""
+        rows = self.session.execute(
+            select(InboundMessage.id, InboundMessage.role, InboundMessage.token,
+                   InboundMessage.mail_from, func.substr(InboundMessage.raw, 1, PEEK_BYTES))
             .where(InboundMessage.status == "new")
-            .order_by(InboundMessage.id).limit(1)).first()
-        return Peek(row[0], row[1], row[2], bytes(row[3] or b"")) if row is not None else None
+            .order_by(InboundMessage.id).limit(limit)).all()
+        return [Peek(r[0], r[1], r[2], r[3], bytes(r[4] or b"")) for r in rows]
 
     def peek(self, message_id: int) -> Peek | None:
         """The same look at one message."""
         row = self.session.execute(
-            select(InboundMessage.role, InboundMessage.token, InboundMessage.mail_from,
-                   func.substr(InboundMessage.raw, 1, PEEK_BYTES))
+            select(InboundMessage.id, InboundMessage.role, InboundMessage.token,
+                   InboundMessage.mail_from, func.substr(InboundMessage.raw, 1, PEEK_BYTES))
             .where(InboundMessage.id == message_id)).first()
-        return Peek(row[0], row[1], row[2], bytes(row[3] or b"")) if row is not None else None
+        return Peek(row[0], row[1], row[2], row[3], bytes(row[4] or b"")) if row else None
 
     def savepoint(self) -> SessionTransaction:
         """A nested transaction: what fails inside it is undone, the rest is kept."""
