@@ -1,6 +1,7 @@
 """Digests end to end: delivery modes by email, one digest per period, content, MIME."""
 
 from datetime import timedelta
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
@@ -169,6 +170,38 @@ async def test_mime_digest_carries_the_messages(bot: Driver) -> None:
     assert [p.get_content_type() for p in parts] == ["message/rfc822"] * 3
     inner = parts[0].get_content()
     assert isinstance(inner, EmailMessage) and inner["Message-ID"] == "<t1@example.com>"
+
+
+def with_photo(subject: str, body: str) -> bytes:
+    msg = message_from_bytes(make_message(subject=subject, body=body), policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    msg.add_attachment(b"\xff\xd8\xff\xe0 not really a jpeg", maintype="image",
+                       subtype="jpeg", filename="fête.jpg")
+    return msg.as_bytes(policy=policy.SMTP)
+
+
+async def test_a_text_digest_says_which_posts_had_files_and_how_to_get_them(
+        bot: Driver) -> None:
+    await bot.command("résumé quotidien", sender=READER)
+    await bot.send(with_photo("Photos de la fête", "Voici une photo.\n"))
+    await bot.send(make_message(subject="Sans photo", body="Rien de joint.\n"))
+    bot.clock.advance(timedelta(hours=5))
+    await bot.service.drain()
+    [digest] = digests(bot)
+    text = digest.text()
+    assert "1. Photos de la fête — avec pièce(s) jointe(s)" in text
+    assert "2. Sans photo\n" in text.replace("\r\n", "\n")
+    assert "[Pièce(s) jointe(s) : fête.jpg]" in text
+    assert "écrivez « résumé mime »" in text and text.count("Pièce(s) jointe(s)") == 1
+
+
+async def test_a_digest_without_files_says_nothing_of_them(bot: Driver) -> None:
+    await bot.command("résumé quotidien", sender=READER)
+    await three_posts(bot)
+    bot.clock.advance(timedelta(hours=5))
+    await bot.service.drain()
+    [digest] = digests(bot)
+    assert "pièce" not in digest.text().lower()
 
 
 async def test_digest_shows_closing_proposals_and_decisions(bot: Driver) -> None:

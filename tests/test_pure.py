@@ -935,3 +935,21 @@ def test_config_file_not_found(tmp_path: Path) -> None:
 
 def test_config_with_plus_separator(tmp_path: Path) -> None:
     assert load_config(config_file(tmp_path, separator="+")).server.separator == "+"
+
+
+def test_attachments_are_the_files_not_the_bodies() -> None:
+    from email.message import EmailMessage
+
+    from mailbot.reading.message import attachments, parse
+
+    msg = EmailMessage()
+    msg["Subject"] = "x"
+    msg.set_content("texte")
+    msg.add_alternative("<p>texte</p>", subtype="html")
+    msg.add_attachment(b"%PDF", maintype="application", subtype="pdf", filename="plan.pdf")
+    msg.add_attachment(b"\x89PNG", maintype="image", subtype="png")  # no name
+    msg.add_attachment("BEGIN:VCALENDAR", subtype="calendar")
+    assert attachments(parse(msg.as_bytes())) == ["plan.pdf", "image/png"]
+    plain = EmailMessage()
+    plain.set_content("juste du texte")
+    assert attachments(parse(plain.as_bytes())) == []

@@ -28,7 +28,7 @@ from mailbot.digests.schedule import (
     topic,
 )
 from mailbot.outbound.context import Context
-from mailbot.reading.message import author, header, parse, readable_text
+from mailbot.reading.message import attachments, author, header, parse, readable_text
 from mailbot.storage.exchange import ExchangeItem
 from mailbot.storage.members import Member
 from mailbot.storage.messages import InboundMessage
@@ -153,7 +153,8 @@ def _digest_post(row: InboundMessage, prefix: str) -> DigestPost:
     return DigestPost(message_id=own_id, root=refs[0] if refs else own_id,
                       subject=topic(header(msg, "Subject"), prefix),
                       author=f"{name} <{address}>" if name else address,
-                      date=row.distributed_at, text=digest_text(readable_text(msg)))
+                      date=row.distributed_at, text=digest_text(readable_text(msg)),
+                      attachments=tuple(attachments(msg)))
 
 
 def _queue_digest(ctx: Context, mlist: ListConfig, readers: list[Member], mode: str,
@@ -163,6 +164,7 @@ def _queue_digest(ctx: Context, mlist: ListConfig, readers: list[Member], mode: 
     values: dict[str, Any] = {
         "mode": mode, "mime": mime, "threads": news.threads,
         "count": sum(len(t.posts) for t in news.threads),
+        "with_files": any(p.attachments for t in news.threads for p in t.posts),
         "proposals": [describe(ctx, mlist, p, language) for p in news.open_proposals],
         "decisions": [{"number": p.number, "title": p.title, "status": p.status}
                       for p in news.decisions],

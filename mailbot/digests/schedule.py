@@ -72,6 +72,7 @@ class DigestPost:
     author: str
     date: datetime
     text: str
+    attachments: tuple[str, ...] = ()  # files the digest's text does not carry
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,31 @@ def readable_text(msg: Message) -> str:
     return plain or ""
 
 
+def attachments(msg: Message) -> list[str]:
+    """The names of the files a message carries (attachments, and inline images and
+    documents): what a reader of its text alone would miss. A file without a name is
+    named by its type ("image/jpeg")."""
+    found = []
+    for part in msg.walk():
+        if part.is_multipart() or part.get_content_type() == "message/rfc822":
+            continue
+        disposition = part.get_content_disposition()
+        is_body = part.get_content_maintype() == "text" and disposition != "attachment"
+        if is_body or part.get_content_type() in _NOT_FILES:
+            continue
+        try:
+            name = part.get_filename()
+        except Exception:  # a broken RFC 2231 parameter: the type still says enough
+            name = None
+        found.append(" ".join((name or part.get_content_type()).split())[:100])
+    return found
+
+
+# Parts that are not files a person attached (signatures, calendar invitations' twins).
+_NOT_FILES = {"application/pgp-signature", "application/pkcs7-signature",
+              "application/x-pkcs7-signature", "text/calendar"}
+
+
 def _decode_text(payload: str) -> str:
     return payload.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
