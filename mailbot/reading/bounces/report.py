@@ -42,7 +42,7 @@ def read(msg: Message) -> Report:
     texts: list[str] = []
     fields: list[str] = []
     returned: Message | None = None
-    has_plain = any(p.get_content_type() == "text/plain" for p in _leaves(msg))
+    has_plain = any(_is_plain(p.get_content_type()) for p in _leaves(msg))
     for part in _leaves(msg):
         kind = part.get_content_type()
         if kind in _RETURNED_TYPES:
@@ -50,9 +50,14 @@ def read(msg: Message) -> Report:
         elif kind == "message/delivery-status":
             fields.append(_fields_of(part))
             texts.append(fields[-1])
-        elif kind == "text/plain" or (kind == "text/html" and not has_plain):
+        elif _is_plain(kind) or (kind == "text/html" and not has_plain):
             texts.append(_text_of(part))
     return Report("\n".join(texts), returned, "\n".join(fields))
+
+
+def _is_plain(kind: str) -> bool:
+    """text/plain, and the text types servers mangle ("text/plain   charset=...", "text")."""
+    return kind.startswith("text/") and "html" not in kind and kind not in _RETURNED_TYPES
 
 
 def _leaves(msg: Message) -> Iterator[Message]:
