@@ -64,9 +64,12 @@ def _read(raw: bytes) -> BounceReport:
     if found:
         return _from_verdicts([(f.address, f.verdict) for f in found])
     guessed = _from_fallback(parse(raw))  # a copy: flufl.bounce gets its From mended
-    if guessed.kind == "unknown" and autoreply.is_bulk_from_person(msg):
-        return AUTO_REPLY
-    return guessed
+    if guessed.kind != "unknown":
+        return guessed
+    found = families.read(msg, told.text, _returned_to(told), last_resort=True)
+    if found:
+        return _from_verdicts([(f.address, f.verdict) for f in found])
+    return AUTO_REPLY if autoreply.is_bulk_from_person(msg) else UNKNOWN
 
 
 def _from_ses(notification: ses.Notification) -> BounceReport:

@@ -18,6 +18,7 @@ _FIELDS = (
 )
 _FIELD = re.compile(r"^(" + "|".join(_FIELDS) + r")\s*:\s?(.*)$", re.IGNORECASE)
 _RECIPIENT_FIELDS = ("original-recipient", "final-recipient", "action")
+_QUOTED = re.compile(r"^(?:> ?)+")
 # RFC 3464 §2.3.3: what an MTA did for a recipient that is not a failure.
 _SUCCESS_ACTIONS = ("delivered", "relayed", "expanded")
 # "error" is OpenSMTPD's spelling of "failed"; "expired" SendGrid's for a delivery given up.
@@ -83,6 +84,7 @@ def _blocks(text: str) -> list[dict[str, str]]:
     current: dict[str, str] = {}
     last = ""
     for line in text.splitlines():
+        line = _QUOTED.sub("", line)  # a report forwarded as a quote is still one
         field = _FIELD.match(line)
         if field is not None:
             name, value = field.group(1).lower(), field.group(2).strip()

@@ -23,6 +23,7 @@ from mailbot.reading.message import header
 class Family:
     name: str
     order: int  # families are tried in this order; the first to name a recipient reads it
+    last_resort: bool  # tried only after flufl.bounce's heuristics found nothing
     match: dict[str, tuple[str, ...]]  # subject/from/received/message_id/body/headers
     start: tuple[str, ...]  # the report starts at the first line holding one of these
     end: tuple[str, ...]  # ...and ends before the first line holding one of these
@@ -43,11 +44,11 @@ class Found:
     said: str  # the lines that report on this recipient
 
 
-def read(msg: Message, text: str, returned_to: str) -> list[Found]:
+def read(msg: Message, text: str, returned_to: str, *, last_resort: bool = False) -> list[Found]:
     """The recipients the first family that knows this message names, with their verdicts;
-    [] when no family does."""
+    [] when no family does. `last_resort`: the families tried after every other reader."""
     for family in loaded():
-        if _matches(family, msg, text):
+        if family.last_resort == last_resort and _matches(family, msg, text):
             found = _read_with(family, msg, text, returned_to)
             if found:
                 return found
@@ -167,8 +168,14 @@ def _verdict(family: Family, said: str, delayed: bool) -> str:
 
 
 def _holds(text: str, phrases: tuple[str, ...]) -> bool:
+    """One of the (lower-cased) phrases is in the text; "^phrase": at the start of a line."""
     lowered = text.lower()
-    return any(p in lowered for p in phrases)
+    return any(p[1:] in lowered and _starts_a_line(lowered, p[1:]) if p.startswith("^")
+               else p in lowered for p in phrases)
+
+
+def _starts_a_line(text: str, phrase: str) -> bool:
+    return text.startswith(phrase) or f"\n{phrase}" in text
 
 
 @cache
@@ -187,6 +194,7 @@ def _family(data: dict[str, object]) -> Family:
     assert isinstance(match, dict) and isinstance(read, dict) and isinstance(verdict, dict)
     return Family(
         name=str(data["name"]), order=int(str(data.get("order", 50))),
+        last_resort=bool(data.get("last_resort", False)),
         match={k: _lower(v) for k, v in match.items()},
         start=_lower(read.get("start", [])), end=_lower(read.get("end", [])),
         recipient=tuple(re.compile(p) for p in read.get("recipient", [])),
