@@ -119,12 +119,23 @@ _TYPE = re.compile(r"^[\w-]+;\s*")  # "smtp; 550 …": the diagnostic type goes
 
 def diagnostic(raw: bytes) -> str:
     """The remote server's own words (RFC 3464 §2.3.6 Diagnostic-Code), on one line, for
-    the moderators' notice; "" when the report has none."""
+    the moderators' notice; else what a family's notice says of its first recipient; ""
+    when the report has neither."""
     found = _DIAGNOSTIC.search(raw)
     if found is None:
-        return ""
+        return _family_words(raw)[:300]
     said = " ".join(found.group(1).decode("utf-8", "replace").split())
     return _TYPE.sub("", said)[:300]
+
+
+def _family_words(raw: bytes) -> str:
+    try:
+        msg = parse(raw)
+        told = report.read(msg)
+        found = families.read(msg, told.text, _returned_to(told))
+    except Exception:  # words for a notice are a courtesy: none rather than an error
+        return ""
+    return found[0].said if found else ""
 
 
 def read_returned(raw: bytes, automatic: str | None) -> BounceReport:
