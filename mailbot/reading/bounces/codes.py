@@ -65,6 +65,11 @@ def class_of_text(text: str) -> str:
     return _verdict(status_in(text) or _reply_as_status(reply_in(text)))
 
 
+def status_class(text: str) -> str:
+    """The verdict of the enhanced status code in free text alone (UNKNOWN without one)."""
+    return _verdict(status_in(text))
+
+
 def _reply_as_status(reply: str) -> str:
     return f"{reply[0]}.0.0" if reply[:1] in ("2", "4", "5") and len(reply) == 3 else ""
 

@@ -47,23 +47,23 @@ class Found:
 def read(msg: Message, text: str, returned_to: str, *, last_resort: bool = False) -> list[Found]:
     """The recipients the first family that knows this message names, with their verdicts;
     [] when no family does. `last_resort`: the families tried after every other reader."""
+    seen = {
+        "subject": header(msg, "Subject"), "from": header(msg, "From"),
+        "message_id": header(msg, "Message-ID"), "body": text,
+        "received": " ".join(str(v) for v in (msg.get_all("Received") or [])),
+    }
     for family in loaded():
-        if family.last_resort == last_resort and _matches(family, msg, text):
+        if family.last_resort == last_resort and _matches(family, msg, seen):
             found = _read_with(family, msg, text, returned_to)
             if found:
                 return found
     return []
 
 
-def _matches(family: Family, msg: Message, text: str) -> bool:
+def _matches(family: Family, msg: Message, seen: dict[str, str]) -> bool:
     """Any of the family's marks (none: every message) holds."""
     if not any(family.match.values()):
         return True
-    seen = {
-        "subject": header(msg, "Subject"), "from": header(msg, "From"),
-        "message_id": header(msg, "Message-ID"), "body": text,
-        "received": " ".join(str(v) for v in (msg.get_all("Received") or [])),
-    }
     if any(_has_header(msg, wanted) for wanted in family.match.get("headers", ())):
         return True
     return any(_holds(seen[key], family.match.get(key, ())) for key in seen)
@@ -154,11 +154,11 @@ def _verdict(family: Family, said: str, delayed: bool) -> str:
     failure. A 4.x.x the server gave up on is permanent, unless it called it temporary."""
     if delayed:
         return codes.TEMPORARY
-    found = codes.class_of(codes.status_in(said), "")
+    found = codes.status_class(said)
     if found == codes.UNKNOWN and _holds(said, family.temporary):
         return codes.TEMPORARY
     if found == codes.UNKNOWN:
-        found = codes.class_of_text(said)
+        found = codes.class_of_text(said)  # its reply code
     told_temporary = codes.said_temporary(said)
     if found == codes.TEMPORARY and _holds(said, family.gave_up) and not told_temporary:
         return codes.PERMANENT
@@ -170,8 +170,8 @@ def _verdict(family: Family, said: str, delayed: bool) -> str:
 def _holds(text: str, phrases: tuple[str, ...]) -> bool:
     """One of the (lower-cased) phrases is in the text; "^phrase": at the start of a line."""
     lowered = text.lower()
-    return any(p[1:] in lowered and _starts_a_line(lowered, p[1:]) if p.startswith("^")
-               else p in lowered for p in phrases)
+    return any(_starts_a_line(lowered, p[1:]) if p.startswith("^") else p in lowered
+               for p in phrases)
 
 
 def _starts_a_line(text: str, phrase: str) -> bool:

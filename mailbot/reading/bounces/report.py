@@ -73,13 +73,14 @@ def _leaves(msg: Message) -> Iterator[Message]:
 
 
 def _from_raw(text: str) -> Report:
-    """A report read as one text: the returned message starts at its MIME header, if any."""
+    """A report read as one text: the returned message starts after the MIME headers of the
+    part that holds it (a blank line ends them), if there is such a part."""
     found = _RETURNED_LINE.search(text)
     if found is None:
         return Report(text, None)
-    after = text[found.end():].lstrip("\r\n")
-    part_headers, _, rest = after.partition("\n\n")  # the part's own MIME headers first
-    returned = HeaderParser().parsestr(rest if ":" in part_headers else after, headersonly=True)
+    after = text[found.end():].replace("\r\n", "\n")
+    _, blank, message = after.partition("\n\n")
+    returned = HeaderParser().parsestr(message if blank else after.lstrip("\n"), headersonly=True)
     return Report(text[:found.start()], returned)
 
 
