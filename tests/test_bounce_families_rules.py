@@ -104,6 +104,15 @@ def test_a_x00_status_gives_way_to_the_servers_more_precise_code() -> None:
     assert read_bounce(report(fields)) == delayed("marie@example.com")
 
 
+def test_a_status_field_gives_way_to_a_server_code_of_the_reply_codes_class() -> None:
+    """sisimai's Status.prefer: "450 4.2.2" under "Status: 5.1.1" is a full mailbox, for now;
+    "550 5.1.1" under the ambiguous "Status: 4.4.7" is an unknown user."""
+    full = FAILED.replace("550 5.1.1 <marie@example.com>: User unknown", "450 4.2.2 Over quota")
+    assert read_bounce(report(full)) == delayed("marie@example.com")
+    unknown = FAILED.replace("Status: 5.1.1", "Status: 4.4.7")
+    assert read_bounce(report(unknown)) == failed("marie@example.com")
+
+
 def test_an_invalid_original_recipient_gives_way_to_the_final_one() -> None:
     fields = FAILED.replace("Action:", "Original-Recipient: rfc822; marie\nAction:")
     assert read_bounce(report(fields)) == failed("marie@example.com")

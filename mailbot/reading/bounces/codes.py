@@ -52,12 +52,31 @@ def said_temporary(text: str) -> bool:
 
 def class_of(status: str, said: str) -> str:
     """The verdict of a recipient's Status field against the codes in the server's words
-    (`said`): the more specific code wins, as RFC 3463 §3.1 lets x.0.0 mean "undefined"."""
+    (`said`, its Diagnostic-Code): see _preferred."""
     own = status_in(status) or _reply_as_status(reply_in(status))
     if not own:
         return class_of_text(said)
-    told = status_in(said)  # a bare reply code says less than a status field (sisimai)
-    return _verdict(told if own.endswith(".0.0") and told else own)
+    return _verdict(_preferred(own, status_in(said), reply_in(said)))
+
+
+def _preferred(own: str, told: str, reply: str) -> str:
+    """The status field or the status code the server gave, as sisimai's SMTP::Status.prefer
+    weighs them: the one of the reply code's class; else the more specific (RFC 3463 §3.1:
+    x.0.0 and x.y.0 say "other or undefined"); the server's when the field is 4.4.7 (a time
+    out), 5.3.x (the reporting system's own trouble) or a 5.1.1 it contradicts."""
+    if not told or told == own:
+        return own
+    if reply and own[0] != told[0] and reply[0] in (own[0], told[0]):
+        return own if reply[0] == own[0] else told
+    if own.endswith(".0.0"):
+        return own if told.endswith(".0.0") else told
+    if ".0" in own and ".0" not in told:
+        return told
+    if told.endswith(".0.0"):
+        return own
+    if own == "4.4.7" or own.startswith("5.3.") or (own == "5.1.1" and ".0" not in told):
+        return told
+    return told if own == "5.1.3" and told.startswith("5.7.") else own
 
 
 def class_of_text(text: str) -> str:
