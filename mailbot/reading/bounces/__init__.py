@@ -102,7 +102,10 @@ def _from_sets(permanent: frozenset[str], temporary: frozenset[str]) -> BounceRe
 
 
 def _from_fallback(msg: Message) -> BounceReport:
-    permanent, temporary = fallback.failures(msg)
+    try:
+        permanent, temporary = fallback.failures(msg)
+    except Exception:  # a heuristic's bug must not keep the last-resort family from reading
+        return UNKNOWN
     return _from_sets(permanent, temporary) or UNKNOWN
 
 

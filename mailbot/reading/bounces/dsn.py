@@ -42,11 +42,6 @@ def outcomes(text: str) -> list[Outcome]:
     return found
 
 
-def has_fields(text: str) -> bool:
-    """The text holds at least one per-recipient block (a recipient field and an action)."""
-    return any("action" in b or "status" in b for b in _blocks(text))
-
-
 def verdict(block: dict[str, str]) -> str:
     """One recipient's outcome (RFC 3464 §2.3.3 Action, §2.3.4 Status, RFC 3463 classes).
     A 4.x.x status is temporary whatever the action: the address is not at fault."""

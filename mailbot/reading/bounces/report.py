@@ -35,9 +35,7 @@ class Report:
 
 def read(msg: Message) -> Report:
     """The report's text and its returned message."""
-    if msg.get_content_maintype() == "multipart" and not msg.is_multipart():
-        return _from_raw(_text_of(msg))  # its boundary never came: read it raw
-    if not msg.is_multipart():
+    if not msg.is_multipart():  # a text report, or a multipart whose boundary never came
         return _from_raw(_text_of(msg))
     texts: list[str] = []
     fields: list[str] = []
