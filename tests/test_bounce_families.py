@@ -15,6 +15,9 @@ import pytest
 from mailbot.handling.explain import explain_file
 from mailbot.reading.bounces import BounceReport, read_bounce
 from mailbot.reading.bounces.families import loaded
+from mailbot.reading.bounces.families import read as read_family
+from mailbot.reading.bounces.report import read as read_report
+from mailbot.reading.message import parse
 
 DATA = Path(__file__).parent / "data" / "bounces"
 NON_BOUNCES = {"feedback-report(ARF)", "auto-reply(vacation)", "delivered(DSN-success)",
@@ -187,19 +190,33 @@ WRITTEN = {
         "Original Message:\nFrom: kijitora <kijitora@example.jp>\n"
         "Message could not be delivered to mobile.\nTo: 0000000000@vzwpix.com\n"
         "Error: No valid recipients for this MM\n"),
+    # An Exchange Online NDR in German: the address alone in the administrators' section.
+    "exchange-de": _notice(
+        "From: postmaster@example.de\nSubject: Unzustellbar: Nouvelles\n"
+        "Content-Type: text/plain; charset=utf-8\n",
+        "Ihre Nachricht hat marie@example.de nicht erreicht.\n\n"
+        "Diagnoseinformationen für Administratoren:\n\n"
+        "Generierender Server: AM0PR01MB1234.eurprd01.prod.exchangelabs.com\n\n"
+        "marie@example.de\nRemoteserver hat '550 5.1.10 RESOLVER.ADR.RecipientNotFound; "
+        "Recipient not found by SMTP address lookup' zurückgegeben\n\n"
+        "Ursprüngliche Nachrichtenkopfzeilen:\n\nTo: marie@example.de\n"),
 }
 WRITTEN_FAILED = {
     "activehunter": "kijitora@example.org", "apachejames": "kijitora@example.org",
     "biglobe": "kijitora@mail.biglobe.ne.jp", "domino": "kijitora@example.net",
     "notes": "kijitora@notes.example.jp", "surfcontrol": "kijitora@example.com",
     "mailmarshal": "dummyuser@blabla.example.com", "verizon": "0000000000@vzwpix.com",
+    "exchange-de": "marie@example.de",
 }
 
 
 @pytest.mark.parametrize("family", sorted(WRITTEN))
 def test_a_family_without_a_corpus_sample_reads_its_documented_notice(family: str) -> None:
-    report = read_bounce(WRITTEN[family])
-    assert report == BounceReport("failure", frozenset({WRITTEN_FAILED[family]}), NONE)
+    raw = WRITTEN[family]
+    assert read_bounce(raw) == BounceReport("failure", frozenset({WRITTEN_FAILED[family]}), NONE)
+    msg = parse(raw)
+    found = read_family(msg, read_report(msg).text, "")
+    assert [f.family for f in found] == [family.split("-")[0]]
 
 
 def test_every_family_file_loads_with_a_recipient_pattern_naming_the_address() -> None:
