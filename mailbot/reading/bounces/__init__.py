@@ -1,20 +1,28 @@
 """Reading what comes back to a list's bounce address: failure, delay, success, complaint or
 auto-reply, and which addresses failed. Pure: bytes in, a BounceReport out, never an exception.
 
-Standard reports are read here (RFC 3464 DSNs, RFC 5965 ARF complaints, RFC 3834
-auto-replies); everything else goes to flufl.bounce's heuristics (qmail, Exim, old Sendmail,
-Exchange, Yahoo...). handling.py decides what the report means for a member.
+In order: complaints (RFC 5965 ARF, arf.py), Amazon SES notifications (ses.py), RFC 3464
+delivery status fields wherever they sit (dsn.py), auto-replies (RFC 3834, autoreply.py), the
+failure notices of each MTA family (families.py and its data files), and last flufl.bounce's
+heuristics (fallback.py). handling.py decides what the report means for a member.
 """
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
-from email.utils import getaddresses, parseaddr
 
-from flufl.bounce import all_failures
-
-from mailbot.reading.message import header, parse
+from mailbot.reading.bounces import (
+    addresses,
+    arf,
+    autoreply,
+    codes,
+    dsn,
+    fallback,
+    families,
+    report,
+    ses,
+)
+from mailbot.reading.message import parse
 
 
 @dataclass(frozen=True)
@@ -30,18 +38,6 @@ COMPLAINT = BounceReport("complaint", NOTHING, NOTHING)
 AUTO_REPLY = BounceReport("auto-reply", NOTHING, NOTHING)
 SUCCESS = BounceReport("success", NOTHING, NOTHING)
 
-# RFC 3464 §2.3.3: what an MTA did for a recipient that is not a failure.
-_SUCCESS_ACTIONS = ("delivered", "relayed", "expanded")
-# Auto-responders' subjects (English, French, German). Unlike mail.py's list, a bare "Absence"
-# counts: nobody posts a discussion to a bounce address.
-_AUTO_SUBJECT = re.compile(
-    r"^\s*(auto(matic)?[ -]?(reply|response)|auto:|autoreply|out of (the )?office|"
-    r"r[ée]ponse automatique|absen(ce|t|te)\b|message d'absence|abwesenheit|"
-    r"automatische antwort|on vacation\b|vacation\b)",
-    re.IGNORECASE,
-)
-_DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon")
-
 
 def read_bounce(raw: bytes) -> BounceReport:
     """What the message reports. Never raises: unreadable input is "unknown"."""
@@ -53,154 +49,71 @@ def read_bounce(raw: bytes) -> BounceReport:
 
 def _read(raw: bytes) -> BounceReport:
     msg = parse(raw)
-    if _is_feedback_report(msg):
+    if arf.is_complaint(msg):
         return COMPLAINT
-    dsn = _read_dsn(msg)
-    if dsn is not None:
-        return dsn
-    if _says_auto_reply(msg) and not _from_daemon(msg):
+    told = report.read(msg)
+    notification = ses.read(told.text)
+    if notification is not None:
+        return _from_ses(notification)
+    standard = _from_dsn(dsn.outcomes(told.fields) or dsn.outcomes(told.text))
+    if standard is not None:
+        return standard
+    if autoreply.says_auto_reply(msg) and not autoreply.from_mail_system(msg):
         return AUTO_REPLY
-    found = _read_heuristically(parse(raw))  # a copy: this one gets its From mended
-    if found.kind == "unknown" and _is_bulk_from_person(msg):
-        return AUTO_REPLY  # old vacation(1)-style responders only set Precedence
-    return found
+    found = families.read(msg, told.text, _returned_to(told))
+    if found:
+        return _from_verdicts([(f.address, f.verdict) for f in found])
+    guessed = _from_fallback(parse(raw))  # a copy: flufl.bounce gets its From mended
+    if guessed.kind != "unknown":
+        return guessed
+    found = families.read(msg, told.text, _returned_to(told), last_resort=True)
+    if found:
+        return _from_verdicts([(f.address, f.verdict) for f in found])
+    return AUTO_REPLY if autoreply.is_bulk_from_person(msg) else UNKNOWN
 
 
-def _parts(msg: Message) -> Iterator[Message]:
-    """The message and its MIME parts, not entering attached messages (a returned message
-    may itself be a report, which is not what this one says)."""
-    yield msg
-    if msg.get_content_type() == "message/rfc822":
-        return
-    payload = msg.get_payload()
-    if msg.is_multipart() and isinstance(payload, list):
-        for part in payload:
-            if isinstance(part, Message):
-                yield from _parts(part)
+def _from_ses(notification: ses.Notification) -> BounceReport:
+    if notification.kind != "failure":
+        return COMPLAINT if notification.kind == "complaint" else SUCCESS
+    found = _from_sets(notification.permanent, notification.temporary)
+    return found or UNKNOWN
 
 
-def _is_feedback_report(msg: Message) -> bool:
-    """RFC 5965 §2: multipart/report; report-type=feedback-report, or its
-    message/feedback-report part."""
-    if str(msg.get_param("report-type", "")).lower() == "feedback-report":
-        return True
-    return any(p.get_content_type() == "message/feedback-report" for p in _parts(msg))
-
-
-# -- RFC 3464 delivery status notifications -----------------------------------------------
-
-
-def _read_dsn(msg: Message) -> BounceReport | None:
-    """None when there is no readable per-recipient block."""
-    blocks = [b for p in _parts(msg) for b in _recipient_blocks(p)]
-    if not blocks:
+def _from_dsn(outcomes: list[dsn.Outcome]) -> BounceReport | None:
+    """None when no recipient block says anything readable."""
+    verdicts = [(o.address, o.verdict) for o in outcomes if o.verdict != codes.UNKNOWN]
+    if not verdicts:
         return None
-    permanent: set[str] = set()
-    temporary: set[str] = set()
-    failed = delayed = False
-    for block in blocks:
-        verdict = _verdict(block)
-        if verdict == "permanent":
-            failed = True
-            permanent.update(_recipient(block))
-        elif verdict == "temporary":
-            delayed = True
-            temporary.update(_recipient(block))
-    return _report(failed, delayed, frozenset(permanent), frozenset(temporary))
+    return _from_verdicts(verdicts)
 
 
-def _report(failed: bool, delayed: bool, permanent: frozenset[str],
-            temporary: frozenset[str]) -> BounceReport:
-    if failed:
-        return BounceReport("failure", permanent, temporary)
-    if delayed:
+def _from_verdicts(verdicts: list[tuple[str, str]]) -> BounceReport:
+    permanent = frozenset(a for a, v in verdicts if v == codes.PERMANENT)
+    temporary = frozenset(a for a, v in verdicts if v == codes.TEMPORARY) - permanent
+    return _from_sets(permanent, temporary) or SUCCESS  # only delivered/relayed/expanded
+
+
+def _from_sets(permanent: frozenset[str], temporary: frozenset[str]) -> BounceReport | None:
+    if permanent:
+        return BounceReport("failure", permanent, temporary - permanent)
+    if temporary:
         return BounceReport("delay", NOTHING, temporary)
-    return SUCCESS  # only delivered/relayed/expanded blocks: never a bounce
+    return None
 
 
-def _recipient_blocks(part: Message) -> list[Message]:
-    """RFC 3464 §2.1: the per-message fields, then one block per recipient (the stdlib
-    parses each block of a message/delivery-status part as a sub-message)."""
-    if part.get_content_type() != "message/delivery-status":
-        return []
-    blocks = part.get_payload()
-    if not isinstance(blocks, list):
-        return []
-    return [b for b in blocks if isinstance(b, Message) and header(b, "Action")]
+def _from_fallback(msg: Message) -> BounceReport:
+    try:
+        permanent, temporary = fallback.failures(msg)
+    except Exception:  # a heuristic's bug must not keep the last-resort family from reading
+        return UNKNOWN
+    return _from_sets(permanent, temporary) or UNKNOWN
 
 
-def _verdict(block: Message) -> str:
-    """One recipient's outcome: permanent, temporary, success or unknown (RFC 3464 §2.3.3,
-    §2.3.4). A 4.x.x status is temporary whatever the action: the address is not at fault."""
-    action = header(block, "Action").lower()
-    status = header(block, "Status").strip()
-    if action.startswith("delayed") or status.startswith("4"):
-        return "temporary"
-    if action.startswith(("failed", "failure", "error")) or status.startswith("5"):
-        return "permanent"  # "error": OpenSMTPD's non-standard spelling of "failed"
-    if action.startswith(_SUCCESS_ACTIONS):
-        return "success"
-    return "unknown"
-
-
-def _recipient(block: Message) -> set[str]:
-    """Original-Recipient (RFC 3464 §2.3.1: the address the list sent to, before any
-    forwarding), else Final-Recipient, without its address type."""
-    for name in ("Original-Recipient", "Final-Recipient"):
-        value = header(block, name)
-        address = parseaddr(value.split(";", 1)[-1].strip())[1].strip().lower()
-        if "@" in address:
-            return {address}
-    return set()
-
-
-# -- Auto-replies (RFC 3834) ----------------------------------------------------------------
-
-
-def _says_auto_reply(msg: Message) -> bool:
-    """RFC 3834 §5.1 "auto-replied" (not "auto-generated": DSNs use it too), the de facto
-    X-Autoreply/X-Autorespond and Precedence: auto_reply, or an auto-responder's subject."""
-    submitted = header(msg, "Auto-Submitted").lower()
-    return (submitted.startswith("auto-replied")
-            or bool(header(msg, "X-Autoreply") or header(msg, "X-Autorespond"))
-            or header(msg, "Precedence").lower() == "auto_reply"
-            or bool(_AUTO_SUBJECT.match(header(msg, "Subject"))))
-
-
-def _from_daemon(msg: Message) -> bool:
-    """Mail systems sign their failure reports as MAILER-DAEMON or postmaster (and Exim and
-    Postfix mark them "Auto-Submitted: auto-replied", so that header alone proves nothing)."""
-    address = parseaddr(header(msg, "From"))[1].lower()
-    return address.split("@")[0] in _DAEMONS or not address
-
-
-def _is_bulk_from_person(msg: Message) -> bool:
-    precedence = header(msg, "Precedence").lower()
-    return precedence in ("bulk", "junk") and not _from_daemon(msg) and not header(msg, "List-Id")
-
-
-# -- Everything else: flufl.bounce's detectors ----------------------------------------------
-
-
-def _read_heuristically(msg: Message) -> BounceReport:
-    """flufl.bounce's verdict. It gets a policy.default message: its detectors call str
-    methods on header values, which compat32 turns into Header objects for 8-bit bytes."""
-    if not getaddresses([header(msg, "From")]):
-        # flufl.bounce 6.0's Yale detector takes the first From address and raises when there
-        # is none, which stops every detector after it (Postfix, qmail, Exchange...).
-        del msg["From"]
-        msg["From"] = "<>"
-    temporary, permanent = all_failures(msg)
-    perm, temp = _decoded(permanent), _decoded(temporary)
-    if perm:
-        return BounceReport("failure", perm, temp - perm)
-    if temp:
-        return BounceReport("delay", NOTHING, temp)
-    return UNKNOWN
-
-
-def _decoded(addresses: frozenset[bytes]) -> frozenset[str]:
-    return frozenset(a.decode("ascii", "replace").strip().lower() for a in addresses if a)
+def _returned_to(told: report.Report) -> str:
+    """The returned message's one To address, for the families that name no recipient in
+    their text ("Delivery report unavailable")."""
+    found = addresses.find(told.returned_header("To"))
+    return found[0] if len(found) == 1 else ""
 
 
 _DIAGNOSTIC = re.compile(rb"^Diagnostic-Code:(.*(?:\r?\n[ \t].+)*)", re.IGNORECASE | re.MULTILINE)
@@ -209,19 +122,38 @@ _TYPE = re.compile(r"^[\w-]+;\s*")  # "smtp; 550 …": the diagnostic type goes
 
 def diagnostic(raw: bytes) -> str:
     """The remote server's own words (RFC 3464 §2.3.6 Diagnostic-Code), on one line, for
-    the moderators' notice; "" when the report has none."""
+    the moderators' notice; else what a family's notice says of its first recipient; ""
+    when the report has neither."""
     found = _DIAGNOSTIC.search(raw)
     if found is None:
-        return ""
+        return _family_words(raw)[:300]
     said = " ".join(found.group(1).decode("utf-8", "replace").split())
     return _TYPE.sub("", said)[:300]
+
+
+def _family_words(raw: bytes) -> str:
+    try:
+        msg = parse(raw)
+        told = report.read(msg)
+        found = families.read(msg, told.text, _returned_to(told))
+    except Exception:  # words for a notice are a courtesy: none rather than an error
+        return ""
+    return found[0].said if found else ""
 
 
 def read_returned(raw: bytes, automatic: str | None) -> BounceReport:
     """What mail to a bounce address reports, as the bounce handling counts it:
     `automatic` is what the message's headers say of it (message.automatic_kind); an
-    unreadable report that says it is an auto-reply is one."""
-    report = read_bounce(raw)
-    if report.kind == "unknown" and automatic == "auto-reply":
+    unreadable report that says it is an auto-reply is one, unless a mail system signed it
+    (a postmaster's failure notice is no out-of-office reply)."""
+    report_ = read_bounce(raw)
+    if report_.kind == "unknown" and automatic == "auto-reply" and not _from_system(raw):
         return AUTO_REPLY
-    return report
+    return report_
+
+
+def _from_system(raw: bytes) -> bool:
+    try:
+        return autoreply.from_mail_system(parse(raw))
+    except Exception:  # unparsable: say nothing more than "unknown"
+        return False
