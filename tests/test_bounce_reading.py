@@ -67,7 +67,7 @@ EXPECTED = {
 }
 
 XFAIL = {
-    "sendmail-text-mailman.eml": "flufl.bounce's SimpleMatch also reports the alias target "
+    "sendmail-text-mailman.eml": "the Sendmail family's rules also report the alias target "
     "(zzzzz@shaft.coal.nl) next to the address it was expanded from; harmless for member "
     "lookup, and no small rule tells the two apart in this free-text format",
 }

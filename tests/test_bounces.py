@@ -423,3 +423,20 @@ async def test_a_refused_recipient_still_counts_against_that_address(bot: Driver
     await post(bot)
     assert [e.source for e in await events(bot, "bob@example.net")] == ["smtp"]
     assert await refused_deliveries(bot) == []
+
+
+async def test_an_unreadable_notice_from_a_mail_system_is_recorded_but_never_suspends(
+        bot: Driver) -> None:
+    """Nothing any reader understands, from MAILER-DAEMON to Bob's own VERP address: kept
+    as a temporary failure (it may be a delay warning), never a step towards suspension."""
+    verp = await verp_of(bot, "bob@example.net")
+    for day in range(7):
+        raw = ("From: MAILER-DAEMON@mx.example.net\r\nTo: " + verp + "\r\n"
+               f"Subject: Notification\r\nMessage-ID: <n{day}@mx.example.net>\r\n\r\n"
+               "Zzz. 0x3f.\r\n").encode()
+        await bounce(bot, verp, raw)
+        bot.clock.advance(DAY)
+    found = await events(bot, "bob@example.net")
+    assert len(found) == 7 and not any(e.permanent for e in found)
+    bob = await bot.member("bob@example.net")
+    assert bob is not None and bob.suspended_at is None

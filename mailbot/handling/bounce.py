@@ -45,10 +45,11 @@ def handle_bounce(ctx: Context, mlist: ListConfig, row: InboundMessage,
 def _is_permanent(report: BounceReport, verp: bool, automatic: str | None) -> bool | None:
     """True/False for a permanent/temporary failure; None when it is no failure at all.
 
-    A report no detector understands still counts when it comes back to a member's own
-    VERP address from a mail system (null sender, MAILER-DAEMON, a multipart/report)."""
+    A report no reader understands, from a mail system (null sender, MAILER-DAEMON, a
+    multipart/report) to a member's own VERP address, is recorded as a temporary failure:
+    it may be a delay warning, and a member is never suspended on a guess."""
     if report.kind == "failure":
         return True
     if report.kind == "delay":
         return False
-    return True if verp and automatic == "bounce" else None
+    return False if verp and automatic == "bounce" else None
