@@ -807,3 +807,18 @@ def test_a_deadline_before_the_daemon_started_is_late_however_recent() -> None:
     on_time = settle("open", deadline, 0, deadline + timedelta(seconds=1),
                      running_since=deadline - timedelta(hours=1))
     assert on_time is not None and not on_time.late
+
+
+@pytest.mark.parametrize(("own", "reason"), [
+    ("OBJECTION : c'est trop cher pour nous.", "c'est trop cher pour nous."),
+    ("Bonjour,\n\nJe m'oppose, le prix est trop élevé.\nMerci", "le prix est trop élevé.\nMerci"),
+    ("-1 trop tôt", "trop tôt"),
+    ("**Objection** — pas maintenant", "pas maintenant"),
+    ("OBJECTION\nNous n'avons pas le budget.", "Nous n'avons pas le budget."),
+    ("Objectivement, non.", "Objectivement, non."),  # not the word "objection"
+])
+def test_the_reason_of_an_objection_goes_without_its_objection_word(own: str,
+                                                                    reason: str) -> None:
+    from mailbot.reading.replies import reason_of
+
+    assert reason_of(own) == reason

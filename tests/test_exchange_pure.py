@@ -224,3 +224,13 @@ def test_ledger_invariants_default_limits(attempts: list[tuple[str, str, int]]) 
 def test_ledger_invariants_random_limits(attempts: list[tuple[str, str, int]],
                                          limits: Limits) -> None:
     _check_ledger(attempts, limits)
+
+
+@pytest.mark.parametrize(("written", "memo"), [
+    ("jardinage", "jardinage"), ("pour le jardinage", "le jardinage"),
+    ("pour : jardinage", "jardinage"), ("for the gardening", "the gardening"),
+    ("« repassage »", "repassage"), ("", ""), ("pourboire", "pourboire")])
+def test_a_memo_loses_the_for_the_templates_say(written: str, memo: str) -> None:
+    from mailbot.exchange.ledger import memo_of
+
+    assert memo_of(written) == memo

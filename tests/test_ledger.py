@@ -25,7 +25,7 @@ async def balances(bot: Driver) -> dict[str, int]:
 
 
 async def test_pay_is_confirmed_by_reply_then_both_get_a_receipt(bot: Driver) -> None:
-    ask = await bot.command("payer Bob 1h30 jardinage")
+    ask = await bot.command("payer Bob 1h30 pour : jardinage")  # one "pour" in the answer
     assert "payez 90 points (1h30) à Bob Martin pour « jardinage »" in ask.text()
     assert str(ask.message["Reply-To"]).startswith("sel-confirm+")
     assert (await balances(bot))["bob@example.net"] == 0  # nothing moves before the reply
@@ -35,9 +35,9 @@ async def test_pay_is_confirmed_by_reply_then_both_get_a_receipt(bot: Driver) ->
                                    "chloe@example.fr": 0}
     payer = bot.sink.to("marie@example.com")[0]
     payee = bot.sink.to("bob@example.net")[0]
-    assert "payés à bob@example.net" in payer.message["Subject"]
+    assert "payés à Bob Martin" in payer.message["Subject"]  # names, not addresses
     assert "Votre solde : -90 points (-1h30)" in payer.text()
-    assert "reçus de marie@example.com" in payee.message["Subject"]
+    assert "reçus de Marie Dupont" in payee.message["Subject"]
 
     bot.sink.clear()
     await bot.reply_to(ask, "oui", sender="marie@example.com")  # single use
@@ -47,7 +47,7 @@ async def test_pay_is_confirmed_by_reply_then_both_get_a_receipt(bot: Driver) ->
     assert "90 points (1h30) à Bob Martin, pour jardinage" in again[0].text()
     assert "ne le refaites pas" in again[0].text() and bot.sink.to("bob@example.net") == []
     statement = await bot.command("relevé", sender="bob@example.net")
-    assert "+90 points (1h30)  marie@example.com  jardinage" in statement.text()
+    assert "+90 points (1h30)  Marie Dupont  jardinage" in statement.text()
     solde = await bot.command("solde", sender="bob@example.net")
     assert "Votre solde : 90 points (1h30)" in solde.text()
 

@@ -105,6 +105,8 @@ async def test_an_objection_by_reply_makes_it_contested(bot: Driver) -> None:
     settled = announcements(bot, "chloe@example.fr")
     assert len(settled) == 1 and "contestée" in settled[0].message["Subject"]
     assert "c'est trop cher" in settled[0].text()
+    assert "- Bob : c'est trop cher" in settled[0].text()  # a name, not an address
+    assert "bob@example.net" not in settled[0].text()
     told = [r for r in bot.sink.to("alice@example.org")]
     assert len(told) == 1 and "demande une discussion" in told[0].message["Subject"]
     assert any("demande une discussion" in r.message["Subject"]

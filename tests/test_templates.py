@@ -72,7 +72,8 @@ def test_each_command_result_has_its_own_sentence(code: str, language: str) -> N
 
 PROPOSAL = {"number": 12, "title": "Tondeuse", "proposer": "Marie", "status": "open",
             "deadline": "jeudi 26 novembre à 13h00"}
-OBJECTIONS = [{"email": "bob@example.net", "reason": "Trop cher.\nParlons-en."}]
+OBJECTIONS = [{"email": "bob@example.net", "who": "Bob Martin",
+               "reason": "Trop cher.\nParlons-en."}]
 ITEM = {"number": 7, "kind": "offer", "title": "Cours de guitare", "category": "musique",
         "author": "Marie", "email": "m@x.org", "expires": "22 janvier 2027", "status": "active"}
 BOUNCE = {"email": "b@x.org", "member_name": "Bob", "threshold": 5, "window_days": 7,

@@ -19,7 +19,7 @@ from mailbot.outbound.context import Context
 from mailbot.outbound.dates import format_when
 from mailbot.reading.message import author, header, readable_text
 from mailbot.reading.proposals import proposal_title, referenced_number
-from mailbot.reading.replies import own_text, read_reply
+from mailbot.reading.replies import own_text, read_reply, reason_of
 from mailbot.storage.members import Member
 from mailbot.storage.messages import InboundMessage
 from mailbot.storage.proposals import Objection, Proposal
@@ -142,7 +142,7 @@ def _object(ctx: Context, proposal: Proposal, sender: str, own: str) -> str:
     proposals = ctx.stores.proposals
     if proposals.standing_objection(proposal, sender) is not None:
         return "objection-again"
-    proposals.object(proposal, sender, "\n".join(own.splitlines()[:10]), ctx.now)
+    proposals.object(proposal, sender, reason_of(own), ctx.now)
     return "objection"
 
 
@@ -214,7 +214,8 @@ def settle_one(ctx: Context, proposal: Proposal, running_since: datetime | None,
     proposal.settled_late = outcome.late
     values = {"late": outcome.late, "supports": known.supports.get(proposal.id, 0),
               "away": away_count(ctx, mlist, proposal),
-              "objections": [{"email": o.email, "reason": o.reason} for o in objections]}
+              "objections": [{"email": o.email, "who": ctx.outbox.name_of(mlist, o.email),
+                              "reason": o.reason} for o in objections]}
     tell_list(ctx, mlist, proposal, "list/proposal-settled", values,
               readers=known.readers_of(ctx, mlist.name))
     if outcome.status == lifecycle.CONTESTED:

@@ -5,6 +5,7 @@ the sum of all balances is zero by construction; these rules keep each balance w
 list's limits.
 """
 
+import re
 from dataclasses import dataclass
 
 
@@ -26,3 +27,12 @@ def refuse_transfer(payer: str, payee: str, amount: int, payer_balance: int,
     if payee_balance + amount > limits.max_balance:
         return "above-maximum"
     return None
+
+
+_FOR = re.compile(r"^\s*[:;,.\-–—]*\s*(pour|for)\b\s*[:\-–—]?\s*", re.IGNORECASE)
+
+
+def memo_of(text: str) -> str:
+    """What a payment is for, as the payer wrote it, without a leading "pour"/"for" or
+    stray punctuation: the templates say "pour « … »" themselves."""
+    return _FOR.sub("", text, count=1).strip(" :;,-–—\"'«»“”").strip()

@@ -79,7 +79,9 @@ def pay_confirmed(ctx: Context, mlist: ListConfig, *, payer: str, payee: str, am
     send both a receipt. Returns what happened, for the record."""
     refused = transfer(ctx.stores, mlist, payer, payee, amount, memo, ctx.now,
                        recorded_by=payer)
-    values = {"amount": money(mlist, amount), "memo": memo, "payer": payer, "payee": payee}
+    values = {"amount": money(mlist, amount), "memo": memo,
+              "payer": ctx.outbox.name_of(mlist, payer),
+              "payee": ctx.outbox.name_of(mlist, payee)}
     if refused is not None:
         ctx.outbox.send(mlist, "member/pay-refused", language, {**values, "reason": refused},
                         to=payer, purpose="notice")

@@ -76,7 +76,7 @@ def decide_hold(ctx: Context, mlist: ListConfig, hold: Hold, reply: InboundMessa
         if choice.verb == "reject" and automatic_kind(held, original.mail_from,
                                                       mlist.list_id) is None:
             tell_rejected(ctx, mlist, original, held, reason_code="moderator",
-                          reason=" ".join(choice.args))
+                          reason=" ".join(choice.args).lstrip(":;,.-–— "))
     values["status"] = hold.status
     _answer(ctx, mlist, moderator, language, "done", values, msg, reply)
 

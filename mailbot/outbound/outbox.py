@@ -62,6 +62,11 @@ class Outbox:
         member = self._members.get(mlist.name, email)
         return (member.language if member else None) or mlist.language
 
+    def name_of(self, mlist: ListConfig, email: str) -> str:
+        """How a person is named to others: their name on the roster, else the address."""
+        member = self._members.get(mlist.name, email)
+        return (member.name if member else "") or email
+
     def by_language(self, mlist: ListConfig,
                     members: Iterable[Member]) -> dict[str, list[Member]]:
         groups: dict[str, list[Member]] = defaultdict(list)

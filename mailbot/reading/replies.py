@@ -146,6 +146,26 @@ def _stance_of(first: str) -> str:
     return "comment"
 
 
+# The stance word an objector starts with, and what follows it before the reason.
+_OBJECTION_WORDS = re.compile(
+    r"^\W*(objection|je m['’]oppose|je suis contre|veto|je bloque|bloque|block|i object|-1)"
+    r"\b\W*(?=\w|$)|^\W*-1\W*", re.IGNORECASE)
+
+
+def reason_of(own: str, lines: int = 10) -> str:
+    """Why an objector objects: their own text from its first line that says something
+    (greetings skipped), without the objection word it starts with ("OBJECTION : trop
+    cher" gives "trop cher"); at most `lines` lines."""
+    kept = own.splitlines()
+    while kept and (not kept[0].strip() or is_greeting(kept[0])):
+        kept.pop(0)
+    if kept:
+        kept[0] = _OBJECTION_WORDS.sub("", kept[0].replace("*", ""), count=1).strip()
+        if not kept[0]:
+            kept.pop(0)
+    return "\n".join(kept[:lines]).strip()
+
+
 @dataclass(frozen=True)
 class Reply:
     """What mailbot reads in a reply: the text it was given, the writer's own part of it,

@@ -3,6 +3,7 @@ balance, statement, offers, requests, renew N, close N (French: payer, solde, re
 offres, demandes, renouveler, clore)."""
 
 from mailbot.exchange import items
+from mailbot.exchange.ledger import memo_of
 from mailbot.exchange.payments import find_payee, money, refusal
 from mailbot.handling.actions import ask
 from mailbot.handling.requests.requester import Outcome, Requester
@@ -18,7 +19,7 @@ def pay(state: Requester, command: Command) -> Outcome:
     split = _split_pay(command.args, rules.points_per_hour, rules.unit)
     if split is None:
         return "pay-usage", {}
-    who, amount, memo = split
+    who, amount, memo = split[0], split[1], memo_of(split[2])
     found = find_payee(state.ctx.stores.members.roster(state.mlist.name), who)
     if found.member is None:
         return ("payee-ambiguous" if found.ambiguous else "payee-unknown",
@@ -65,7 +66,9 @@ def show_statement(state: Requester, command: Command) -> Outcome:
     ledger, name, me = state.ctx.stores.ledger, state.mlist.name, state.sender
     lines = [{"id": e.id, "date": e.created_at.date().isoformat(),
               "signed": money(state.mlist, e.amount if e.payee == me else -e.amount),
-              "other": e.payer if e.payee == me else e.payee, "memo": e.memo}
+              "other": state.ctx.outbox.name_of(state.mlist,
+                                                e.payer if e.payee == me else e.payee),
+              "memo": e.memo}
              for e in ledger.statement(name, me)]
     return "statement", {"lines": lines,
                          "balance": money(state.mlist, ledger.balance(name, me))}
