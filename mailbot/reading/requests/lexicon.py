@@ -1,0 +1,299 @@
+"""The phrase families members use, French and English, as data: for each action, patterns
+over a `plain` sentence (lowercase, no accents, elisions restored, hyphens as spaces) with a
+weight (3: says it alone; 2: nearly; 1: a hint that adds up). Patterns name families of
+phrasing ("me retirer de la liste", "take me off"), never one message.
+"""
+
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# Pieces reused below.
+_ME = r"(?:me|m')"
+_MAILS = r"(?:mails?|e ?mails?|messages?|courriels?|envois?)"
+_EMAILS_EN = r"(?:e ?mails?|mails?|messages?|posts?)"
+_ITEM_FR = r"(?:annonces?|offres?|demandes?)"
+_ITEM_EN = r"(?:offers?|requests?|ads?|adverts?|listings?|notices?)"
+_MY_FR = r"(?:mon|ma|mes|l'|la|le|cette|cet|ce)"
+
+INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
+    "join": (
+        (3, r"\b(?:m'inscrire|m'abonner|adherer|devenir (?:membre|adherente?)|faire partie "
+            r"(?:du|de votre|de la|de vos)|rejoindre (?:le|votre|la|vos)|inscrivez moi|"
+            r"(?:pouvez|pourriez|voulez) vous (?:l'|les )?inscrire|inscrire (?:ma|mon|mes|notre)"
+            r"|l'inscrire|les inscrire|nouvelle? (?:inscrite?|adherente?))\b"),
+        (3, r"\b(?:join (?:the|your|this|you)\b|(?:like|want|love) to join\b(?! us)|"
+            r"(?:how|can) (?:do |can )?(?:i|we) join|sign (?:me|us|him|her) up|subscribe\b|"
+            r"become (?:a )?members?|add me (?:to|on)|put me on (?:the|your) list)"),
+        (2, r"\b(?:inscription|inscrire)\b"),
+    ),
+    "leave": (
+        (3, rf"\b(?:{_ME} ?desinscri\w*|desinscri\w*|{_ME} retirer (?:de|du|des)|retirez moi|"
+            rf"enlevez moi|{_ME} rayer|rayez moi|supprimez moi|{_ME} supprimer (?:de|du)|"
+            rf"quitter (?:le|la|votre|vos)|ne plus (?:faire partie|etre (?:membre|inscrite?))|"
+            rf"(?:resilier|annuler|arreter) mon (?:inscription|adhesion|abonnement)|"
+            rf"{_ME} desabonner|desabonn\w*)"),
+        (3, r"\b(?:unsubscribe|remove me|take me off|leave (?:the|this|your) (?:list|group|"
+            r"sel|association)|cancel my (?:membership|subscription)|delete me|"
+            r"no longer (?:be )?(?:a )?member|(?:want|like) to leave)\b"),
+        (1, r"\b(?:demenag\w*|maison de retraite|ehpad|moving (?:away|house|to)|i'?m leaving)\b"),
+    ),
+    "nomail": (
+        (3, r"\b(?:pause|mettre en pause|suspendre|suspendez|suspension|interrompre)\b"),
+        (2, rf"\b(?:arreter|arretez|stopper|stoppez|cesser|cessez|ne plus) (?:de )?"
+            rf"(?:{_ME} ?envoyer|envoyer|recevoir|les {_MAILS}|d'envoyer)"),
+        (2, r"\b(?:pendant (?:ce temps|mon absence|ma cure|les vacances|mes vacances|"
+            r"mon sejour|mon hospitalisation)|jusqu'a mon retour|en attendant mon retour|"
+            r"je (?:pars|serai absente?|m'absente|serai a l'hopital)|"
+            r"(?:du|a partir du) \d{1,2} (?:au|jusqu'au) \d{1,2})\b"),
+        (3, rf"\b(?:stop (?:the |my |sending (?:me )?)?(?:{_EMAILS_EN}|mail)|hold (?:my|the) "
+            rf"(?:{_EMAILS_EN}|mail)|(?:suspend|pause) (?:my )?(?:{_EMAILS_EN}|mail|delivery|"
+            rf"subscription)|nomail|no more {_EMAILS_EN} (?:for a while|until))\b"),
+        (2, r"\b(?:until i'?m back|while i'?m away|until i (?:get|come) back|i'?m (?:away|off) "
+            r"|for a (?:while|few weeks)|away for|on holiday|on vacation|while i'?m in)\b"),
+        (1, r"\b(?:en vacances|en cure|hopital|hospital)\b"),
+    ),
+    "mail": (
+        (3, rf"\b(?:reprise|reprendre (?:les|l'envoi|mes|la reception)|recevoir (?:a nouveau|"
+            rf"de nouveau|les {_MAILS} comme avant|comme avant)|je (?:suis|serai) "
+            rf"(?:rentree?|de retour|revenue?)|renvoyer les {_MAILS}|remettre (?:les|l'envoi)|"
+            rf"reactiver|re ?recevoir)\b"),
+        (2, rf"\b(?:je ne recois plus|(?:ne|n') ?recois plus|plus rien (?:recu|depuis)|"
+            rf"je n'ai (?:plus|rien) recu|(?:ne|n') ?ai plus de {_MAILS})"),
+        (3, rf"\b(?:i'?m (?:back|home)(?! to)|start (?:sending|the {_EMAILS_EN}) again|resume "
+            rf"(?:my |the )?(?:{_EMAILS_EN}|mail|delivery)|(?:send|receive|get) (?:me )?"
+            rf"(?:the )?{_EMAILS_EN} again|turn (?:the )?(?:{_EMAILS_EN}|mail) back on|"
+            rf"not (?:getting|receiving) (?:any )?{_EMAILS_EN}|stopped (?:getting|receiving))\b"),
+    ),
+    "digest": (
+        (3, rf"\b(?:resume (?:quotidien|hebdomadaire|du jour|de la semaine|par (?:jour|semaine))"
+            rf"|recapitulatif|(?:un|une) (?:seule? )?(?:{_MAILS}|fois) par (?:jour|semaine)|"
+            rf"regroup\w*|digest|chaque {_MAILS}|au fur et a mesure|(?:un|le) resume)\b"),
+        (3, rf"\b(?:once a (?:day|week)|one {_EMAILS_EN} a (?:day|week)|daily|weekly|"
+            rf"(?:each|every) (?:single )?(?:{_EMAILS_EN}|one)|as they (?:come|arrive)|"
+            rf"summary|round ?up)\b"),
+        (1, rf"\b(?:trop de {_MAILS}|too many {_EMAILS_EN}|the volume)\b"),
+    ),
+    "language": (
+        (3, r"\b(?:en (?:anglais|francais)|in (?:english|french)|(?:langue|language) "
+            r"(?:anglaise|francaise|english|french|fr|en))\b"),
+        (1, r"\b(?:langue|language|english|french|anglais|francais)\b"),
+    ),
+    "help": (
+        (3, r"\b(?:comment (?:ca|cela|tout ca) (?:marche|fonctionne)|je (?:n'ai|ai) rien compris|"
+            r"je ne comprends rien|besoin d'aide pour (?:utiliser|comprendre)|mode d'emploi|"
+            r"aidez moi|au secours|je suis perdue?|je ne sais pas (?:comment|quoi) (?:faire|on "
+            r"fait|ecrire)|quelles sont les commandes)\b"),
+        (3, r"\b(?:how does (?:this|it|the \w+) work|i (?:don'?t|do not) understand (?:how|"
+            r"what|the)|what (?:can|do|should) i (?:do|write|send)|(?:the|list of) commands|"
+            r"i'?m (?:lost|confused))\b"),
+        (2, r"\b(?:aide|help|comprends pas|don'?t understand)\b"),
+    ),
+    "members": (
+        (3, r"\b(?:(?:qui sont|liste des|la liste des|tous les|les noms des|annuaire des?|"
+            r"coordonnees des) (?:les )?(?:membres|adherents|inscrits|participants)|"
+            r"combien (?:sommes nous|de membres|d'adherents|d'inscrits|on est|nous sommes)|"
+            r"(?:nouveaux|nouvelles) (?:membres|adherents?|inscrits?)|qui sont les nouveaux|"
+            r"l'adresse (?:mail |e ?mail |electronique )?de|les adresses)\b"),
+        (3, r"\b(?:who(?:'s| is| are)? (?:on|in) (?:the|this|our) (?:list|group|sel)|(?:list|names)"
+            r" of (?:the )?members|member(?:ship)? list|how many (?:of us|members|people)|"
+            r"new members|(?:e ?mail )?address(?:es)? (?:of|for))\b"),
+        (1, r"\b(?:membres|members)\b"),
+    ),
+    "balance": (
+        (3, r"\b(?:mon solde|le solde|solde de mon compte|combien (?:j'ai|ai je|il me reste|"
+            r"me reste t il|d'heures|de points)|(?:mes|combien de) (?:points|heures) (?:sur|en|"
+            r"dans|j'ai|il me)|ou j'en suis|mon compte (?:temps|d'heures)|(?:mon|le) credit)\b"),
+        (3, r"\b(?:my balance|how many (?:hours|points|credits) (?:have i|do i|i have|i'?ve)|in "
+            r"the bank|where do i stand|how much (?:time|credit) (?:have i|do i))\b"),
+        (2, r"\b(?:solde|balance|mes points|mes heures|my points|my hours)\b"),
+    ),
+    "statement": (
+        (3, r"\b(?:releve|historique|detail (?:de mes|des) (?:echanges|operations|heures)|"
+            r"mes (?:derniers )?(?:echanges|operations|mouvements|transactions)|"
+            r"statement|history|my transactions|(?:list of|recent) (?:my )?(?:exchanges|"
+            r"transactions|payments))\b"),
+    ),
+    "pay": (
+        (3, r"\b(?:payer|payez|paye|paie|regler|verser|virer|transferer|crediter|rembourser|"
+            r"j'ai paye)\b"),
+        (3, r"\bje (?:lui |leur |vous )?dois\b|\bje dois (?:donner|payer)\b"),
+        (3, r"\b(?:pay|paid|transfer|credit|i owe|owe (?!me))\b"),
+        (2, r"\b(?:donner|give)\b"),
+        (2, r"\b(?:m'a|nous a) (?:aidee?|emmenee?|conduite?|fait|depannee?|rendu service|"
+            r"accompagnee?|repare|tondu|taille|garde|passe|coupe|installe|porte)\b|"
+            r"\b(?:helped me|drove me|did (?:\w+ )*for me|fixed my|mowed my)\b"),
+    ),
+    "offers": (
+        (3, r"\b(?:(?:quelles sont|liste des|la liste des|voir les|les) (?:offres|annonces)|"
+            r"offres (?:en cours|du moment|actuelles|disponibles)|qu'est ce qui est propose|"
+            r"(?:quelqu'un|qui) (?:qui )?(?:propose|offre)|what(?:'s| is) (?:on )?offer(?:ed)?|"
+            r"(?:list of|current|the) offers|who (?:offers|can do|does)|anyone offer(?:ing|s))\b"),
+        (1, r"\b(?:offres|offers)\b"),
+    ),
+    "requests": (
+        (3, r"\b(?:(?:quelles sont|liste des|la liste des|voir les|les) demandes|demandes "
+            r"(?:en cours|du moment|actuelles)|(?:quelqu'un|qui) a besoin (?:de quelque chose|"
+            r"d'aide|de moi|d'un coup de main)|qui cherche|(?:what|which) requests|what do "
+            r"(?:people|members) need|(?:list of|current|the) requests|(?:anyone|anybody|someone)"
+            r" need(?:s|ing)? (?:help|anything|something|a hand))\b"),
+        (1, r"\b(?:demandes|requests)\b"),
+    ),
+    "renew": (
+        (3, rf"\b(?:renouvel\w*|prolong\w*|remettre|republier|relancer|garder|conserver|"
+            rf"reactiver|renew\w*|keep|repost|put (?:it |\w+ )?back|extend) (?:{_MY_FR} |my |the "
+            rf"|it\b|this )?(?:{_ITEM_FR}|{_ITEM_EN})"),
+        (2, r"\b(?:toujours (?:disponible|d'actualite|valable)|still (?:available|need|valid|"
+            r"on offer)|(?:a|est) disparue?|has (?:gone|disappeared)|la remettre|le remettre|"
+            r"la prolonger|la garder|la renouveler|keep it)\b"),
+        (1, r"\b(?:renouvel\w*|prolong\w*|renew\w*)\b"),
+    ),
+    "close": (
+        (3, rf"\b(?:enlever|enlevez|retirer|retirez|supprimer|supprimez|effacer|effacez|clore|"
+            rf"cloturer|fermer|fermez|annuler|annulez) (?:{_MY_FR} )?(?:\w+ )?{_ITEM_FR}"),
+        (3, rf"\b(?:take down|remove|delete|close|cancel|withdraw|take off) (?:my |the |this )?"
+            rf"(?:\w+ )?{_ITEM_EN}"),
+        (2, r"\b(?:plus besoin|n'ai plus besoin|c'est regle|j'ai trouve|(?:est|c'est) "
+            r"(?:finie?|terminee?|pourvue?)|vendue?|n'est plus (?:disponible|d'actualite)|"
+            r"no longer (?:need|needed|available)|(?:sorted|found someone|all sorted|"
+            r"not needed any ?more|don'?t need))\b"),
+    ),
+    "withdraw": (
+        (3, r"\b(?:retirer|retire|retirez|annuler|annule|abandonner|abandonne|j'annule|je retire)"
+            r" (?:ma|la|cette|mon) (?:proposition|projet)|\bwithdraw (?:my|the|this) proposal|"
+            r"\b(?:cancel|drop|pull) (?:my|the|this) proposal"),
+    ),
+    "extend": (
+        (3, r"\b(?:prolonger|prolongez|repousser|reporter|retarder|allonger|extend|postpone|push "
+            r"back) (?:(?:de )?(?:\d+|une|deux|trois|quatre|huit|quinze) \w+ )?(?:le delai|la "
+            r"date|l'echeance|la proposition|the deadline|(?:my|the|this) proposal|de \d+|by)"),
+        (3, r"\b(?:(?:une|deux|trois|\d+|quelques) (?:semaines?|jours?) de plus|plus de temps|"
+            r"(?:more|extra) time|(?:a|one|two|three|\d+) (?:more|extra) (?:weeks?|days?)|"
+            r"(?:weeks?|days?) (?:more|longer|extra))\b"),
+    ),
+    "proposals": (
+        (3, r"\b(?:(?:quelles sont|liste des|les) propositions|propositions (?:en cours|ouvertes|"
+            r"du moment)|decisions? (?:a prendre|en cours|en attente)|(?:qu'est ce qu'il y a|"
+            r"quoi) (?:a voter|en discussion)|sur quoi (?:on )?vote|(?:open|current|pending) "
+            r"proposals|what(?:'s| is| are) (?:being )?proposed|(?:anything|what) to (?:vote|"
+            r"decide) on|proposals? (?:open|pending))\b"),
+        (1, r"\b(?:propositions|proposals)\b"),
+    ),
+    "decisions": (
+        (3, r"\b(?:(?:ce qui|ce qu'on|qu'est ce qu'on|qu'a t on|qu'avons nous|on a) (?:a ete )?"
+            r"decide|decisions? (?:prises|adoptees|de l'annee|passees)|registre|(?:what|which) "
+            r"(?:did we|have we|was|were) (?:\w+ )?decided?|decisions? (?:made|taken|adopted)|"
+            r"what was (?:agreed|decided)|register)\b"),
+        (1, r"\b(?:decisions?|decide)\b(?! a prendre| en cours| en attente| to (?:make|take))"),
+    ),
+}
+
+# How-to questions: "comment faire pour payer…". With everything an action needs it is that
+# action; without, the writer wants the guide to it (help).
+HOW_TO = (r"\b(?:comment (?:faire|fait on|on fait|faut il|dois je|puis je|je fais|je peux|"
+          r"pourrais je|proceder)|je ne sais pas comment|how (?:do|can|should|would) (?:i|we|"
+          r"one)|how to)\b")
+
+# A payment the writer says someone else owes them: only the payer can pay.
+CLAIM = (r"\b(?:j'ai (?:fait|travaille|passe|aide|donne|tondu|taille|garde|repare|accompagne|"
+         r"conduit|emmene|cuisine|cousu|bricole)\b(?!.*\b(?:pour moi|chez moi)\b).*\b(?:chez|"
+         r"pour|a|aupres de) (?!moi)|me doit|me doivent|i (?:did|worked|spent|helped|gave|mowed|"
+         r"fixed|cleaned)\b.*\b(?:for|at) (?!me\b)|owes? me\b|credit me\b)")
+
+# A line of the writer's statement or a receipt questioned: a matter for a moderator.
+DISPUTE = (r"\b(?:c'est quoi (?:la|cette) (?:ligne|operation|somme)|(?:je (?:ne )?lui|je ne "
+           r"leur) ai rien demande|rien demande|erreur|je conteste|pas normal|je n'ai "
+           r"(?:jamais|pas) (?:demande|recu|paye|accepte)|a tort|mistake|wrong|"
+           r"i never (?:asked|paid|agreed)|what is this (?:line|entry|charge)|"
+           r"don'?t recogni[sz]e)\b")
+LEDGER_WORDS = r"\b(?:points?|ligne|heures?|solde|releve|debit\w*|entry|line|hours?|balance)\b"
+
+# Replies in a proposal's thread: the stance a sentence opens with.
+OBJECT = (r"^(?:objection|je m'oppose|je suis (?:contre|opposee?|en desaccord)|contre\b|"
+          r"(?:je ne suis )?pas d'accord|je ne suis pas (?:pour|favorable)|non\b|veto|"
+          r"je bloque|bloque\b|-1\b|mauvaise idee|i object|i(?:'m| am) (?:against|opposed)|"
+          r"i disagree|i (?:do not|don'?t) agree|against\b|no\b|bad idea|i oppose|not in "
+          r"favou?r|i(?:'m| am) not (?:in favou?r|for it))|\bi object\b|\bje m'oppose\b|"
+          r"\bje (?:ne )?suis pas d'accord\b")
+SUPPORT = (r"^(?:d'accord|je suis d'accord|tout a fait d'accord|ok pour moi|je suis pour|"
+           r"je soutiens|(?:tres )?favorable|bonne idee|super(?: idee)?|excellente idee|"
+           r"bravo|oui\b|\+1|agreed?\b|i agree|i support|great idea|good idea|excellent idea|"
+           r"count me in|yes\b|i(?:'m| am) (?:all )?for (?:it|this)|in favou?r|sounds (?:good|"
+           r"great)|fully support|what a (?:good|great) idea)")
+
+# Moderators answering a held-post notice: the decision their reply opens with.
+DECIDE = {
+    "discard": (r"^(?:(?:a )?jeter|jetez|jette|(?:a )?supprimer|supprimez|supprime|effacer|"
+                r"efface[rz]?|(?:a la )?poubelle|corbeille|discard\w*|delete\w*|bin it|spam|"
+                r"ignore\w*|drop it)\b|\b(?:message automatique|c'est (?:du|un) spam|"
+                r"it'?s spam|auto ?reply)\b"),
+    "reject": (r"^(?:non|no|nope|refuse\w*|refusez|reject\w*|rejete\w*|pas question|"
+               r"certainly not|decline\w*)\b"),
+    "approve": (r"^(?:oui|ok|okay|d'accord|bien sur|approuve\w*|accepte\w*|valide\w*|yes|"
+                r"yep|approve\w*|accept\w*|fine|go ahead|let (?:it|her|him) through|publie\w*|"
+                r"publish|c'est bon|pas de (?:probleme|souci)|no problem|sure)\b|"
+                r"\b(?:peut passer|peuvent passer|laisse[rz]? passer|can go (?:through|out))\b"),
+}
+
+# Posts to the list: a new proposal, offer or request, told by the subject's tag…
+PROPOSE_TAG = (r"^(?:\[\s*(?:proposal|proposition|proposta)s?\s*\]|(?:proposal|proposition|"
+               r"motion)s?\s*(?:[:\-–]|n°\s*\d*\s*:)\s*)")
+OFFER_TAG = (r"^(?:\[\s*(?:offer|offre|offering)s?\s*\]|(?:offer|offre|offering|je propose|"
+             r"a donner|a preter|to give away|for loan)s?\s*[:\-–]\s*)")
+REQUEST_TAG = (r"^(?:\[\s*(?:request|demande|wanted)s?\s*\]|(?:request|demande|wanted|cherche|"
+               r"recherche|looking for|besoin|je cherche)s?\s*[:\-–]\s*)")
+# … or by what its text says.
+PROPOSE_TEXT = (r"\b(?:je propose (?:que|qu'on|qu'il|que nous|de (?:faire|organiser|changer|"
+                r"modifier|creer|deplacer|fixer|passer|instaurer|mettre en place|acheter|tenir|"
+                r"voter))|i propose (?:that |we |to (?:change|move|buy|hold|set up))|i'?d like "
+                r"to propose|i suggest (?:that )?we|nous pourrions decider)")
+OFFER_TEXT = (r"\b(?:je (?:peux|pourrais|sais) (?:vous |en )?(?:aider|faire|donner|preter|proposer|"
+              r"m'occuper|tondre|tailler|garder|conduire|emmener|cuisiner|coudre|reparer|couper)"
+              r"|je propose (?:mes services|de l'aide|du |des |de la |un coup de main|de vous|"
+              r"d'aider|aux|mon aide)|je mets a (?:votre )?disposition|a donner|je prete|"
+              r"i can (?:make|help|do|offer|lend|teach|fix|give|drive|bake|cut)|i could (?:help|"
+              r"make|do)|(?:happy|glad|pleased) to (?:help|cut|make|lend|teach|do|give|drive)|"
+              r"i offer|offering|just ask|if anyone needs|si (?:quelqu'un|vous) (?:a|avez) "
+              r"besoin|n'hesitez pas a me)\b")
+REQUEST_TEXT = (r"\b(?:je cherche (?:quelqu'un|une personne|qui)|j'(?:aurais|ai) besoin (?:de "
+                r"quelqu'un|d'aide|d'un coup de main|qu'on)|(?:quelqu'un|qui) (?:pourrait|"
+                r"serait (?:dispo|disponible|d'accord)|saurait)|(?:i'?ll |i will |i )?need "
+                r"(?:someone|somebody|help|a hand)|looking for (?:someone|somebody)|(?:could|"
+                r"would) (?:anyone|someone|somebody) (?:help|walk|come|take|give)|does anyone "
+                r"have time)\b")
+# Asking the list (or the bot) to put an offer or request on the list.
+PUBLISH = (r"\b(?:mettre (?:sur|dans) la liste|la (?:mettre|diffuser|publier)|le (?:mettre|"
+           r"diffuser|publier)|diffuser|publier|faire passer|put (?:it|this) (?:on|out)|"
+           r"post (?:it|this)|send (?:it|this) (?:round|out|to everyone))\b")
+
+DIGEST_MODES = (
+    ("off", r"\b(?:chaque (?:message|mail)|au fur et a mesure|tous les messages|(?:each|every) "
+            r"(?:single )?(?:message|e ?mail|post|one)|as they (?:come|arrive)|individual|"
+            r"plus de resume|pas de resume|no (?:more )?digest|stop the digest|normal(?:ement)?)"),
+    ("daily", r"\b(?:quotidien\w*|par jour|chaque jour|tous les jours|du jour|daily|(?:once|one)"
+              r" (?:\w+ )?a day|every day|each day)\b"),
+    ("weekly", r"\b(?:hebdo\w*|par semaine|chaque semaine|toutes les semaines|de la semaine|"
+               r"weekly|(?:once|one) (?:\w+ )?a week|every week|each week)\b"),
+)
+LANGUAGES = (("en", r"\b(?:anglais|english|en)\b"), ("fr", r"\b(?:francais|french|fr)\b"))
+NOT_LANGUAGE = r"\b(?:pas|not|instead of|au lieu de|plutot qu')\s+(?:en|in)?\s*$"
+
+# Words that tell an item from a proposal, and mine from anyone's.
+ITEM_WORDS = rf"\b(?:{_ITEM_FR}|{_ITEM_EN})\b"
+OFFER_WORD = r"\b(?:offres?|offers?|offering)\b"
+REQUEST_WORD = r"\b(?:demandes?|requests?)\b"
+PROPOSAL_WORDS = r"\b(?:propositions?|proposals?|projet|motion|delai|deadline)\b"
+MINE = r"\b(?:mon|ma|mes|my|mine|j'ai (?:propose|poste|mis))\b"
+
+# Words that never tell an item or a proposal apart ("la", "pour", "proposition"…).
+STOP_WORDS = frozenset(_words("""
+a au aux avec ce ces cette de des du en et il je la le les leur lui ma me mes moi mon ne nos
+notre nous on ou par pas plus pour qu que qui sa se ses son sur ta te tes toi ton tu un une
+vos votre vous y d l j m n s c est suis sont ete etre avoir ai as avons avez ont merci
+bonjour cordialement svp stp tres bien tout tous toute toutes aussi alors donc mais car si
+oui non proposition propositions offre offres demande demandes annonce annonces numero n the
+an and of for to with my i me we our you your it its is are be was this that on in at by
+please thanks thank hello hi proposal proposals offer offers request requests ad about from
+"""))

@@ -1,0 +1,183 @@
+"""Which actions a message asks for, by the address it was sent to: at the request address
+the commands and sentences of intents.py; at the list address a new proposal, offer or
+request, a stance in a proposal's thread, or a request that belongs to the robot
+(administrivia); at a confirm address a moderator's decision. Pure.
+"""
+
+import re
+
+from mailbot.reading.items import item_kind_and_title
+from mailbot.reading.proposals import proposal_title
+from mailbot.reading.spoken import plain
+
+from .intents import BODY, ENOUGH, SUBJECT_COMMAND, Draft, scored, typed_commands
+from .lexicon import (
+    DECIDE,
+    HOW_TO,
+    OBJECT,
+    OFFER_TAG,
+    OFFER_TEXT,
+    PROPOSE_TAG,
+    PROPOSE_TEXT,
+    PUBLISH,
+    REQUEST_TAG,
+    REQUEST_TEXT,
+    SUPPORT,
+)
+from .prepare import Prepared, Sentence
+from .refs import numbers_named, proposal_in_bot_mail
+
+ITEM_ACTIONS = ("offer_item", "request_item")
+# Actions a member may ask of the robot; at the list address they are administrivia.
+ROBOT_ACTIONS = ("join", "leave", "nomail", "mail", "digest", "language", "help", "members",
+                 "balance", "statement", "offers", "requests", "renew", "close", "withdraw",
+                 "extend", "proposals", "decisions", "pay")
+_FIRST_PERSON = re.compile(rf"\b(?:je|j'|me|m'|moi|mon|ma|mes|i|i'm|i'd|i'll|my)\b|{HOW_TO}")
+
+
+def read(prepared: Prepared, points_per_hour: int = 60) -> list[Draft]:
+    role = prepared.said.role
+    if role == "post":
+        found = at_list(prepared, points_per_hour)
+        return [found] if found else []
+    if role == "confirm":
+        return [at_confirm(prepared, points_per_hour)]
+    return at_request(prepared, points_per_hour)
+
+
+def at_request(prepared: Prepared, points_per_hour: int) -> list[Draft]:
+    subject, body = typed_commands(prepared)
+    if body:  # typed commands, one a line, as the help teaches: all of them, in order
+        drafts = ([subject] if subject else []) + body
+        return _unique(drafts)
+    drafts = scored(_sentences(prepared), [subject] if subject else [], points_per_hour)
+    item = _item_posted(prepared)
+    if item is not None and (_publish(prepared) or _tagged_item(prepared)):
+        return [item]
+    drafts = [d for d in drafts if d.action in ROBOT_ACTIONS or d.action in ("claim", "dispute")]
+    if drafts and drafts[0].score >= ENOUGH:
+        return [drafts[0]]
+    return [Draft("unclear", 0)]
+
+
+def at_list(prepared: Prepared, points_per_hour: int) -> Draft | None:
+    """A post: a proposal, an item, a stance, administrivia, or nothing (distribute it)."""
+    if not prepared.replying:
+        tagged = _tagged_proposal(prepared) or _tagged_item(prepared)
+        if tagged is not None:
+            return tagged
+    stance = _stance(prepared)
+    if stance is not None:
+        return stance
+    robot = _robot_request(prepared, points_per_hour)
+    if prepared.replying:
+        return robot if robot is not None and robot.score >= 2 * ENOUGH else None
+    item = _item_posted(prepared)
+    if item is not None and (robot is None or item.score >= robot.score):
+        return item
+    if robot is not None:
+        return robot
+    if any(re.search(PROPOSE_TEXT, s.plain) for s in prepared.sentences):
+        return Draft("propose", ENOUGH)
+    return None
+
+
+def at_confirm(prepared: Prepared, points_per_hour: int) -> Draft:
+    """A reply to a held-post notice (or a confirmation): its first words decide."""
+    for sentence in prepared.sentences[:2]:
+        for action, pattern in DECIDE.items():
+            if re.search(pattern, sentence.plain):
+                return Draft(action, ENOUGH, sentence)
+    typed = [d for d in typed_commands(prepared)[1] if d.action in DECIDE]
+    return typed[0] if typed else Draft("unclear", 0)
+
+
+def _sentences(prepared: Prepared) -> tuple[Sentence, ...]:
+    """The subject counts unless it is only the bot's own subject being answered."""
+    if prepared.replying and re.search(r"\b(?:reponse a votre message|reply to your message|"
+                                       r"resume du jour|digest)\b", plain(prepared.subject)):
+        return prepared.sentences
+    return prepared.everything
+
+
+def _unique(drafts: list[Draft]) -> list[Draft]:
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    kept = []
+    for draft in drafts:
+        key = (draft.action, tuple(plain(w) for w in draft.words))
+        if key not in seen:
+            seen.add(key)
+            kept.append(draft)
+    return kept
+
+
+def _tagged_proposal(prepared: Prepared) -> Draft | None:
+    subject = prepared.said.subject
+    if proposal_title(subject, prepared.said.list_prefix) or re.match(
+            PROPOSE_TAG, plain(prepared.subject)):
+        return Draft("propose", 2 * ENOUGH)
+    return None
+
+
+def _tagged_item(prepared: Prepared) -> Draft | None:
+    found = item_kind_and_title(prepared.said.subject, prepared.said.list_prefix)
+    if found is not None:
+        return Draft(f"{found[0]}_item", 2 * ENOUGH)
+    subject = plain(prepared.subject)
+    if re.match(OFFER_TAG, subject):
+        return Draft("offer_item", 2 * ENOUGH)
+    if re.match(REQUEST_TAG, subject):
+        return Draft("request_item", 2 * ENOUGH)
+    return None
+
+
+def _item_posted(prepared: Prepared) -> Draft | None:
+    """An offer or a request said in words ("je cherche quelqu'un pour…", "happy to…")."""
+    offer = sum(BODY * 3 for s in prepared.everything if re.search(OFFER_TEXT, s.plain))
+    wanted = sum(BODY * 3 for s in prepared.everything if re.search(REQUEST_TEXT, s.plain))
+    if not offer and not wanted:
+        return None
+    return Draft("offer_item", offer) if offer > wanted else Draft("request_item", wanted)
+
+
+def _publish(prepared: Prepared) -> bool:
+    return any(re.search(PUBLISH, s.plain) for s in prepared.sentences)
+
+
+def _stance(prepared: Prepared) -> Draft | None:
+    """Objection or support, in a proposal's context (its thread, its number or title in
+    the subject, the bot's proposal quoted, or a number the writer names)."""
+    if not _about_a_proposal(prepared):
+        return None
+    for action, pattern in (("object", OBJECT), ("support", SUPPORT)):
+        for sentence in prepared.sentences:
+            if re.search(pattern, sentence.plain):
+                return Draft(action, 2 * ENOUGH, sentence)
+    return None
+
+
+def _about_a_proposal(prepared: Prepared) -> bool:
+    said = prepared.said
+    return (said.thread_proposal is not None
+            or proposal_title(said.subject.split(":", 1)[-1], said.list_prefix) is not None
+            or re.search(r"\b(?:proposition|proposal)s?\b", plain(prepared.subject)) is not None
+            or proposal_in_bot_mail(prepared.quoted) is not None
+            or bool(numbers_named(prepared.body_plain))
+            or re.search(r"\b(?:resume|digest|rappel|reminder)\b", plain(prepared.subject))
+            is not None)
+
+
+def _robot_request(prepared: Prepared, points_per_hour: int) -> Draft | None:
+    """A request for the robot sent to everyone: a bare command as the whole message, or a
+    sentence about the writer's own membership, delivery or account."""
+    subject, body = typed_commands(prepared)
+    if subject is not None and not prepared.sentences:
+        return Draft("administrivia", SUBJECT_COMMAND, intent=subject.action)
+    if len(body) == 1 and len(prepared.sentences) <= 1:
+        return Draft("administrivia", body[0].score, body[0].sentence, intent=body[0].action)
+    personal = [s for s in prepared.everything if _FIRST_PERSON.search(s.plain)]
+    drafts = [d for d in scored(personal, [], points_per_hour) if d.action in ROBOT_ACTIONS]
+    if drafts and drafts[0].score >= ENOUGH and drafts[0].action != "help":
+        best = drafts[0]
+        return Draft("administrivia", best.score, best.sentence, intent=best.action)
+    return None
