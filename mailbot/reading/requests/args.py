@@ -110,8 +110,9 @@ def language(text: str) -> str | None:
     return chosen
 
 
-_DURATION = re.compile(rf"\b(?P<n>{NUMBER}|a|an|quelques|few)?\s*(?P<u>semaines?|weeks?|jours?|"
-                       r"days?|heures?|hours?|h)\b")
+_DURATION = re.compile(rf"\b(?P<n>{NUMBER}|a|an|quelques|few)?\s*(?:more |extra |additional |"
+                       r"de plus |supplementaires? )?(?P<u>semaines?|weeks?|jours?|days?|"
+                       r"heures?|hours?|h)\b")
 
 
 def duration(text: str) -> str | None:

@@ -91,7 +91,7 @@ def sentence_scores(sentence: Sentence, points_per_hour: int = 60) -> dict[str, 
     """Each action's weight in one sentence (each pattern counted once)."""
     scores: dict[str, int] = {}
     for action, cues in INTENTS.items():
-        weight = sum(w for w, pattern in cues if re.search(pattern, sentence.plain))
+        weight = sum(w for w, pattern in cues if _said(pattern, sentence.plain))
         if weight:
             scores[action] = weight
     if re.search(HOW_TO, sentence.plain):
@@ -101,6 +101,17 @@ def sentence_scores(sentence: Sentence, points_per_hour: int = 60) -> dict[str, 
     if re.search(DISPUTE, sentence.plain):
         scores["dispute"] = 2 + 2 * bool(re.search(LEDGER_WORDS, sentence.plain))
     return scores
+
+
+# "je ne veux plus faire partie du SEL", "I don't want to join": the cue is denied.
+_DENIED = re.compile(r"\b(?:(?:pas|plus)(?!\s+d[e'])|jamais|no longer|not|never|don'?t|"
+                     r"doesn'?t|didn'?t|won'?t)\s+(?:\w+\s+){0,2}$")
+
+
+def _said(pattern: str, text: str) -> bool:
+    """The pattern is said in the text, and not denied just before."""
+    return any(not _DENIED.search(text[max(0, m.start() - 30):m.start()])
+               for m in re.finditer(pattern, text))
 
 
 def scored(sentences: Iterable[Sentence], extra: Iterable[Draft] = (),

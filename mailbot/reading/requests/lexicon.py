@@ -31,8 +31,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "leave": (
         (3, rf"\b(?:{_ME} ?desinscri\w*|desinscri\w*|{_ME} retirer (?:de|du|des)|retirez moi|"
-            rf"enlevez moi|{_ME} rayer|rayez moi|supprimez moi|{_ME} supprimer (?:de|du)|"
-            rf"quitter (?:le|la|votre|vos)|ne plus (?:faire partie|etre (?:membre|inscrite?))|"
+            rf"enlevez moi|{_ME} ?(?:rayer|enlever)|rayez moi|supprimez moi|{_ME} supprimer "
+            rf"(?:de|du)|quitter (?:le|la|votre|vos)|plus (?:faire partie|etre (?:membre|"
+            rf"inscrite?))|"
             rf"(?:resilier|annuler|arreter) mon (?:inscription|adhesion|abonnement)|"
             rf"{_ME} desabonner|desabonn\w*)"),
         (3, r"\b(?:unsubscribe|remove me|take me off|leave (?:the|this|your) (?:list|group|"
@@ -70,7 +71,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "digest": (
         (3, rf"\b(?:resume (?:quotidien|hebdomadaire|du jour|de la semaine|par (?:jour|semaine))"
             rf"|recapitulatif|(?:un|une) (?:seule? )?(?:{_MAILS}|fois) par (?:jour|semaine)|"
-            rf"regroup\w*|digest|chaque {_MAILS}|au fur et a mesure|(?:un|le) resume)\b"),
+            rf"regroup\w*|digest|chaque {_MAILS}|au fur et a mesure|(?:un|le) resume|"
+            rf"(?:plus|pas) de resume|un par un|one by one)\b"),
+        (1, r"\bresume\b"),
         (3, rf"\b(?:once a (?:day|week)|one {_EMAILS_EN} a (?:day|week)|daily|weekly|"
             rf"(?:each|every) (?:single )?(?:{_EMAILS_EN}|one)|as they (?:come|arrive)|"
             rf"summary|round ?up)\b"),
@@ -79,17 +82,23 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "language": (
         (3, r"\b(?:en (?:anglais|francais)|in (?:english|french)|(?:langue|language) "
             r"(?:anglaise|francaise|english|french|fr|en))\b"),
+        (2, r"\b(?:english|french|anglais|francais) (?:please|svp|s'il vous plait|merci)\b|"
+            r"\b(?:i (?:don'?t|do not|can'?t|cannot) (?:read|speak|understand)|je ne (?:lis|"
+            r"parle|comprends) pas) (?:much |very well )?(?:l'|le )?(?:english|french|anglais|"
+            r"francais)\b"),
         (1, r"\b(?:langue|language|english|french|anglais|francais)\b"),
     ),
     "help": (
-        (3, r"\b(?:comment (?:ca|cela|tout ca) (?:marche|fonctionne)|je (?:n'ai|ai) rien compris|"
+        (3, r"\b(?:comment (?:ca|cela|tout ca|\w+ \w+|\w+) (?:marche|fonctionne)|je (?:n'ai|ai) rien compris|"
             r"je ne comprends rien|besoin d'aide pour (?:utiliser|comprendre)|mode d'emploi|"
             r"aidez moi|au secours|je suis perdue?|je ne sais pas (?:comment|quoi) (?:faire|on "
             r"fait|ecrire)|quelles sont les commandes)\b"),
         (3, r"\b(?:how does (?:this|it|the \w+) work|i (?:don'?t|do not) understand (?:how|"
             r"what|the)|what (?:can|do|should) i (?:do|write|send)|(?:the|list of) commands|"
             r"i'?m (?:lost|confused))\b"),
-        (2, r"\b(?:aide|help|comprends pas|don'?t understand)\b"),
+        (1, r"^(?:aide|help)\b|\b(?:comprends pas|don'?t understand|m'expliquer|explain)\b"),
+        (2, r"\b(?:(?:pouvez|pourriez) vous m'aider|aidez moi|(?:can|could) you help me|"
+            r"help me)\b"),
     ),
     "members": (
         (3, r"\b(?:(?:qui sont|liste des|la liste des|tous les|les noms des|annuaire des?|"
@@ -144,7 +153,7 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "renew": (
         (3, rf"\b(?:renouvel\w*|prolong\w*|remettre|republier|relancer|garder|conserver|"
             rf"reactiver|renew\w*|keep|repost|put (?:it |\w+ )?back|extend) (?:{_MY_FR} |my |the "
-            rf"|it\b|this )?(?:{_ITEM_FR}|{_ITEM_EN})"),
+            rf"|it\b|this )?(?:\w+ )?(?:{_ITEM_FR}|{_ITEM_EN})"),
         (2, r"\b(?:toujours (?:disponible|d'actualite|valable)|still (?:available|need|valid|"
             r"on offer)|(?:a|est) disparue?|has (?:gone|disappeared)|la remettre|le remettre|"
             r"la prolonger|la garder|la renouveler|keep it)\b"),
@@ -155,6 +164,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             rf"cloturer|fermer|fermez|annuler|annulez) (?:{_MY_FR} )?(?:\w+ )?{_ITEM_FR}"),
         (3, rf"\b(?:take down|remove|delete|close|cancel|withdraw|take off) (?:my |the |this )?"
             rf"(?:\w+ )?{_ITEM_EN}"),
+        (1, r"\b(?:close|remove|delete|take down|cancel) it\b|\b(?:la|le) (?:retirer|enlever|"
+            r"supprimer|clore|fermer)\b"),
         (2, r"\b(?:plus besoin|n'ai plus besoin|c'est regle|j'ai trouve|(?:est|c'est) "
             r"(?:finie?|terminee?|pourvue?)|vendue?|n'est plus (?:disponible|d'actualite)|"
             r"no longer (?:need|needed|available)|(?:sorted|found someone|all sorted|"
@@ -162,13 +173,14 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "withdraw": (
         (3, r"\b(?:retirer|retire|retirez|annuler|annule|abandonner|abandonne|j'annule|je retire)"
-            r" (?:ma|la|cette|mon) (?:proposition|projet)|\bwithdraw (?:my|the|this) proposal|"
-            r"\b(?:cancel|drop|pull) (?:my|the|this) proposal"),
+            r" (?:ma|la|cette|mon) (?:proposition|projet)|\b(?:withdraw|cancel|drop|pull|take "
+            r"back) (?:my |the |this )?(?:\w+ )?proposal"),
     ),
     "extend": (
         (3, r"\b(?:prolonger|prolongez|repousser|reporter|retarder|allonger|extend|postpone|push "
             r"back) (?:(?:de )?(?:\d+|une|deux|trois|quatre|huit|quinze) \w+ )?(?:le delai|la "
-            r"date|l'echeance|la proposition|the deadline|(?:my|the|this) proposal|de \d+|by)"),
+            r"date|l'echeance|(?:la|ma|cette) proposition|the deadline|(?:my|the|this) proposal|"
+            r"de \d+|by)"),
         (3, r"\b(?:(?:une|deux|trois|\d+|quelques) (?:semaines?|jours?) de plus|plus de temps|"
             r"(?:more|extra) time|(?:a|one|two|three|\d+) (?:more|extra) (?:weeks?|days?)|"
             r"(?:weeks?|days?) (?:more|longer|extra))\b"),
@@ -178,13 +190,14 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"du moment)|decisions? (?:a prendre|en cours|en attente)|(?:qu'est ce qu'il y a|"
             r"quoi) (?:a voter|en discussion)|sur quoi (?:on )?vote|(?:open|current|pending) "
             r"proposals|what(?:'s| is| are) (?:being )?proposed|(?:anything|what) to (?:vote|"
-            r"decide) on|proposals? (?:open|pending))\b"),
+            r"decide) on|proposals? (?:open|pending)|(?:what|which) proposals)\b"),
         (1, r"\b(?:propositions|proposals)\b"),
     ),
     "decisions": (
         (3, r"\b(?:(?:ce qui|ce qu'on|qu'est ce qu'on|qu'a t on|qu'avons nous|on a) (?:a ete )?"
             r"decide|decisions? (?:prises|adoptees|de l'annee|passees)|registre|(?:what|which) "
-            r"(?:did we|have we|was|were) (?:\w+ )?decided?|decisions? (?:made|taken|adopted)|"
+            r"(?:did we|have we|was|were) (?:\w+ )?decided?|decisions? (?:were |have been |"
+            r"did we )?(?:made|taken|adopt\w*)|"
             r"what was (?:agreed|decided)|register)\b"),
         (1, r"\b(?:decisions?|decide)\b(?! a prendre| en cours| en attente| to (?:make|take))"),
     ),
@@ -198,9 +211,10 @@ HOW_TO = (r"\b(?:comment (?:faire|fait on|on fait|faut il|dois je|puis je|je fai
 
 # A payment the writer says someone else owes them: only the payer can pay.
 CLAIM = (r"\b(?:j'ai (?:fait|travaille|passe|aide|donne|tondu|taille|garde|repare|accompagne|"
-         r"conduit|emmene|cuisine|cousu|bricole)\b(?!.*\b(?:pour moi|chez moi)\b).*\b(?:chez|"
-         r"pour|a|aupres de) (?!moi)|me doit|me doivent|i (?:did|worked|spent|helped|gave|mowed|"
-         r"fixed|cleaned)\b.*\b(?:for|at) (?!me\b)|owes? me\b|credit me\b)")
+         r"conduit|emmene|cuisine|cousu|bricole|nettoye|promene|depanne|installe|repasse|"
+         r"peint|coupe)\b(?!.*\b(?:pour moi|chez moi)\b)|me doit|me doivent|i (?:did|worked|"
+         r"spent|helped|gave|mowed|fixed|cleaned|drove|walked|cooked|painted)\b(?!.*\bfor "
+         r"me\b)|owes? me\b|credit me\b)")
 
 # A line of the writer's statement or a receipt questioned: a matter for a moderator.
 DISPUTE = (r"\b(?:c'est quoi (?:la|cette) (?:ligne|operation|somme)|(?:je (?:ne )?lui|je ne "
@@ -214,9 +228,11 @@ LEDGER_WORDS = r"\b(?:points?|ligne|heures?|solde|releve|debit\w*|entry|line|hou
 OBJECT = (r"^(?:objection|je m'oppose|je suis (?:contre|opposee?|en desaccord)|contre\b|"
           r"(?:je ne suis )?pas d'accord|je ne suis pas (?:pour|favorable)|non\b|veto|"
           r"je bloque|bloque\b|-1\b|mauvaise idee|i object|i(?:'m| am) (?:against|opposed)|"
-          r"i disagree|i (?:do not|don'?t) agree|against\b|no\b|bad idea|i oppose|not in "
-          r"favou?r|i(?:'m| am) not (?:in favou?r|for it))|\bi object\b|\bje m'oppose\b|"
-          r"\bje (?:ne )?suis pas d'accord\b")
+          r"i (?:really |strongly |totally )?disagree|i (?:really |just )?(?:do not|don'?t) "
+          r"agree|against\b|no\b|bad idea|i oppose|not in favou?r|i(?:'m| am) not (?:in "
+          r"favou?r|for it))|\bi object\b|\bje m'oppose\b|\bje (?:ne )?suis pas d'accord\b|"
+          r"\bi (?:really |strongly )?(?:disagree|(?:do not|don'?t) agree)\b|"
+          r"\bi(?:'m| am) (?:against|opposed to) (?:it|this)\b")
 SUPPORT = (r"^(?:d'accord|je suis d'accord|tout a fait d'accord|ok pour moi|je suis pour|"
            r"je soutiens|(?:tres )?favorable|bonne idee|super(?: idee)?|excellente idee|"
            r"bravo|oui\b|\+1|agreed?\b|i agree|i support|great idea|good idea|excellent idea|"
@@ -234,7 +250,8 @@ DECIDE = {
     "approve": (r"^(?:oui|ok|okay|d'accord|bien sur|approuve\w*|accepte\w*|valide\w*|yes|"
                 r"yep|approve\w*|accept\w*|fine|go ahead|let (?:it|her|him) through|publie\w*|"
                 r"publish|c'est bon|pas de (?:probleme|souci)|no problem|sure)\b|"
-                r"\b(?:peut passer|peuvent passer|laisse[rz]? passer|can go (?:through|out))\b"),
+                r"\b(?:peu[tv]e?n?t? (?:passer|partir|etre (?:publiee?|diffusee?|envoyee?))|"
+                r"laisse[rz]? passer|can go (?:through|out))\b"),
 }
 
 # Posts to the list: a new proposal, offer or request, told by the subject's tag…
