@@ -27,7 +27,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
         (3, r"\b(?:join (?:the|your|this|you)\b|(?:like|want|love) to join\b(?! us)|"
             r"(?:how|can) (?:do |can )?(?:i|we) join|sign (?:me|us|him|her) up|subscribe\b|"
             r"become (?:a )?members?|add me (?:to|on)|put me on (?:the|your) list)"),
-        (2, r"\b(?:inscription|inscrire)\b"),
+        (2, r"\b(?:inscription|inscrire|participer (?:au|a votre|a la|a vos|aux)|take part in|"
+            r"get involved)\b"),
     ),
     "leave": (
         (3, rf"\b(?:{_ME} ?desinscri\w*|desinscri\w*|{_ME} retirer (?:de|du|des)|retirez moi|"
@@ -39,14 +40,20 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
         (3, r"\b(?:unsubscribe|remove me|take me off|leave (?:the|this|your) (?:list|group|"
             r"sel|association)|cancel my (?:membership|subscription)|delete me|"
             r"no longer (?:be )?(?:a )?member|(?:want|like) to leave)\b"),
-        (1, r"\b(?:demenag\w*|maison de retraite|ehpad|moving (?:away|house|to)|i'?m leaving)\b"),
+        (2, r"\bne (?:veux|souhaite|desire|voudrais) plus (?:rien )?recevoir\b|\b(?:ne|n') ?"
+            r"(?:\w+ )?plus (?:participer|participe)\b|\bno longer (?:want|wish) to (?:receive|"
+            r"get|be)\b"),
+        (1, r"\b(?:demenag\w*|maison de retraite|ehpad|moving (?:away|house|to|back)|"
+            r"i'?m leaving)\b"),
     ),
     "nomail": (
         (3, r"\b(?:pause|mettre en pause|suspendre|suspendez|suspension|interrompre)\b"),
         (2, rf"\b(?:arreter|arretez|stopper|stoppez|cesser|cessez|ne plus) (?:de )?"
-            rf"(?:{_ME} ?envoyer|envoyer|recevoir|les {_MAILS}|d'envoyer)"),
+            rf"(?:{_ME} ?envoyer|(?:lui|leur|nous) envoyer|envoyer|recevoir|les {_MAILS}|"
+            rf"d'envoyer)"),
         (2, r"\b(?:pendant (?:ce temps|mon absence|ma cure|les vacances|mes vacances|"
-            r"mon sejour|mon hospitalisation)|jusqu'a mon retour|en attendant mon retour|"
+            r"mon sejour|mon hospitalisation|son absence|son sejour)|jusqu'a (?:mon|son) retour|"
+            r"en attendant|"
             r"je (?:pars|serai absente?|m'absente|serai a l'hopital)|"
             r"(?:du|a partir du) \d{1,2} (?:au|jusqu'au) \d{1,2})\b"),
         (3, rf"\b(?:stop (?:the |my |sending (?:me )?)?(?:{_EMAILS_EN}|mail)|hold (?:my|the) "
@@ -54,7 +61,7 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             rf"subscription)|nomail|no more {_EMAILS_EN} (?:for a while|until))\b"),
         (2, r"\b(?:until i'?m back|while i'?m away|until i (?:get|come) back|i'?m (?:away|off) "
             r"|for a (?:while|few weeks)|away for|on holiday|on vacation|while i'?m in)\b"),
-        (1, r"\b(?:en vacances|en cure|hopital|hospital)\b"),
+        (1, r"\b(?:en vacances|en cure|hopital|hospital\w*|hospitalisee?)\b"),
     ),
     "mail": (
         (3, rf"\b(?:reprise|reprendre (?:les|l'envoi|mes|la reception)|recevoir (?:a nouveau|"
@@ -72,7 +79,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
         (3, rf"\b(?:resume (?:quotidien|hebdomadaire|du jour|de la semaine|par (?:jour|semaine))"
             rf"|recapitulatif|(?:un|une) (?:seule? )?(?:{_MAILS}|fois) par (?:jour|semaine)|"
             rf"regroup\w*|digest|chaque {_MAILS}|au fur et a mesure|(?:un|le) resume|"
-            rf"(?:plus|pas) de resume|un par un|one by one)\b"),
+            rf"(?:plus|pas) de resume|un par un|one by one|en une (?:seule )?fois|(?:all|everything)"
+            rf" (?:at|in) once)\b"),
         (1, r"\bresume\b"),
         (3, rf"\b(?:once a (?:day|week)|one {_EMAILS_EN} a (?:day|week)|daily|weekly|"
             rf"(?:each|every) (?:single )?(?:{_EMAILS_EN}|one)|as they (?:come|arrive)|"
@@ -89,8 +97,10 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
         (1, r"\b(?:langue|language|english|french|anglais|francais)\b"),
     ),
     "help": (
-        (3, r"\b(?:comment (?:ca|cela|tout ca|\w+ \w+|\w+) (?:marche|fonctionne)|je (?:n'ai|ai) rien compris|"
-            r"je ne comprends rien|besoin d'aide pour (?:utiliser|comprendre)|mode d'emploi|"
+        (3, r"\b(?:comment (?:ca|cela|tout ca|\w+ \w+|\w+) (?:marche|fonctionne)|"
+            r"je (?:n'ai|ai) rien compris|je (?:ne )?comprends rien|il faut (?:ecrire|faire|"
+            r"mettre) quoi|qu'est ce qu'il faut (?:ecrire|faire)|que (?:dois je|faut il) "
+            r"(?:ecrire|faire)|besoin d'aide pour (?:utiliser|comprendre)|mode d'emploi|"
             r"aidez moi|au secours|je suis perdue?|je ne sais pas (?:comment|quoi) (?:faire|on "
             r"fait|ecrire)|quelles sont les commandes)\b"),
         (3, r"\b(?:how does (?:this|it|the \w+) work|i (?:don'?t|do not) understand (?:how|"
@@ -102,7 +112,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "members": (
         (3, r"\b(?:(?:qui sont|liste des|la liste des|tous les|les noms des|annuaire des?|"
-            r"coordonnees des) (?:les )?(?:membres|adherents|inscrits|participants)|"
+            r"coordonnees des) (?:les )?(?:membres|adherente?s|inscrite?s|participante?s|"
+            r"personnes(?: inscrites)?|gens)|qui fait partie (?:du|de la|de notre|de ce)|"
             r"combien (?:sommes nous|de membres|d'adherents|d'inscrits|on est|nous sommes)|"
             r"(?:nouveaux|nouvelles) (?:membres|adherents?|inscrits?)|qui sont les nouveaux|"
             r"l'adresse (?:mail |e ?mail |electronique )?de|les adresses)\b"),
@@ -116,7 +127,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"me reste t il|d'heures|de points)|(?:mes|combien de) (?:points|heures) (?:sur|en|"
             r"dans|j'ai|il me)|ou j'en suis|mon compte (?:temps|d'heures)|(?:mon|le) credit)\b"),
         (3, r"\b(?:my balance|how many (?:hours|points|credits) (?:have i|do i|i have|i'?ve)|in "
-            r"the bank|where do i stand|how much (?:time|credit) (?:have i|do i))\b"),
+            r"the bank|where do i stand|how much (?:time|credit) (?:have i|do i)|en (?:positif|"
+            r"negatif)|dans le rouge|in the (?:red|black)|in (?:credit|debit))\b"),
         (2, r"\b(?:solde|balance|mes points|mes heures|my points|my hours)\b"),
     ),
     "statement": (
@@ -138,14 +150,16 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "offers": (
         (3, r"\b(?:(?:quelles sont|liste des|la liste des|voir les|les) (?:offres|annonces)|"
             r"offres (?:en cours|du moment|actuelles|disponibles)|qu'est ce qui est propose|"
-            r"(?:quelqu'un|qui) (?:qui )?(?:propose|offre)|what(?:'s| is) (?:on )?offer(?:ed)?|"
+            r"(?:quelqu'un|qui|des gens|personne) (?:qui )?(?:propose|offre|(?:fait|sait faire|"
+            r"peut faire) (?:du|de la|des|de l')|s'y connait)|what(?:'s| is) (?:on )?offer(?:ed)?|"
             r"(?:list of|current|the) offers|who (?:offers|can do|does)|anyone offer(?:ing|s))\b"),
         (1, r"\b(?:offres|offers)\b"),
     ),
     "requests": (
         (3, r"\b(?:(?:quelles sont|liste des|la liste des|voir les|les) demandes|demandes "
-            r"(?:en cours|du moment|actuelles)|(?:quelqu'un|qui) a besoin (?:de quelque chose|"
-            r"d'aide|de moi|d'un coup de main)|qui cherche|(?:what|which) requests|what do "
+            r"(?:en cours|du moment|actuelles)|(?:quelqu'un|qui|des gens|des personnes|d'autres) "
+            r"(?:qui )?(?:a|ont|aurai(?:en)?t) besoin (?:de quelque chose|d'aide|de moi|d'un coup "
+            r"de main|de mes services)|qui cherche|(?:what|which) requests|what do "
             r"(?:people|members) need|(?:list of|current|the) requests|(?:anyone|anybody|someone)"
             r" need(?:s|ing)? (?:help|anything|something|a hand))\b"),
         (1, r"\b(?:demandes|requests)\b"),
@@ -196,7 +210,7 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "decisions": (
         (3, r"\b(?:(?:ce qui|ce qu'on|qu'est ce qu'on|qu'a t on|qu'avons nous|on a) (?:a ete )?"
             r"decide|decisions? (?:prises|adoptees|de l'annee|passees)|registre|(?:what|which) "
-            r"(?:did we|have we|was|were) (?:\w+ )?decided?|decisions? (?:were |have been |"
+            r"(?:did|has|have|was|were) (?:\w+ ){0,2}decided?|decisions? (?:were |have been |"
             r"did we )?(?:made|taken|adopt\w*)|"
             r"what was (?:agreed|decided)|register)\b"),
         (1, r"\b(?:decisions?|decide)\b(?! a prendre| en cours| en attente| to (?:make|take))"),
@@ -225,7 +239,7 @@ DISPUTE = (r"\b(?:c'est quoi (?:la|cette) (?:ligne|operation|somme)|(?:je (?:ne 
 LEDGER_WORDS = r"\b(?:points?|ligne|heures?|solde|releve|debit\w*|entry|line|hours?|balance)\b"
 
 # Replies in a proposal's thread: the stance a sentence opens with.
-OBJECT = (r"^(?:objection|je m'oppose|je suis (?:contre|opposee?|en desaccord)|contre\b|"
+OBJECT = (r"^(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?:objection|je m'oppose|je suis (?:contre|opposee?|en desaccord)|contre\b|"
           r"(?:je ne suis )?pas d'accord|je ne suis pas (?:pour|favorable)|non\b|veto|"
           r"je bloque|bloque\b|-1\b|mauvaise idee|i object|i(?:'m| am) (?:against|opposed)|"
           r"i (?:really |strongly |totally )?disagree|i (?:really |just )?(?:do not|don'?t) "
@@ -233,15 +247,20 @@ OBJECT = (r"^(?:objection|je m'oppose|je suis (?:contre|opposee?|en desaccord)|c
           r"favou?r|for it))|\bi object\b|\bje m'oppose\b|\bje (?:ne )?suis pas d'accord\b|"
           r"\bi (?:really |strongly )?(?:disagree|(?:do not|don'?t) agree)\b|"
           r"\bi(?:'m| am) (?:against|opposed to) (?:it|this)\b")
-SUPPORT = (r"^(?:d'accord|je suis d'accord|tout a fait d'accord|ok pour moi|je suis pour|"
+SUPPORT = (r"^(?:(?:tres|vraiment|quelle|what a|really|such a|oui|yes|ah|oh|moi) )*(?:d'accord|je suis d'accord|tout a fait d'accord|ok pour moi|je suis pour|"
            r"je soutiens|(?:tres )?favorable|bonne idee|super(?: idee)?|excellente idee|"
            r"bravo|oui\b|\+1|agreed?\b|i agree|i support|great idea|good idea|excellent idea|"
            r"count me in|yes\b|i(?:'m| am) (?:all )?for (?:it|this)|in favou?r|sounds (?:good|"
            r"great)|fully support|what a (?:good|great) idea)")
 
+# A plain yes, to the bot's question (a renewal notice: "keep it?").
+AGREE = (r"^(?:oui|yes|ok|okay|d'accord|volontiers|bien sur|sure|please|yes please|certainly|"
+         r"of course|absolument|avec plaisir|je veux bien|merci)\b")
+
 # Moderators answering a held-post notice: the decision their reply opens with.
 DECIDE = {
-    "discard": (r"^(?:(?:a )?jeter|jetez|jette|(?:a )?supprimer|supprimez|supprime|effacer|"
+    "discard": (r"\b(?:peu[tx] (?:le |la )?(?:jeter|supprimer|effacer)|(?:le|la) (?:jeter|"
+                r"supprimer|effacer)|throw it away|delete it|bin it)\b|^(?:(?:a )?jeter|jetez|jette|(?:a )?supprimer|supprimez|supprime|effacer|"
                 r"efface[rz]?|(?:a la )?poubelle|corbeille|discard\w*|delete\w*|bin it|spam|"
                 r"ignore\w*|drop it)\b|\b(?:message automatique|c'est (?:du|un) spam|"
                 r"it'?s spam|auto ?reply)\b"),
@@ -266,8 +285,12 @@ PROPOSE_TEXT = (r"\b(?:je propose (?:que|qu'on|qu'il|que nous|de (?:faire|organi
                 r"modifier|creer|deplacer|fixer|passer|instaurer|mettre en place|acheter|tenir|"
                 r"voter))|i propose (?:that |we |to (?:change|move|buy|hold|set up))|i'?d like "
                 r"to propose|i suggest (?:that )?we|nous pourrions decider)")
-OFFER_TEXT = (r"\b(?:je (?:peux|pourrais|sais) (?:vous |en )?(?:aider|faire|donner|preter|proposer|"
-              r"m'occuper|tondre|tailler|garder|conduire|emmener|cuisiner|coudre|reparer|couper)"
+OFFER_TEXT = (r"\b(?:je (?:peux|pourrais|sais|veux bien) (?:vous |en |leur |lui )?(?:aider|faire|"
+              r"donner|preter|proposer|m'occuper|tondre|tailler|garder|conduire|emmener|cuisiner|"
+              r"coudre|reparer|couper|apprendre|enseigner|montrer|accompagner|transporter|porter|"
+              r"tricoter|jardiner|bricoler|repasser|promener|installer)"
+              r"|(?:a|pour) (?:ceux|celles) qui (?:veulent|le souhaitent|ont besoin)|a qui (?:le )?"
+              r"veut|si (?:ca|cela) (?:vous )?interesse|(?:for|to) (?:anyone|those|people) who"
               r"|je propose (?:mes services|de l'aide|du |des |de la |un coup de main|de vous|"
               r"d'aider|aux|mon aide)|je mets a (?:votre )?disposition|a donner|je prete|"
               r"i can (?:make|help|do|offer|lend|teach|fix|give|drive|bake|cut)|i could (?:help|"
@@ -290,7 +313,8 @@ DIGEST_MODES = (
             r"(?:single )?(?:message|e ?mail|post|one)|as they (?:come|arrive)|individual|"
             r"plus de resume|pas de resume|no (?:more )?digest|stop the digest|normal(?:ement)?)"),
     ("daily", r"\b(?:quotidien\w*|par jour|chaque jour|tous les jours|du jour|daily|(?:once|one)"
-              r" (?:\w+ )?a day|every day|each day)\b"),
+              r" (?:\w+ )?a day|every day|each day|(?:le|chaque|tous les) soirs?|in the "
+              r"evening|every evening)\b"),
     ("weekly", r"\b(?:hebdo\w*|par semaine|chaque semaine|toutes les semaines|de la semaine|"
                r"weekly|(?:once|one) (?:\w+ )?a week|every week|each week)\b"),
 )

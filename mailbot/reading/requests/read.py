@@ -12,6 +12,7 @@ from mailbot.reading.spoken import plain
 
 from .intents import BODY, ENOUGH, SUBJECT_COMMAND, Draft, scored, typed_commands
 from .lexicon import (
+    AGREE,
     DECIDE,
     HOW_TO,
     OBJECT,
@@ -25,7 +26,7 @@ from .lexicon import (
     SUPPORT,
 )
 from .prepare import Prepared, Sentence
-from .refs import numbers_named, proposal_in_bot_mail
+from .refs import item_in_bot_mail, numbers_named, proposal_in_bot_mail
 
 ITEM_ACTIONS = ("offer_item", "request_item")
 # Actions a member may ask of the robot; at the list address they are administrivia.
@@ -57,7 +58,13 @@ def at_request(prepared: Prepared, points_per_hour: int) -> list[Draft]:
     drafts = [d for d in drafts if d.action in ROBOT_ACTIONS or d.action in ("claim", "dispute")]
     if drafts and drafts[0].score >= ENOUGH:
         return [drafts[0]]
+    if _agrees(prepared) and item_in_bot_mail(f"{plain(prepared.said.subject)}\n{prepared.quoted}"):
+        return [Draft("renew", ENOUGH, prepared.sentences[0])]  # "Oui" to a renewal notice
     return [Draft("unclear", 0)]
+
+
+def _agrees(prepared: Prepared) -> bool:
+    return bool(prepared.sentences) and re.search(AGREE, prepared.sentences[0].plain) is not None
 
 
 def at_list(prepared: Prepared, points_per_hour: int) -> Draft | None:

@@ -8,7 +8,7 @@ daemon's request handler and `mailbot explain` both call is `read_requests`.
 import re
 from collections.abc import Callable
 
-from mailbot.reading.amounts import as_hours
+from mailbot.reading.amounts import as_hours, find_amounts
 from mailbot.reading.items import category_of, item_kind_and_title
 from mailbot.reading.proposals import proposal_title
 from mailbot.reading.spoken import plain
@@ -76,6 +76,8 @@ def _pay(draft: Draft, prepared: Prepared, known: Known, language: str) -> Reque
     said = read_args.payment(text, known.points_per_hour, known.unit)
     original = draft.sentence.text if draft.sentence else " ".join(draft.words)
     payees, named = _payee(said.payee_words, original, known, prepared.said.sender)
+    if said.points is None or not payees:  # "Je voudrais payer Lucien. Il a fait 2 heures."
+        said, payees = _elsewhere(draft, prepared, known, said, payees)
     args: dict[str, Value] = {"intent": "pay"}
     if said.points is not None:
         args["points"] = said.points
@@ -113,6 +115,27 @@ def _payee(phrases: tuple[str, ...], original: str, known: Known,
     return [], phrases[0] if phrases and len(phrases[0].split()) <= 2 else ""
 
 
+def _elsewhere(draft: Draft, prepared: Prepared, known: Known, said: read_args.Payment,
+               payees: list[Person]) -> tuple[read_args.Payment, list[Person]]:
+    """The amount or the payee a payment's sentence lacks, from the writer's other
+    sentences (the nearest first)."""
+    others = [s for s in prepared.sentences if s is not draft.sentence]
+    if draft.sentence in prepared.sentences:
+        here = prepared.sentences.index(draft.sentence)
+        others.sort(key=lambda s: abs(prepared.sentences.index(s) - here))
+    points = said.points
+    for sentence in others:
+        if points is None:
+            found = [a for a in find_amounts(sentence.plain, known.points_per_hour, known.unit)
+                     if not a.bare]
+            points = found[0].points if found else None
+        if not payees:
+            named = mentions(sentence.text, known.roster, exclude=prepared.said.sender)
+            here_too = [m.person for m in named if named and m.start == named[0].start]
+            payees = list(dict.fromkeys(here_too))
+    return read_args.Payment(points, said.payee_words, said.memo), payees
+
+
 def _claim(draft: Draft, prepared: Prepared, known: Known, language: str) -> Request:
     """A worker declares hours done for someone: only that member can pay them."""
     text = _text(draft, prepared)
@@ -139,23 +162,27 @@ def _dispute(draft: Draft, prepared: Prepared, known: Known, language: str) -> R
 # --- membership -------------------------------------------------------------------------------
 
 _FOR_SOMEONE = re.compile(r"\b(?:put|mettre|mettez|passer|passez|inscrire|inscrivez|desinscrire|"
-                          r"retirer|retirez|remove|take|sign|switch|move|ma mere|mon pere|"
-                          r"mon mari|ma femme|ma voisine|mon voisin|ma fille|mon fils|my (?:mother|"
-                          r"mum|mom|father|dad|husband|wife|neighbour|neighbor|daughter|son))\s*$")
+                          r"retirer|retirez|remove|take|sign|switch|move|(?:ma|mon|my) (?:mere|"
+                          r"pere|mari|femme|voisine?|fille|fils|soeur|frere|amie?|mother|mum|mom|"
+                          r"father|dad|husband|wife|neighbou?r|daughter|son|sister|brother|"
+                          r"friend)|(?:fille|fils|mari|femme|voisine?|soeur|frere|amie?) (?:de|d')|"
+                          r"(?:daughter|son|husband|wife|neighbou?r|sister|brother|friend) of)\s*$")
 
 
 def _someone_else(draft: Draft, prepared: Prepared, known: Known) -> Person | None:
     """The member a request is for when the writer asks it for someone else ("Please put
     Bill on the daily digest", "ma mère Odette Garnier")."""
-    if draft.sentence is None:
-        return None
-    original = draft.sentence.text
-    words = original.split()
-    for mention in mentions(original, known.roster, exclude=prepared.said.sender):
-        before = plain(" ".join(words[max(0, mention.start - 3):mention.start]))
-        if _FOR_SOMEONE.search(before) or _FOR_SOMEONE.search(
-                plain(" ".join(words[max(0, mention.start - 1):mention.start]))):
-            return mention.person
+    sender = prepared.said.sender.lower()
+    stranger = all(p.email.lower() != sender for p in known.roster)
+    for sentence in prepared.sentences:
+        words = plain(sentence.text).split()
+        for mention in mentions(sentence.text, known.roster, exclude=sender):
+            if stranger:  # someone not on the list writes about a member
+                return mention.person
+            for width in (1, 2, 3):
+                before = " ".join(words[max(0, mention.start - width):mention.start])
+                if _FOR_SOMEONE.search(before):
+                    return mention.person
     return None
 
 
