@@ -79,8 +79,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
         (3, rf"\b(?:resume (?:quotidien|hebdomadaire|du jour|de la semaine|par (?:jour|semaine))"
             rf"|recapitulatif|(?:un|une) (?:seule? )?(?:{_MAILS}|fois) par (?:jour|semaine)|"
             rf"regroup\w*|digest|chaque {_MAILS}|au fur et a mesure|(?:un|le) resume|"
-            rf"(?:plus|pas) de resume|un par un|one by one|en une (?:seule )?fois|(?:all|everything)"
-            rf" (?:at|in) once)\b"),
+            rf"(?:plus|pas) de resume|un par un|one by one|en une (?:seule )?fois|"
+            rf"(?:all|everything) (?:at|in) once)\b"),
         (1, r"\bresume\b"),
         (3, rf"\b(?:once a (?:day|week)|one {_EMAILS_EN} a (?:day|week)|daily|weekly|"
             rf"(?:each|every) (?:single )?(?:{_EMAILS_EN}|one)|as they (?:come|arrive)|"
@@ -239,7 +239,8 @@ DISPUTE = (r"\b(?:c'est quoi (?:la|cette) (?:ligne|operation|somme)|(?:je (?:ne 
 LEDGER_WORDS = r"\b(?:points?|ligne|heures?|solde|releve|debit\w*|entry|line|hours?|balance)\b"
 
 # Replies in a proposal's thread: the stance a sentence opens with.
-OBJECT = (r"^(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?:objection|je m'oppose|je suis (?:contre|opposee?|en desaccord)|contre\b|"
+OBJECT = (r"^(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?:objection|je m'oppose|"
+          r"je suis (?:contre|opposee?|en desaccord)|contre\b|"
           r"(?:je ne suis )?pas d'accord|je ne suis pas (?:pour|favorable)|non\b|veto|"
           r"je bloque|bloque\b|-1\b|mauvaise idee|i object|i(?:'m| am) (?:against|opposed)|"
           r"i (?:really |strongly |totally )?disagree|i (?:really |just )?(?:do not|don'?t) "
@@ -247,7 +248,8 @@ OBJECT = (r"^(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?:objectio
           r"favou?r|for it))|\bi object\b|\bje m'oppose\b|\bje (?:ne )?suis pas d'accord\b|"
           r"\bi (?:really |strongly )?(?:disagree|(?:do not|don'?t) agree)\b|"
           r"\bi(?:'m| am) (?:against|opposed to) (?:it|this)\b")
-SUPPORT = (r"^(?:(?:tres|vraiment|quelle|what a|really|such a|oui|yes|ah|oh|moi) )*(?:d'accord|je suis d'accord|tout a fait d'accord|ok pour moi|je suis pour|"
+SUPPORT = (r"^(?:(?:tres|vraiment|quelle|what a|really|such a|oui|yes|ah|oh|moi) )*"
+           r"(?:d'accord|je suis d'accord|tout a fait d'accord|ok pour moi|je suis pour|"
            r"je soutiens|(?:tres )?favorable|bonne idee|super(?: idee)?|excellente idee|"
            r"bravo|oui\b|\+1|agreed?\b|i agree|i support|great idea|good idea|excellent idea|"
            r"count me in|yes\b|i(?:'m| am) (?:all )?for (?:it|this)|in favou?r|sounds (?:good|"
@@ -260,7 +262,8 @@ AGREE = (r"^(?:oui|yes|ok|okay|d'accord|volontiers|bien sur|sure|please|yes plea
 # Moderators answering a held-post notice: the decision their reply opens with.
 DECIDE = {
     "discard": (r"\b(?:peu[tx] (?:le |la )?(?:jeter|supprimer|effacer)|(?:le|la) (?:jeter|"
-                r"supprimer|effacer)|throw it away|delete it|bin it)\b|^(?:(?:a )?jeter|jetez|jette|(?:a )?supprimer|supprimez|supprime|effacer|"
+                r"supprimer|effacer)|throw it away|delete it|bin it)\b|^(?:(?:a )?jeter|jetez|"
+                r"jette|(?:a )?supprimer|supprimez|supprime|effacer|"
                 r"efface[rz]?|(?:a la )?poubelle|corbeille|discard\w*|delete\w*|bin it|spam|"
                 r"ignore\w*|drop it)\b|\b(?:message automatique|c'est (?:du|un) spam|"
                 r"it'?s spam|auto ?reply)\b"),
