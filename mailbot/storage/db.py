@@ -49,9 +49,9 @@ def read_only_engine(url: str) -> Engine | None:
     SQLite opens the file read-only (immutable when even that is refused, e.g. a WAL file
     in a folder we cannot write); PostgreSQL sessions are read-only transactions."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, poolclass=NullPool, connect_args={
-            "options": "-c default_transaction_read_only=on"})
+    if parsed.get_backend_name() != "sqlite":  # every transaction is READ ONLY
+        return create_engine(url, poolclass=NullPool).execution_options(
+            postgresql_readonly=True)
     if not parsed.database or parsed.database == ":memory:" or \
             not Path(parsed.database).is_file():
         return None
