@@ -66,7 +66,8 @@ class Amount:
     bare: bool = False
 
 
-_FRACTIONS = {"demi": 30, "demie": 30, "quart": 15, "a half": 30, "a quarter": 15}
+_FRACTIONS = {"demi": 30, "demie": 30, "quart": 15, "a half": 30, "a quarter": 15, "1/2": 30,
+              "1/4": 15, "3/4": 45, "½": 30, "¼": 15, "¾": 45}
 _EDGE = r"(?<![\w/°#+\-.,:])"
 _AMOUNT_PARTS = [
     (r"(?P<q3>(?:trois|3)\s+quarts?\s+d'heure|three\s+quarters?\s+of\s+an\s+hour)"),
@@ -74,8 +75,9 @@ _AMOUNT_PARTS = [
     (r"(?P<half>(?:(?:une|un|a)\s+)?demi\s*heure|half\s+an\s+hour|(?:a\s+)?half\s+(?:an\s+)?hour"
      r"|1/2\s*(?:h|heure|hour)\b)"),
     (rf"(?P<ah>{NUMBER}|an|a)\s+and\s+a\s+half\s+hours?"),
-    (rf"(?P<h>{NUMBER}|an(?=\s+hour)|a(?=\s+hour))\s*{_HOURS}"
-     rf"(?:\s*(?:et|and)\s+(?P<frac>demie?|quart|a\s+half|a\s+quarter)\b"
+    (rf"(?P<h>{NUMBER}|an(?=\s+hour)|a(?=\s+hour))\s*(?:(?:petite|bonne|grosse|good|full)\s+)?"
+     rf"{_HOURS}(?:\s*(?P<slash>1/2|1/4|3/4|½|¼|¾)"
+     rf"|\s*(?:et|and)\s+(?P<frac>demie?|quart|a\s+half|a\s+quarter)\b"
      rf"|\s*(?:et\s+)?(?P<hm>[0-5]?\d|{NUMBER})\b\s*(?:{_MINUTES}\b)?)?"),
     (rf"(?P<m>{NUMBER})\s*{_MINUTES}"),
     (rf"(?P<p>{NUMBER})\s*(?:{_POINTS_WORDS}|UNIT)"),
@@ -132,7 +134,7 @@ def _minutes(match: re.Match[str]) -> float | None:
     hours = 1.0 if groups["h"] in ("a", "an") else number_value(groups["h"] or "")
     if hours is None:
         return None
-    extra = _FRACTIONS.get(" ".join((groups["frac"] or "").split()), 0.0)
+    extra = _FRACTIONS.get(" ".join((groups["frac"] or groups["slash"] or "").split()), 0.0)
     if groups["hm"]:
         value = number_value(groups["hm"])
         extra = value if value is not None and value < 60 else 0.0

@@ -8,7 +8,8 @@ import re
 from mailbot.reading.text import fold
 
 # "J AI", "QUELQU UN", "M ENVOYER": an ALL CAPS writer or a phone drops the apostrophe.
-_ELISION = re.compile(r"(?<![\w'])(j|m|t|s|l|n|d|c|qu|jusqu|lorsqu|puisqu|quelqu)\s+(?=[aeiouyh])")
+# ("t" is left out: "reste-t-il" must stay "reste t il".)
+_ELISION = re.compile(r"(?<![\w'])(j|m|s|l|n|d|c|qu|jusqu|lorsqu|puisqu|quelqu)\s+(?=[aeiouyh])")
 _APOSTROPHES = re.compile(r"[’‘`´]")
 _HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 

@@ -11,8 +11,9 @@ from mailbot.reading.spoken import NUMBER, number_value, plain
 
 from .lexicon import DIGEST_MODES
 
-_PAY_VERB = re.compile(r"\b(?:payer|payez|paye|paie|regler|verser|virer|transferer|crediter|"
-                       r"rembourser|donner|dois|pay|paid|give|transfer|credit|owe)\b")
+_PAY_VERB = re.compile(r"\b(?:payer|payez|paye|paie|regler|reglez|regle|verser|versez|virer|"
+                       r"virez|transferer|transferez|crediter|creditez|rembourser|donner|donnez|"
+                       r"dois|pay|paid|give|transfer|credit|owe|send|envoyer|envoyez)\b")
 _TO = re.compile(r"^\s*(?:a|to|pour|for)\s+")
 _FOR = re.compile(r"\b(?:pour|for|de|du|:)\s+(?:l'|le |la |les |un |une |des |the |a |my |mon |ma "
                   r"|mes )?(?P<memo>.+)$")

@@ -94,12 +94,14 @@ def sentence_scores(sentence: Sentence, points_per_hour: int = 60) -> dict[str, 
         weight = sum(w for w, pattern in cues if _said(pattern, sentence.plain))
         if weight:
             scores[action] = weight
+    if "pay" in scores and find_amounts(sentence.plain, points_per_hour):
+        scores["pay"] += 1  # "envoyer 60 points à Lucien": a transfer verb and an amount
     if re.search(HOW_TO, sentence.plain):
         scores["help"] = scores.get("help", 0) + 1
     if re.search(CLAIM, sentence.plain) and find_amounts(sentence.plain, points_per_hour):
         scores["claim"] = 4
     if re.search(DISPUTE, sentence.plain):
-        scores["dispute"] = 2 + 2 * bool(re.search(LEDGER_WORDS, sentence.plain))
+        scores["dispute"] = 3 + 2 * bool(re.search(LEDGER_WORDS, sentence.plain))
     return scores
 
 

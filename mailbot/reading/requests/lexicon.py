@@ -59,7 +59,12 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
         (3, rf"\b(?:stop (?:the |my |sending (?:me )?)?(?:{_EMAILS_EN}|mail)|hold (?:my|the) "
             rf"(?:{_EMAILS_EN}|mail)|(?:suspend|pause) (?:my )?(?:{_EMAILS_EN}|mail|delivery|"
             rf"subscription)|nomail|no more {_EMAILS_EN} (?:for a while|until))\b"),
-        (2, r"\b(?:until i'?m back|while i'?m away|until i (?:get|come) back|i'?m (?:away|off) "
+        (3, rf"\b(?:(?:don'?t|do not|please stop) send(?:ing)? me (?:anything|any (?:more )?"
+            rf"{_EMAILS_EN}|{_EMAILS_EN})|ne m'envoyez (?:rien|plus|pas)|n'envoyez plus)\b"),
+        (2, r"\b(?:until (?:the )?(?:\d|mid|end|early|next|after|january|february|march|april|"
+            r"may|june|july|august|september|october|november|december)|jusqu'(?:au|a la|a "
+            r"(?:mi|fin|debut))|until i'?m back|while i'?m away|until i (?:get|come) back|"
+            r"i'?m (?:away|off) "
             r"|for a (?:while|few weeks)|away for|on holiday|on vacation|while i'?m in)\b"),
         (1, r"\b(?:en vacances|en cure|hopital|hospital\w*|hospitalisee?)\b"),
     ),
@@ -102,7 +107,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"mettre) quoi|qu'est ce qu'il faut (?:ecrire|faire)|que (?:dois je|faut il) "
             r"(?:ecrire|faire)|besoin d'aide pour (?:utiliser|comprendre)|mode d'emploi|"
             r"aidez moi|au secours|je suis perdue?|je ne sais pas (?:comment|quoi) (?:faire|on "
-            r"fait|ecrire)|quelles sont les commandes)\b"),
+            r"fait|ecrire)|(?:quelles sont|c'est quoi|quels sont) les (?:commandes|mots|"
+            r"instructions))\b"),
         (3, r"\b(?:how does (?:this|it|the \w+) work|i (?:don'?t|do not) understand (?:how|"
             r"what|the)|what (?:can|do|should) i (?:do|write|send)|(?:the|list of) commands|"
             r"i'?m (?:lost|confused))\b"),
@@ -117,7 +123,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"combien (?:sommes nous|de membres|d'adherents|d'inscrits|on est|nous sommes)|"
             r"(?:nouveaux|nouvelles) (?:membres|adherents?|inscrits?)|qui sont les nouveaux|"
             r"l'adresse (?:mail |e ?mail |electronique )?de|les adresses)\b"),
-        (3, r"\b(?:who(?:'s| is| are)? (?:on|in) (?:the|this|our) (?:list|group|sel)|(?:list|names)"
+        (3, r"\b(?:who(?:'s| is| are)? (?:on|in) (?:the|this|our) (?:list|group|sel)|who (?:the|"
+            r"our) members are|who belongs|(?:list|names)"
             r" of (?:the )?members|member(?:ship)? list|how many (?:of us|members|people)|"
             r"new members|(?:e ?mail )?address(?:es)? (?:of|for))\b"),
         (1, r"\b(?:membres|members)\b"),
@@ -129,7 +136,7 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
         (3, r"\b(?:my balance|how many (?:hours|points|credits) (?:have i|do i|i have|i'?ve)|in "
             r"the bank|where do i stand|how much (?:time|credit) (?:have i|do i)|en (?:positif|"
             r"negatif)|dans le rouge|in the (?:red|black)|in (?:credit|debit))\b"),
-        (2, r"\b(?:solde|balance|mes points|mes heures|my points|my hours)\b"),
+        (1, r"\b(?:solde|balance|mes points|mes heures|my points|my hours)\b"),
     ),
     "statement": (
         (3, r"\b(?:releve|historique|detail (?:de mes|des) (?:echanges|operations|heures)|"
@@ -138,11 +145,11 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"transactions|payments))\b"),
     ),
     "pay": (
-        (3, r"\b(?:payer|payez|paye|paie|regler|verser|virer|transferer|crediter|rembourser|"
-            r"j'ai paye)\b"),
+        (3, r"(?<!\bme )(?<!\bm')\b(?:payer|payez|paye|paie|regler|reglez|verser|versez|virer|"
+            r"virez|transferer|transferez|crediter|creditez|rembourser|j'ai paye|je regle)\b"),
         (3, r"\bje (?:lui |leur |vous )?dois\b|\bje dois (?:donner|payer)\b"),
         (3, r"\b(?:pay|paid|transfer|credit|i owe|owe (?!me))\b"),
-        (2, r"\b(?:donner|give)\b"),
+        (2, r"\b(?:donner|donnez|give|send|envoyer|envoyez|passer)\b"),
         (2, r"\b(?:m'a|nous a) (?:aidee?|emmenee?|conduite?|fait|depannee?|rendu service|"
             r"accompagnee?|repare|tondu|taille|garde|passe|coupe|installe|porte)\b|"
             r"\b(?:helped me|drove me|did (?:\w+ )*for me|fixed my|mowed my)\b"),
@@ -160,7 +167,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"(?:en cours|du moment|actuelles)|(?:quelqu'un|qui|des gens|des personnes|d'autres) "
             r"(?:qui )?(?:a|ont|aurai(?:en)?t) besoin (?:de quelque chose|d'aide|de moi|d'un coup "
             r"de main|de mes services)|qui cherche|(?:what|which) requests|what do "
-            r"(?:people|members) need|(?:list of|current|the) requests|(?:anyone|anybody|someone)"
+            r"(?:people|members) need|(?:list of|current|the) requests|(?:what|who) (?:are|is) "
+            r"(?:people|members|anyone|somebody) (?:asking for|looking for|needing)|what(?:'s| "
+            r"is) (?:being )?(?:asked|requested|wanted)|(?:anyone|anybody|someone)"
             r" need(?:s|ing)? (?:help|anything|something|a hand))\b"),
         (1, r"\b(?:demandes|requests)\b"),
     ),
@@ -226,7 +235,8 @@ HOW_TO = (r"\b(?:comment (?:faire|fait on|on fait|faut il|dois je|puis je|je fai
 # A payment the writer says someone else owes them: only the payer can pay.
 CLAIM = (r"\b(?:j'ai (?:fait|travaille|passe|aide|donne|tondu|taille|garde|repare|accompagne|"
          r"conduit|emmene|cuisine|cousu|bricole|nettoye|promene|depanne|installe|repasse|"
-         r"peint|coupe)\b(?!.*\b(?:pour moi|chez moi)\b)|me doit|me doivent|i (?:did|worked|"
+         r"peint|coupe)\b(?!.*\b(?:pour moi|chez moi)\b)|me doit|me doivent|(?:doit|doivent|"
+         r"faut qu'(?:il|elle)) me pay\w*|(?:qu'il|qu'elle) me pa[iy]e|i (?:did|worked|"
          r"spent|helped|gave|mowed|fixed|cleaned|drove|walked|cooked|painted)\b(?!.*\bfor "
          r"me\b)|owes? me\b|credit me\b)")
 
@@ -239,7 +249,13 @@ DISPUTE = (r"\b(?:c'est quoi (?:la|cette) (?:ligne|operation|somme)|(?:je (?:ne 
 LEDGER_WORDS = r"\b(?:points?|ligne|heures?|solde|releve|debit\w*|entry|line|hours?|balance)\b"
 
 # Replies in a proposal's thread: the stance a sentence opens with.
-OBJECT = (r"^(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?:objection|je m'oppose|"
+# "Pour la 4 je suis d'accord", "Proposal 5: I object": the number may come first.
+_ABOUT = (r"(?:(?:pour|for|on|sur|about|concernant|quant a|re) (?:la |le |the )?(?:proposition |"
+          r"proposal |n°|#|no ?|number )?\d{1,3}\s*[,:-]?\s*|(?:proposition|proposal|n°|#) ?"
+          r"\d{1,3}\s*[,:-]?\s*)?")
+OBJECT = (rf"^{_ABOUT}(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?:objection|"
+          r"je m'oppose|je vote contre|vote contre|i vote against|je dis non|"
+          r"i'?m not (?:keen|convinced)|not a good idea|pas une bonne idee|"
           r"je suis (?:contre|opposee?|en desaccord)|contre\b|"
           r"(?:je ne suis )?pas d'accord|je ne suis pas (?:pour|favorable)|non\b|veto|"
           r"je bloque|bloque\b|-1\b|mauvaise idee|i object|i(?:'m| am) (?:against|opposed)|"
@@ -248,8 +264,9 @@ OBJECT = (r"^(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?:objectio
           r"favou?r|for it))|\bi object\b|\bje m'oppose\b|\bje (?:ne )?suis pas d'accord\b|"
           r"\bi (?:really |strongly )?(?:disagree|(?:do not|don'?t) agree)\b|"
           r"\bi(?:'m| am) (?:against|opposed to) (?:it|this)\b")
-SUPPORT = (r"^(?:(?:tres|vraiment|quelle|what a|really|such a|oui|yes|ah|oh|moi) )*"
+SUPPORT = (rf"^{_ABOUT}(?:(?:tres|vraiment|quelle|what a|really|such a|oui|yes|ah|oh|moi) )*"
            r"(?:d'accord|je suis d'accord|tout a fait d'accord|ok pour moi|je suis pour|"
+           r"je vote pour|i vote for|vote yes|je dis oui|"
            r"je soutiens|(?:tres )?favorable|bonne idee|super(?: idee)?|excellente idee|"
            r"bravo|oui\b|\+1|agreed?\b|i agree|i support|great idea|good idea|excellent idea|"
            r"count me in|yes\b|i(?:'m| am) (?:all )?for (?:it|this)|in favou?r|sounds (?:good|"
@@ -273,6 +290,7 @@ DECIDE = {
                 r"yep|approve\w*|accept\w*|fine|go ahead|let (?:it|her|him) through|publie\w*|"
                 r"publish|c'est bon|pas de (?:probleme|souci)|no problem|sure)\b|"
                 r"\b(?:peu[tv]e?n?t? (?:passer|partir|etre (?:publiee?|diffusee?|envoyee?))|"
+                r"(?:vous )?pouvez (?:le |la )?(?:publier|diffuser|envoyer)|publish it|"
                 r"laisse[rz]? passer|can go (?:through|out))\b"),
 }
 
@@ -304,8 +322,10 @@ REQUEST_TEXT = (r"\b(?:je cherche (?:quelqu'un|une personne|qui)|j'(?:aurais|ai)
                 r"quelqu'un|d'aide|d'un coup de main|qu'on)|(?:quelqu'un|qui) (?:pourrait|"
                 r"serait (?:dispo|disponible|d'accord)|saurait)|(?:i'?ll |i will |i )?need "
                 r"(?:someone|somebody|help|a hand)|looking for (?:someone|somebody)|(?:could|"
-                r"would) (?:anyone|someone|somebody) (?:help|walk|come|take|give)|does anyone "
-                r"have time)\b")
+                r"would) (?:anyone|someone|somebody) (?:help|walk|come|take|give|lend)|does anyone "
+                r"have time|(?:i|je) (?:could|can|pourrais) (?:borrow|emprunter)|(?:lend|preter) "
+                r"(?:me|moi)|me (?:preter|lend)|quelqu'un (?:aurait|a) (?:t il )?(?:un|une|des) "
+                r"\w+ (?:a )?(?:me )?preter)\b")
 # Asking the list (or the bot) to put an offer or request on the list.
 PUBLISH = (r"\b(?:mettre (?:sur|dans) la liste|la (?:mettre|diffuser|publier)|le (?:mettre|"
            r"diffuser|publier)|diffuser|publier|faire passer|put (?:it|this) (?:on|out)|"

@@ -91,7 +91,7 @@ def at_list(prepared: Prepared, points_per_hour: int) -> Draft | None:
 
 def at_confirm(prepared: Prepared, points_per_hour: int) -> Draft:
     """A reply to a held-post notice (or a confirmation): its first words decide."""
-    for sentence in prepared.sentences[:2]:
+    for sentence in prepared.sentences[:3]:
         for action, pattern in DECIDE.items():
             if re.search(pattern, sentence.plain):
                 return Draft(action, ENOUGH, sentence)

@@ -218,9 +218,11 @@ def proposal_of(draft: Draft, prepared: Prepared, known: Known) -> int | None:
     """The proposal meant: a number the writer gives, the thread's, the one the bot's quoted
     mail or the subject names, else the one whose title the writer's words recall."""
     said = prepared.said
-    named = numbers_named(_text(draft, prepared)) or numbers_named(prepared.body_plain)
-    if only(named) is not None:
-        return only(named)
+    here = numbers_named(draft.sentence.plain) if draft.sentence is not None else []
+    if here:  # "Pour la 4 je suis d'accord, pour la 5 non": the first one it names
+        return here[0]
+    if only(numbers_named(prepared.body_plain)) is not None:
+        return only(numbers_named(prepared.body_plain))
     if said.thread_proposal is not None:
         return said.thread_proposal
     subject = plain(prepared.subject)
