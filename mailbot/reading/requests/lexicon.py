@@ -149,14 +149,19 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"virez|transferer|transferez|crediter|creditez|rembourser|j'ai paye|je regle)\b"),
         (3, r"\bje (?:lui |leur |vous )?dois\b|\bje dois (?:donner|payer)\b"),
         (3, r"\b(?:pay|paid|transfer|credit|i owe|owe (?!me))\b"),
-        (2, r"\b(?:donner|donnez|give|send|envoyer|envoyez|passer)\b"),
+        (2, r"\b(?:donner|donnez|give|send|envoyer|envoyez|passer|paiement|payment|virement|"
+            r"reglement)\b"),
+        (2, r"\b(?:a|ont|has|have) (?:\w+ )?(?:raccourci|repare|taille|tondu|garde|nettoye|cousu|"
+            r"installe|porte|conduit|promene|fait|fixed|mowed|cleaned|mended|repaired|walked) "
+            r"(?:mes|ma|mon|nos|notre|my|our)\b"),
         (2, r"\b(?:m'a|nous a) (?:aidee?|emmenee?|conduite?|fait|depannee?|rendu service|"
             r"accompagnee?|repare|tondu|taille|garde|passe|coupe|installe|porte)\b|"
             r"\b(?:helped me|drove me|did (?:\w+ )*for me|fixed my|mowed my)\b"),
     ),
     "offers": (
         (3, r"\b(?:(?:quelles sont|liste des|la liste des|voir les|les) (?:offres|annonces)|"
-            r"offres (?:en cours|du moment|actuelles|disponibles)|qu'est ce qui est propose|"
+            r"offres (?:en cours|du moment|actuelles|disponibles)|ce qui est (?:propose|offert)|"
+            r"qu'est ce qu'on peut echanger|"
             r"(?:quelqu'un|qui|des gens|personne) (?:qui )?(?:propose|offre|(?:fait|sait faire|"
             r"peut faire) (?:du|de la|des|de l')|s'y connait)|what(?:'s| is) (?:on )?offer(?:ed)?|"
             r"(?:list of|current|the) offers|who (?:offers|can do|does)|anyone offer(?:ing|s))\b"),
@@ -169,14 +174,15 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"de main|de mes services)|qui cherche|(?:what|which) requests|what do "
             r"(?:people|members) need|(?:list of|current|the) requests|(?:what|who) (?:are|is) "
             r"(?:people|members|anyone|somebody) (?:asking for|looking for|needing)|what(?:'s| "
-            r"is) (?:being )?(?:asked|requested|wanted)|(?:anyone|anybody|someone)"
+            r"is) (?:being )?(?:asked|requested|wanted)|who needs (?:help|anything|something|a "
+            r"hand)|(?:anyone|anybody|someone)"
             r" need(?:s|ing)? (?:help|anything|something|a hand))\b"),
         (1, r"\b(?:demandes|requests)\b"),
     ),
     "renew": (
         (3, rf"\b(?:renouvel\w*|prolong\w*|remettre|republier|relancer|garder|conserver|"
             rf"reactiver|renew\w*|keep|repost|put (?:it |\w+ )?back|extend) (?:{_MY_FR} |my |the "
-            rf"|it\b|this )?(?:\w+ )?(?:{_ITEM_FR}|{_ITEM_EN})"),
+            rf"|it\b|this )?(?:\w+ ){{0,3}}(?:{_ITEM_FR}|{_ITEM_EN})"),
         (2, r"\b(?:toujours (?:disponible|d'actualite|valable)|still (?:available|need|valid|"
             r"on offer)|(?:a|est) disparue?|has (?:gone|disappeared)|la remettre|le remettre|"
             r"la prolonger|la garder|la renouveler|keep it)\b"),
@@ -184,9 +190,10 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "close": (
         (3, rf"\b(?:enlever|enlevez|retirer|retirez|supprimer|supprimez|effacer|effacez|clore|"
-            rf"cloturer|fermer|fermez|annuler|annulez) (?:{_MY_FR} )?(?:\w+ )?{_ITEM_FR}"),
-        (3, rf"\b(?:take down|remove|delete|close|cancel|withdraw|take off) (?:my |the |this )?"
-            rf"(?:\w+ )?{_ITEM_EN}"),
+            rf"cloturer|fermer|fermez|annuler|annulez|arreter|arretez|stopper|terminer) "
+            rf"(?:{_MY_FR} )?(?:\w+ )?{_ITEM_FR}"),
+        (3, rf"\b(?:take down|remove|delete|close|cancel|withdraw|take off|stop|end) (?:my |the "
+            rf"|this )?(?:\w+ ){{0,3}}{_ITEM_EN}"),
         (1, r"\b(?:close|remove|delete|take down|cancel) it\b|\b(?:la|le) (?:retirer|enlever|"
             r"supprimer|clore|fermer)\b"),
         (2, r"\b(?:plus besoin|n'ai plus besoin|c'est regle|j'ai trouve|(?:est|c'est) "
@@ -197,12 +204,13 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "withdraw": (
         (3, r"\b(?:retirer|retire|retirez|annuler|annule|abandonner|abandonne|j'annule|je retire)"
             r" (?:ma|la|cette|mon) (?:proposition|projet)|\b(?:withdraw|cancel|drop|pull|take "
-            r"back) (?:my |the |this )?(?:\w+ )?proposal"),
+            r"back) (?:my |the |this )?(?:\w+ ){0,3}proposal"),
     ),
     "extend": (
         (3, r"\b(?:prolonger|prolongez|repousser|reporter|retarder|allonger|extend|postpone|push "
             r"back) (?:(?:de )?(?:\d+|une|deux|trois|quatre|huit|quinze) \w+ )?(?:le delai|la "
-            r"date|l'echeance|(?:la|ma|cette) proposition|the deadline|(?:my|the|this) proposal|"
+            r"date|l'echeance|(?:(?:la|ma|cette) )?proposition|the deadline|(?:(?:my|the|this) )?"
+            r"proposal|"
             r"de \d+|by)"),
         (3, r"\b(?:(?:une|deux|trois|\d+|quelques) (?:semaines?|jours?) de plus|plus de temps|"
             r"(?:more|extra) time|(?:a|one|two|three|\d+) (?:more|extra) (?:weeks?|days?)|"
@@ -219,8 +227,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "decisions": (
         (3, r"\b(?:(?:ce qui|ce qu'on|qu'est ce qu'on|qu'a t on|qu'avons nous|on a) (?:a ete )?"
             r"decide|decisions? (?:prises|adoptees|de l'annee|passees)|registre|(?:what|which) "
-            r"(?:did|has|have|was|were) (?:\w+ ){0,2}decided?|decisions? (?:were |have been |"
-            r"did we )?(?:made|taken|adopt\w*)|"
+            r"(?:did|has|have|was|were) (?:\w+ ){0,2}decided?|a ete (?:decidee?s?|adoptee?s?|"
+            r"votee?s?|acceptee?s?)|ou en (?:est on|sont) (?:les |des )?decisions|decisions? "
+            r"(?:were |have been |did we )?(?:made|taken|adopt\w*)|"
             r"what was (?:agreed|decided)|register)\b"),
         (1, r"\b(?:decisions?|decide)\b(?! a prendre| en cours| en attente| to (?:make|take))"),
     ),
@@ -254,7 +263,7 @@ _ABOUT = (r"(?:(?:pour|for|on|sur|about|concernant|quant a|re) (?:la |le |the )?
           r"proposal |n°|#|no ?|number )?\d{1,3}\s*[,:-]?\s*|(?:proposition|proposal|n°|#) ?"
           r"\d{1,3}\s*[,:-]?\s*)?")
 OBJECT = (rf"^{_ABOUT}(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?:objection|"
-          r"je m'oppose|je vote contre|vote contre|i vote against|je dis non|"
+          r"je m'y oppose|je m'oppose|je vote contre|vote contre|i vote against|je dis non|"
           r"i'?m not (?:keen|convinced)|not a good idea|pas une bonne idee|"
           r"je suis (?:contre|opposee?|en desaccord)|contre\b|"
           r"(?:je ne suis )?pas d'accord|je ne suis pas (?:pour|favorable)|non\b|veto|"
@@ -263,14 +272,18 @@ OBJECT = (rf"^{_ABOUT}(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?
           r"agree|against\b|no\b|bad idea|i oppose|not in favou?r|i(?:'m| am) not (?:in "
           r"favou?r|for it))|\bi object\b|\bje m'oppose\b|\bje (?:ne )?suis pas d'accord\b|"
           r"\bi (?:really |strongly )?(?:disagree|(?:do not|don'?t) agree)\b|"
-          r"\bi(?:'m| am) (?:against|opposed to) (?:it|this)\b")
+          r"\bi(?:'m| am) (?:against|opposed to) (?:it|this)\b|\bje m'y oppose\b|"
+          r"\bje suis contre\b|\bje vote contre\b")
 SUPPORT = (rf"^{_ABOUT}(?:(?:tres|vraiment|quelle|what a|really|such a|oui|yes|ah|oh|moi) )*"
            r"(?:d'accord|je suis d'accord|tout a fait d'accord|ok pour moi|je suis pour|"
            r"je vote pour|i vote for|vote yes|je dis oui|"
            r"je soutiens|(?:tres )?favorable|bonne idee|super(?: idee)?|excellente idee|"
            r"bravo|oui\b|\+1|agreed?\b|i agree|i support|great idea|good idea|excellent idea|"
            r"count me in|yes\b|i(?:'m| am) (?:all )?for (?:it|this)|in favou?r|sounds (?:good|"
-           r"great)|fully support|what a (?:good|great) idea)")
+           r"great)|fully support|what a (?:good|great) idea)|\b(?:i'?m all for it|i'?m (?:all )?"
+           r"in favou?r|je suis (?:tout a fait )?pour\b|je vote pour|je soutiens|i support "
+           r"(?:it|this|the)|count me in|(?:great|good|excellent|lovely|brilliant|wonderful) "
+           r"idea|(?:bonne|belle|excellente|super) idee)")
 
 # A plain yes, to the bot's question (a renewal notice: "keep it?").
 AGREE = (r"^(?:oui|yes|ok|okay|d'accord|volontiers|bien sur|sure|please|yes please|certainly|"

@@ -15,9 +15,11 @@ from .lexicon import (
     AGREE,
     DECIDE,
     HOW_TO,
+    ITEM_WORDS,
     OBJECT,
     OFFER_TAG,
     OFFER_TEXT,
+    PROPOSAL_WORDS,
     PROPOSE_TAG,
     PROPOSE_TEXT,
     PUBLISH,
@@ -56,11 +58,40 @@ def at_request(prepared: Prepared, points_per_hour: int) -> list[Draft]:
     if item is not None and (_publish(prepared) or _tagged_item(prepared)):
         return [item]
     drafts = [d for d in drafts if d.action in ROBOT_ACTIONS or d.action in ("claim", "dispute")]
+    drafts = _in_context(drafts, prepared)
     if drafts and drafts[0].score >= ENOUGH:
         return [drafts[0]]
     if _agrees(prepared) and item_in_bot_mail(f"{plain(prepared.said.subject)}\n{prepared.quoted}"):
         return [Draft("renew", ENOUGH, prepared.sentences[0])]  # "Oui" to a renewal notice
     return [Draft("unclear", 0)]
+
+
+# "Prolonger" and "retirer" say extend and withdraw of a proposal, renew and close of an item.
+_SWAP = {"proposal": {"renew": "extend", "close": "withdraw"},
+         "item": {"extend": "renew", "withdraw": "close"}}
+
+
+def _in_context(drafts: list[Draft], prepared: Prepared) -> list[Draft]:
+    """Keeping, closing, withdrawing, extending: of the proposal or item the sentence names,
+    else of the one the bot's quoted mail is about (which makes "la retirer" enough)."""
+    quoted = f"{plain(prepared.said.subject)}\n{prepared.quoted}"
+    from_quote = ("proposal" if proposal_in_bot_mail(quoted) is not None else
+                  "item" if item_in_bot_mail(quoted) is not None else None)
+    merged: dict[str, Draft] = {}
+    for draft in drafts:
+        if draft.action in ("renew", "close", "withdraw", "extend"):
+            text = draft.sentence.plain if draft.sentence else ""
+            about = ("proposal" if re.search(PROPOSAL_WORDS, text) else
+                     "item" if re.search(ITEM_WORDS, text) else from_quote)
+            action = _SWAP.get(about or "", {}).get(draft.action, draft.action)
+            bonus = 2 if about is not None and about == from_quote else 0
+            draft = Draft(action, draft.score + bonus, draft.sentence, draft.words, draft.typed)
+        if draft.action in merged:
+            known = merged[draft.action]
+            draft = Draft(draft.action, known.score + draft.score, known.sentence, known.words,
+                          known.typed)
+        merged[draft.action] = draft
+    return sorted(merged.values(), key=lambda d: -d.score)
 
 
 def _agrees(prepared: Prepared) -> bool:

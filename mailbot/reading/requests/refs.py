@@ -57,9 +57,14 @@ def hold_in_bot_mail(text: str) -> int | None:
 
 
 def keywords(text: str) -> set[str]:
-    """The words that tell one title from another, cut to a stem of six letters."""
-    return {w[:6] for w in re.findall(r"[a-z0-9]+", plain(text))
+    """The words that tell one title from another, cut to a stem ("plants", "plantes" →
+    "plant")."""
+    return {_stem(w) for w in re.findall(r"[a-z0-9]+", plain(text))
             if len(w) > 2 and w not in STOP_WORDS and not w.isdigit()}
+
+
+def _stem(word: str) -> str:
+    return (word[:-1] if word.endswith("s") and len(word) > 4 else word)[:5]
 
 
 @dataclass(frozen=True)
