@@ -48,6 +48,7 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "nomail": (
         (3, r"\b(?:pause|mettre en pause|suspendre|suspendez|suspension|interrompre)\b"),
+        (3, rf"\b(?:stop|arretez|stoppez) (?:les|ces|tous ces|vos) {_MAILS}\b"),
         (2, rf"\b(?:arreter|arretez|stopper|stoppez|cesser|cessez|ne plus) (?:de )?"
             rf"(?:{_ME} ?envoyer|(?:lui|leur|nous) envoyer|envoyer|recevoir|les {_MAILS}|"
             rf"d'envoyer)"),
@@ -134,7 +135,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"me reste t il|d'heures|de points)|(?:mes|combien de) (?:points|heures) (?:sur|en|"
             r"dans|j'ai|il me)|ou j'en suis|mon compte (?:temps|d'heures)|(?:mon|le) credit)\b"),
         (3, r"\b(?:my balance|how many (?:hours|points|credits) (?:have i|do i|i have|i'?ve)|in "
-            r"the bank|where do i stand|how much (?:time|credit) (?:have i|do i)|en (?:positif|"
+            r"the bank|where do i stand|how much (?:time|credit) (?:have i|do i)|(?:voir|"
+            r"connaitre|savoir|consulter|check) (?:mon solde|mes heures|mes points|mon compte|"
+            r"my balance|my hours)|en (?:positif|"
             r"negatif)|dans le rouge|in the (?:red|black)|in (?:credit|debit))\b"),
         (1, r"\b(?:solde|balance|mes points|mes heures|my points|my hours)\b"),
     ),
@@ -239,7 +242,7 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
 # action; without, the writer wants the guide to it (help).
 HOW_TO = (r"\b(?:comment (?:faire|fait on|on fait|faut il|dois je|puis je|je fais|je peux|"
           r"pourrais je|proceder)|je ne sais pas comment|how (?:do|can|should|would) (?:i|we|"
-          r"one)|how to)\b")
+          r"one)|how to|(?:don'?t|do not) know how|not sure how)\b")
 
 # A payment the writer says someone else owes them: only the payer can pay.
 CLAIM = (r"\b(?:j'ai (?:fait|travaille|passe|aide|donne|tondu|taille|garde|repare|accompagne|"
@@ -319,8 +322,9 @@ PROPOSE_TEXT = (r"\b(?:je propose (?:que|qu'on|qu'il|que nous|de (?:faire|organi
                 r"modifier|creer|deplacer|fixer|passer|instaurer|mettre en place|acheter|tenir|"
                 r"voter))|i propose (?:that |we |to (?:change|move|buy|hold|set up))|i'?d like "
                 r"to propose|i suggest (?:that )?we|nous pourrions decider)")
-OFFER_TEXT = (r"\b(?:je (?:peux|pourrais|sais|veux bien) (?:vous |en |leur |lui )?(?:aider|faire|"
-              r"donner|preter|proposer|m'occuper|tondre|tailler|garder|conduire|emmener|cuisiner|"
+OFFER_TEXT = (r"\b(?:je (?:donne|fais|propose|offre) (?:de l'aide|des cours|des lecons|un coup "
+              r"de main)|je (?:peux|pourrais|sais|veux bien) (?:vous |en |leur |lui )?(?:aider|"
+              r"faire|donner|preter|proposer|m'occuper|tondre|tailler|garder|conduire|emmener|cuisiner|"
               r"coudre|reparer|couper|apprendre|enseigner|montrer|accompagner|transporter|porter|"
               r"tricoter|jardiner|bricoler|repasser|promener|installer)"
               r"|(?:a|pour) (?:ceux|celles) qui (?:veulent|le souhaitent|ont besoin)|a qui (?:le )?"

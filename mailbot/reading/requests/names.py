@@ -46,22 +46,27 @@ def _names(person: Person) -> _Names:
     return _Names(person, tuple(plain(first).split()), tuple(plain(last).split()))
 
 
-def close(typed: str, name: str) -> bool:
-    """The same word, or one slip away from it for words of 5 letters and more (two for 9)."""
+def close(typed: str, name: str, shortest: int = 5) -> bool:
+    """The same word, or one slip away from it for words of 5 letters and more; two slips
+    for long words that start alike ("Dorothée" for Dorothy, "Francoisse")."""
     if typed == name:
         return True
-    if len(name) < 5 or abs(len(typed) - len(name)) > 1:
+    if len(name) < shortest or abs(len(typed) - len(name)) > 2:
         return False
-    return OSA.distance(typed, name) <= (1 if len(name) < 9 else 2)
+    distance = OSA.distance(typed, name)
+    return distance <= 1 or (distance == 2 and len(name) >= 7 and typed[:4] == name[:4])
 
 
 def _fits(typed: Sequence[str], name: Sequence[str], fuzzy: bool) -> bool | None:
-    """None: not this name; True: exactly; False: with a typo."""
+    """None: not this name; True: exactly; False: with a typo (in a full name, a short word
+    may slip too when another is right: "bil carter")."""
     if not name or len(typed) != len(name):
         return None
     if list(typed) == list(name):
         return True
-    if fuzzy and all(close(t, n) for t, n in zip(typed, name, strict=True)):
+    pairs = list(zip(typed, name, strict=True))
+    shortest = 3 if len(pairs) > 1 and any(t == n for t, n in pairs) else 5
+    if fuzzy and all(close(t, n, shortest) for t, n in pairs):
         return False
     return None
 
@@ -93,8 +98,9 @@ def _match_words(words: Sequence[str], names: _Names, *, fuzzy: bool,
     if words and words[0] in TITLES:
         fit = _fits(words[1:], names.last, fuzzy)
         return None if fit is None else (TITLED, fit)
+    initials = ("".join(w[0] for w in names.first),) if len(names.first) > 1 else ()
     for strength, name in ((FULL, names.first + names.last), (FULL, names.last + names.first),
-                           (FIRST, names.first), (LAST, names.last)):
+                           (FIRST, names.first), (FIRST, initials), (LAST, names.last)):
         if strength == LAST and not capitalised:
             continue
         fit = _fits(words, name, fuzzy and (strength != LAST or capitalised))

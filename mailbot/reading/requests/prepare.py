@@ -22,7 +22,7 @@ _SENTENCE_END = re.compile(r"(?<![\s.][A-Za-z])(?<!\bMme)(?<!\bMr)(?<!\bMrs)(?<!
 _GREETING_HEAD = re.compile(
     r"^(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|dear|chere?s?|good (?:morning|evening|"
     r"afternoon))\b(?:\s+(?:a tous|a toutes|tout le monde|everyone|all|madame|monsieur|"
-    r"mesdames|messieurs))*(?:\s+[a-z]+)?\s*[,!:.]+\s*|^(?:ok|oui|yes|alors)\s*[,:]\s*")
+    r"mesdames|messieurs))*(?:\s+[a-z]+)?\s*[,!:.]+\s*")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,15 @@ from mailbot.reading.items import item_kind_and_title
 from mailbot.reading.proposals import proposal_title
 from mailbot.reading.spoken import plain
 
-from .intents import BODY, ENOUGH, SUBJECT_COMMAND, Draft, scored, typed_commands
+from .intents import (
+    BODY,
+    ENOUGH,
+    SUBJECT_COMMAND,
+    Draft,
+    scored,
+    sentence_scores,
+    typed_commands,
+)
 from .lexicon import (
     AGREE,
     DECIDE,
@@ -35,6 +43,7 @@ ITEM_ACTIONS = ("offer_item", "request_item")
 ROBOT_ACTIONS = ("join", "leave", "nomail", "mail", "digest", "language", "help", "members",
                  "balance", "statement", "offers", "requests", "renew", "close", "withdraw",
                  "extend", "proposals", "decisions", "pay")
+STRONG = 3 * BODY  # a sentence of the body that says a request outright
 _FIRST_PERSON = re.compile(rf"\b(?:je|j'|me|m'|moi|mon|ma|mes|i|i'm|i'd|i'll|my)\b|{HOW_TO}")
 
 
@@ -109,7 +118,7 @@ def at_list(prepared: Prepared, points_per_hour: int) -> Draft | None:
         return stance
     robot = _robot_request(prepared, points_per_hour)
     if prepared.replying:
-        return robot if robot is not None and robot.score >= 2 * ENOUGH else None
+        return robot if robot is not None and robot.score >= STRONG else None
     item = _item_posted(prepared)
     if item is not None and (robot is None or item.score >= robot.score):
         return item
@@ -215,7 +224,12 @@ def _robot_request(prepared: Prepared, points_per_hour: int) -> Draft | None:
         return Draft("administrivia", body[0].score, body[0].sentence, intent=body[0].action)
     personal = [s for s in prepared.everything if _FIRST_PERSON.search(s.plain)]
     drafts = [d for d in scored(personal, [], points_per_hour) if d.action in ROBOT_ACTIONS]
-    if drafts and drafts[0].score >= ENOUGH and drafts[0].action != "help":
-        best = drafts[0]
+    best = drafts[0] if drafts else None
+    if best is None or best.action == "help" or best.sentence is None:
+        return None
+    # One sentence must say it outright: weak cues adding up make posts look like requests.
+    sentence = best.sentence
+    said = sentence_scores(sentence, points_per_hour).get(best.action, 0)
+    if best.score >= ENOUGH and said * (BODY if sentence.where == "body" else 1) >= STRONG:
         return Draft("administrivia", best.score, best.sentence, intent=best.action)
     return None
