@@ -111,8 +111,8 @@ def language(text: str) -> str | None:
     return chosen
 
 
-_DURATION = re.compile(rf"\b(?P<n>{NUMBER}|a|an|quelques|few)?\s*(?:more |extra |additional |"
-                       r"de plus |supplementaires? )?(?P<u>semaines?|weeks?|jours?|days?|"
+_DURATION = re.compile(rf"\b(?P<n>{NUMBER}|a|an|another|quelques|few)?\s*(?:more |extra |"
+                       r"additional |de plus |supplementaires? )?(?P<u>semaines?|weeks?|jours?|days?|"
                        r"heures?|hours?|h)\b")
 
 
@@ -122,7 +122,7 @@ def duration(text: str) -> str | None:
         count_word = match.group("n")
         if count_word is None:
             continue
-        count = 1.0 if count_word in ("a", "an") else 3.0 if count_word in (
+        count = 1.0 if count_word in ("a", "an", "another") else 3.0 if count_word in (
             "quelques", "few") else number_value(count_word)
         if not count:
             continue

@@ -49,9 +49,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "nomail": (
         (3, r"\b(?:pause|mettre en pause|suspendre|suspendez|suspension|interrompre)\b"),
         (3, rf"\b(?:stop|arretez|stoppez) (?:les|ces|tous ces|vos) {_MAILS}\b"),
-        (2, rf"\b(?:arreter|arretez|stopper|stoppez|cesser|cessez|ne plus) (?:de )?"
-            rf"(?:{_ME} ?envoyer|(?:lui|leur|nous) envoyer|envoyer|recevoir|les {_MAILS}|"
-            rf"d'envoyer)"),
+        (3, rf"\b(?:arreter|arretez|stopper|stoppez|cesser|cessez) (?:de )?(?:{_ME} ?envoyer|"
+            rf"(?:lui|leur|nous) envoyer|les {_MAILS}|d'envoyer)"),
+        (2, rf"\bne plus (?:{_ME} ?envoyer|envoyer|recevoir)"),
         (2, r"\b(?:pendant (?:ce temps|mon absence|ma cure|les vacances|mes vacances|"
             r"mon sejour|mon hospitalisation|son absence|son sejour)|jusqu'a (?:mon|son) retour|"
             r"en attendant|"
@@ -62,6 +62,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             rf"subscription)|nomail|no more {_EMAILS_EN} (?:for a while|until))\b"),
         (3, rf"\b(?:(?:don'?t|do not|please stop) send(?:ing)? me (?:anything|any (?:more )?"
             rf"{_EMAILS_EN}|{_EMAILS_EN})|ne m'envoyez (?:rien|plus|pas)|n'envoyez plus)\b"),
+        (3, rf"\bno (?:more )?{_EMAILS_EN} (?:please|for|until|while|till)\b"),
+        (2, r"\b(?:for a month|for (?:two|three|\d+) (?:weeks|months)|pour (?:un|deux|"
+            r"trois|quelques|\d+) (?:mois|semaines))\b"),
         (2, r"\b(?:until (?:the )?(?:\d|mid|end|early|next|after|january|february|march|april|"
             r"may|june|july|august|september|october|november|december)|jusqu'(?:au|a la|a "
             r"(?:mi|fin|debut))|until i'?m back|while i'?m away|until i (?:get|come) back|"
@@ -76,7 +79,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             rf"reactiver|re ?recevoir)\b"),
         (2, rf"\b(?:je ne recois plus|(?:ne|n') ?recois plus|plus rien (?:recu|depuis)|"
             rf"je n'ai (?:plus|rien) recu|(?:ne|n') ?ai plus de {_MAILS})"),
-        (3, rf"\b(?:i'?m (?:back|home)(?! to)|start (?:sending|the {_EMAILS_EN}) again|resume "
+        (3, rf"\b(?:(?<!until )(?<!till )(?<!when )(?<!once )i'?m (?:back|home)(?! to)|(?:home|"
+            rf"back) again|(?:e ?mails?|mail|messages) back on|start (?:sending|the "
+            rf"{_EMAILS_EN}) again|resume "
             rf"(?:my |the )?(?:{_EMAILS_EN}|mail|delivery)|(?:send|receive|get) (?:me )?"
             rf"(?:the )?{_EMAILS_EN} again|turn (?:the )?(?:{_EMAILS_EN}|mail) back on|"
             rf"not (?:getting|receiving) (?:any )?{_EMAILS_EN}|stopped (?:getting|receiving))\b"),
@@ -95,7 +100,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "language": (
         (3, r"\b(?:en (?:anglais|francais)|in (?:english|french)|(?:langue|language) "
-            r"(?:anglaise|francaise|english|french|fr|en))\b"),
+            r"(?:anglaise|francaise|english|french|fr|en)|(?:set|change|switch) (?:my |the )?"
+            r"language|(?:mettre|changer|passer) (?:ma |la )?langue)\b"),
         (2, r"\b(?:english|french|anglais|francais) (?:please|svp|s'il vous plait|merci)\b|"
             r"\b(?:i (?:don'?t|do not|can'?t|cannot) (?:read|speak|understand)|je ne (?:lis|"
             r"parle|comprends) pas) (?:much |very well )?(?:l'|le )?(?:english|french|anglais|"
@@ -114,8 +120,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"what|the)|what (?:can|do|should) i (?:do|write|send)|(?:the|list of) commands|"
             r"i'?m (?:lost|confused))\b"),
         (1, r"^(?:aide|help)\b|\b(?:comprends pas|don'?t understand|m'expliquer|explain)\b"),
-        (2, r"\b(?:(?:pouvez|pourriez) vous m'aider|aidez moi|(?:can|could) you help me|"
-            r"help me)\b"),
+        (2, r"\b(?:(?:pouvez|pourriez) vous m'(?:aider|expliquer)|aidez moi|(?:can|could) you "
+            r"(?:help|explain)|help me|je n'arrive pas a (?:utiliser|comprendre|m'en servir)|"
+            r"(?:i )?can'?t (?:use|work out|figure out|get the hang))\b"),
     ),
     "members": (
         (3, r"\b(?:(?:qui sont|liste des|la liste des|tous les|les noms des|annuaire des?|"
@@ -152,7 +159,7 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"virez|transferer|transferez|crediter|creditez|rembourser|j'ai paye|je regle)\b"),
         (3, r"\bje (?:lui |leur |vous )?dois\b|\bje dois (?:donner|payer)\b"),
         (3, r"\b(?:pay|paid|transfer|credit|i owe|owe (?!me))\b"),
-        (2, r"\b(?:donner|donnez|give|send|envoyer|envoyez|passer|paiement|payment|virement|"
+        (1, r"\b(?:donner|donnez|give|send|envoyer|envoyez|passer|paiement|payment|virement|"
             r"reglement)\b"),
         (2, r"\b(?:a|ont|has|have) (?:\w+ )?(?:raccourci|repare|taille|tondu|garde|nettoye|cousu|"
             r"installe|porte|conduit|promene|fait|fixed|mowed|cleaned|mended|repaired|walked) "
@@ -216,6 +223,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"proposal|"
             r"de \d+|by)"),
         (3, r"\b(?:(?:une|deux|trois|\d+|quelques) (?:semaines?|jours?) de plus|plus de temps|"
+            r"another (?:week|day|few days|\d+ days)|encore (?:une semaine|quelques jours|"
+            r"\d+ jours)|"
             r"(?:more|extra) time|(?:a|one|two|three|\d+) (?:more|extra) (?:weeks?|days?)|"
             r"(?:weeks?|days?) (?:more|longer|extra))\b"),
     ),
@@ -273,7 +282,8 @@ OBJECT = (rf"^{_ABOUT}(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?
           r"je bloque|bloque\b|-1\b|mauvaise idee|i object|i(?:'m| am) (?:against|opposed)|"
           r"i (?:really |strongly |totally )?disagree|i (?:really |just )?(?:do not|don'?t) "
           r"agree|against\b|no\b|bad idea|i oppose|not in favou?r|i(?:'m| am) not (?:in "
-          r"favou?r|for it))|\bi object\b|\bje m'oppose\b|\bje (?:ne )?suis pas d'accord\b|"
+          r"favou?r|for it))|\bi (?:must |have to |really |strongly |do )?object\b|"
+          r"\bje m'oppose\b|\bje (?:ne )?suis pas d'accord\b|"
           r"\bi (?:really |strongly )?(?:disagree|(?:do not|don'?t) agree)\b|"
           r"\bi(?:'m| am) (?:against|opposed to) (?:it|this)\b|\bje m'y oppose\b|"
           r"\bje suis contre\b|\bje vote contre\b")

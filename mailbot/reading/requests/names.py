@@ -98,6 +98,10 @@ def _match_words(words: Sequence[str], names: _Names, *, fuzzy: bool,
     if words and words[0] in TITLES:
         fit = _fits(words[1:], names.last, fuzzy)
         return None if fit is None else (TITLED, fit)
+    if len(words) == len(names.first) + 1 and names.last and words[-1] == names.last[0][0]:
+        fit = _fits(words[:-1], names.first, fuzzy)  # "Marie L."
+        if fit is not None:
+            return TITLED, fit
     initials = ("".join(w[0] for w in names.first),) if len(names.first) > 1 else ()
     for strength, name in ((FULL, names.first + names.last), (FULL, names.last + names.first),
                            (FIRST, names.first), (FIRST, initials), (LAST, names.last)):

@@ -27,12 +27,14 @@ from .lexicon import (
     OBJECT,
     OFFER_TAG,
     OFFER_TEXT,
+    OFFER_WORD,
     PROPOSAL_WORDS,
     PROPOSE_TAG,
     PROPOSE_TEXT,
     PUBLISH,
     REQUEST_TAG,
     REQUEST_TEXT,
+    REQUEST_WORD,
     SUPPORT,
 )
 from .prepare import Prepared, Sentence
@@ -63,8 +65,8 @@ def at_request(prepared: Prepared, points_per_hour: int) -> list[Draft]:
         drafts = ([subject] if subject else []) + body
         return _unique(drafts)
     drafts = scored(_sentences(prepared), [subject] if subject else [], points_per_hour)
-    item = _item_posted(prepared)
-    if item is not None and (_publish(prepared) or _tagged_item(prepared)):
+    item = _asked_to_publish(prepared)
+    if item is not None:
         return [item]
     drafts = [d for d in drafts if d.action in ROBOT_ACTIONS or d.action in ("claim", "dispute")]
     drafts = _in_context(drafts, prepared)
@@ -187,8 +189,23 @@ def _item_posted(prepared: Prepared) -> Draft | None:
     return Draft("offer_item", offer) if offer > wanted else Draft("request_item", wanted)
 
 
-def _publish(prepared: Prepared) -> bool:
-    return any(re.search(PUBLISH, s.plain) for s in prepared.sentences)
+def _asked_to_publish(prepared: Prepared) -> Draft | None:
+    """An offer or request sent to the robot to be put on the list: tagged as the help
+    teaches, or said, with a word asking to publish it."""
+    tagged = _tagged_item(prepared)
+    if tagged is not None:
+        return tagged
+    if not any(re.search(PUBLISH, s.plain) for s in prepared.sentences):
+        return None
+    said = _item_posted(prepared)
+    if said is not None:
+        return said
+    text = prepared.body_plain
+    if re.search(OFFER_WORD, text):
+        return Draft("offer_item", 2 * ENOUGH)
+    if re.search(REQUEST_WORD, text):
+        return Draft("request_item", 2 * ENOUGH)
+    return None
 
 
 def _stance(prepared: Prepared) -> Draft | None:
