@@ -112,8 +112,8 @@ def language(text: str) -> str | None:
 
 
 _DURATION = re.compile(rf"\b(?P<n>{NUMBER}|a|an|another|quelques|few)?\s*(?:more |extra |"
-                       r"additional |de plus |supplementaires? )?(?P<u>semaines?|weeks?|jours?|days?|"
-                       r"heures?|hours?|h)\b")
+                       r"additional |de plus |supplementaires? )?(?P<u>semaines?|weeks?|jours?|"
+                       r"days?|heures?|hours?|h)\b")
 
 
 def duration(text: str) -> str | None:
