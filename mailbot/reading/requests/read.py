@@ -19,22 +19,18 @@ from .intents import (
     sentence_scores,
     typed_commands,
 )
-from .lexicon import (
+from .lexicon import HOW_TO, ITEM_WORDS, OFFER_WORD, PROPOSAL_WORDS, REQUEST_WORD
+from .lexicon_list import (
     AGREE,
     DECIDE,
-    HOW_TO,
-    ITEM_WORDS,
     OBJECT,
     OFFER_TAG,
     OFFER_TEXT,
-    OFFER_WORD,
-    PROPOSAL_WORDS,
     PROPOSE_TAG,
     PROPOSE_TEXT,
     PUBLISH,
     REQUEST_TAG,
     REQUEST_TEXT,
-    REQUEST_WORD,
     SUPPORT,
 )
 from .prepare import Prepared, Sentence
@@ -46,6 +42,8 @@ ROBOT_ACTIONS = ("join", "leave", "nomail", "mail", "digest", "language", "help"
                  "balance", "statement", "offers", "requests", "renew", "close", "withdraw",
                  "extend", "proposals", "decisions", "pay")
 STRONG = 3 * BODY  # a sentence of the body that says a request outright
+_MAIL_WORDS = (r"\b(?:e ?mails?|mails?|messages?|courriels?|envois?|liste?|digest|resume|pause|"
+               r"newsletter|posts?)\b")
 _FIRST_PERSON = re.compile(rf"\b(?:je|j'|me|m'|moi|mon|ma|mes|i|i'm|i'd|i'll|my)\b|{HOW_TO}")
 
 
@@ -247,6 +245,8 @@ def _robot_request(prepared: Prepared, points_per_hour: int) -> Draft | None:
     # One sentence must say it outright: weak cues adding up make posts look like requests.
     sentence = best.sentence
     said = sentence_scores(sentence, points_per_hour).get(best.action, 0)
+    if best.action in ("nomail", "mail", "digest") and not re.search(_MAIL_WORDS, sentence.plain):
+        return None  # "I'm back from holiday, count me in": talk, not the robot's business
     if best.score >= ENOUGH and said * (BODY if sentence.where == "body" else 1) >= STRONG:
         return Draft("administrivia", best.score, best.sentence, intent=best.action)
     return None

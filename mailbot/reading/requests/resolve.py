@@ -17,7 +17,8 @@ from mailbot.reading.subjects import without_marks
 from . import args as read_args
 from .asks import ask
 from .intents import Draft, language_of
-from .lexicon import HOW_TO, PROPOSE_TAG
+from .lexicon import HOW_TO
+from .lexicon_list import PROPOSE_TAG
 from .model import Known, Person, Request, Said, Value
 from .names import mentions, who_is
 from .prepare import Prepared, prepare
@@ -112,7 +113,13 @@ def _payee(phrases: tuple[str, ...], original: str, known: Known,
         first = named[0]
         here = [m.person for m in named if (m.start, m.end) == (first.start, first.end)]
         return list(dict.fromkeys(here)), first.person.name.split(" ")[0]
-    return [], phrases[0] if phrases and len(phrases[0].split()) <= 2 else ""
+    unknown = phrases[0] if phrases and len(phrases[0].split()) <= 2 else ""
+    return [], "" if re.fullmatch(_NOBODY, unknown) else unknown
+
+
+# Words in a payee's place that name nobody yet ("payer quelqu'un", "pay someone").
+_NOBODY = (r"(?:quelqu'un|quelqu un|qqn|une personne|someone|somebody|anyone|him|her|them|lui|"
+           r"elle|leur|la personne|the person|mon voisin|ma voisine)?")
 
 
 def _elsewhere(draft: Draft, prepared: Prepared, known: Known, said: read_args.Payment,
