@@ -225,6 +225,7 @@ def _about_a_proposal(prepared: Prepared) -> bool:
             or re.search(r"\b(?:proposition|proposal)s?\b", plain(prepared.subject)) is not None
             or proposal_in_bot_mail(prepared.quoted) is not None
             or bool(numbers_named(prepared.body_plain))
+            or bool(numbers_named(plain(prepared.subject)))
             or re.search(r"\b(?:resume|digest|rappel|reminder)\b", plain(prepared.subject))
             is not None)
 

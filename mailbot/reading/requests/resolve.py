@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 
 from mailbot.reading.amounts import as_hours, find_amounts
+from mailbot.reading.commands import Command, number_arg
 from mailbot.reading.items import category_of, item_kind_and_title
 from mailbot.reading.proposals import proposal_title
 from mailbot.reading.spoken import plain
@@ -82,7 +83,7 @@ def _pay(draft: Draft, prepared: Prepared, known: Known, language: str) -> Reque
     args: dict[str, Value] = {"intent": "pay"}
     if said.points is not None:
         args["points"] = said.points
-    if len(payees) > 1:
+    if len(payees) > 1:  # two Maries: ask, even if one's offer seems to fit (never pay amiss)
         args["candidates"] = tuple(p.email for p in payees)
         return _unclear("which", language, args, name=named,
                         candidates=", ".join(f"{p.name} <{p.email}>" for p in payees))
@@ -225,6 +226,8 @@ def proposal_of(draft: Draft, prepared: Prepared, known: Known) -> int | None:
     """The proposal meant: a number the writer gives, the thread's, the one the bot's quoted
     mail or the subject names, else the one whose title the writer's words recall."""
     said = prepared.said
+    if draft.typed and _typed_number(draft) is not None:  # "withdraw 5", "prolonger 2 3d"
+        return _typed_number(draft)
     here = numbers_named(draft.sentence.plain) if draft.sentence is not None else []
     if here:  # "Pour la 4 je suis d'accord, pour la 5 non": the first one it names
         return here[0]
@@ -242,6 +245,11 @@ def proposal_of(draft: Draft, prepared: Prepared, known: Known) -> int | None:
     return proposal_by_words(words, known.proposals, said.sender)
 
 
+def _typed_number(draft: Draft) -> int | None:
+    """The number a typed command gives first ("renouveler 6", "close #5", "retirer n° 3")."""
+    return number_arg(Command(draft.action, draft.words, "", ""))
+
+
 def _about_proposal(draft: Draft, prepared: Prepared, known: Known, language: str) -> Request:
     number = proposal_of(draft, prepared, known)
     args: dict[str, Value] = {} if number is None else {"proposal": number}
@@ -257,7 +265,8 @@ def _about_proposal(draft: Draft, prepared: Prepared, known: Known, language: st
 
 def _about_item(draft: Draft, prepared: Prepared, known: Known, language: str) -> Request:
     text = _text(draft, prepared)
-    number = only(numbers_named(text)) or only(numbers_named(prepared.body_plain))
+    number = _typed_number(draft) if draft.typed else None
+    number = number or only(numbers_named(text)) or only(numbers_named(prepared.body_plain))
     if number is None:
         number = item_in_bot_mail(f"{plain(prepared.said.subject)}\n{prepared.quoted}")
     if number is None:
