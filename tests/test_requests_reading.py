@@ -2662,3 +2662,40 @@ def test_whole_messages(role: str, sender: str, subject: str, body: str, thread:
         assert got == {}, got
     else:
         check(got, action, args)
+
+
+# Every command of the SPEC's table, typed as the help teaches it.
+TYPED = [
+    ("aide", "help", {}), ("help", "help", {}), ("inscription", "join", {}),
+    ("subscribe", "join", {}), ("désinscription", "leave", {}), ("quitter", "leave", {}),
+    ("unsubscribe", "leave", {}), ("pause", "nomail", {}), ("nomail", "nomail", {}),
+    ("reprise", "mail", {}), ("mail", "mail", {}),
+    ("résumé quotidien", "digest", {"mode": "daily"}),
+    ("résumé hebdomadaire", "digest", {"mode": "weekly"}),
+    ("résumé non", "digest", {"mode": "off"}), ("digest weekly", "digest", {"mode": "weekly"}),
+    ("digest off", "digest", {"mode": "off"}), ("langue en", "language", {"language": "en"}),
+    ("language fr", "language", {"language": "fr"}), ("propositions", "proposals", {}),
+    ("proposals", "proposals", {}), ("décisions", "decisions", {}),
+    ("decisions 2026", "decisions", {"year": 2026}),
+    ("retirer 3", "withdraw", {"proposal": 3}), ("withdraw #3", "withdraw", {"proposal": 3}),
+    ("prolonger 3 2j", "extend", {"proposal": 3, "duration": "2j"}),
+    ("extend 3 48h", "extend", {"proposal": 3, "duration": "48h"}),
+    ("offres", "offers", {}), ("offers", "offers", {}), ("demandes", "requests", {}),
+    ("requests", "requests", {}), ("renouveler 4", "renew", {"item": 4}),
+    ("renew n°4", "renew", {"item": 4}), ("clore 4", "close", {"item": 4}),
+    ("close 4", "close", {"item": 4}), ("solde", "balance", {}), ("balance", "balance", {}),
+    ("relevé", "statement", {}), ("statement", "statement", {}), ("membres", "members", {}),
+    ("members", "members", {}),
+    ("payer marie.dubois@example.org 90", "pay",
+     {"who": "marie.dubois@example.org", "points": 90}),
+    ("payer Marie Dubois 1h30 jardinage", "pay",
+     {"who": "marie.dubois@example.org", "points": 90, "memo": "jardinage"}),
+    ("pay Bill Carter 45min", "pay", {"who": "bill.carter@example.com", "points": 45}),
+]
+
+
+@pytest.mark.parametrize(("line", "action", "args"), TYPED)
+def test_typed_commands_in_the_body_and_in_the_subject(line: str, action: str,
+                                                       args: dict[str, Any]) -> None:
+    check(first(f"{line}\n"), action, args)
+    check(first("", subject=line), action, args)

@@ -17,7 +17,8 @@ _PAY_VERB = re.compile(r"\b(?:payer|payez|paye|paie|regler|reglez|regle|verser|v
 _TO = re.compile(r"^\s*(?:a|to|pour|for)\s+")
 _FOR = re.compile(r"\b(?:pour|for|de|du|:)\s+(?:l'|le |la |les |un |une |des |the |a |my |mon |ma "
                   r"|mes )?(?P<memo>.+)$")
-_SLOT_END = re.compile(r"\s(?:pour|for|de|du|car|parce|because|merci|thanks|svp|please)\b|[,.;:!?]")
+_SLOT_END = re.compile(r"\s(?:pour|for|de|du|car|parce|because|merci|thanks|svp|please)\b|"
+                       r"[,;:!?]|\.(?!\w)")
 _POLITE = re.compile(r"^(?:s'il vous plait|please|svp|merci|thanks|thank you)\b")
 
 
@@ -76,6 +77,16 @@ def _memo(sentence: str, amount: Amount | None, verb: re.Match[str] | None) -> s
         return ""
     memo = re.split(r"[.!?;]|\s(?:merci|thanks|svp|please)\b", memo)[0]
     return "" if _POLITE.match(memo.strip()) else memo.strip(" ,")
+
+
+_TYPED_MODES = {"daily": "daily", "quotidien": "daily", "jour": "daily", "weekly": "weekly",
+                "hebdomadaire": "weekly", "semaine": "weekly", "off": "off", "non": "off",
+                "no": "off", "aucun": "off", "none": "off", "each": "off"}
+
+
+def typed_mode(words: tuple[str, ...]) -> str | None:
+    """The mode a typed command names: "résumé non", "digest daily"."""
+    return next((_TYPED_MODES[plain(w)] for w in words if plain(w) in _TYPED_MODES), None)
 
 
 def digest_mode(text: str) -> str | None:

@@ -79,7 +79,7 @@ def typed_commands(prepared: Prepared) -> tuple[Draft | None, list[Draft]]:
     subject = typed_command(prepared.subject) if prepared.subject else None
     head = Draft(subject.verb, SUBJECT_COMMAND, None, subject.args, True) if subject else None
     body = []
-    for line in prepared.own.splitlines():
+    for line in prepared.lines:
         command = typed_command(line) if line.strip() else None
         if command is not None:
             sentence = Sentence(line.strip(), plain(line), "body")
@@ -131,10 +131,16 @@ def scored(sentences: Iterable[Sentence], extra: Iterable[Draft] = (),
     drafts = {a: Draft(a, t, best[a][1]) for a, t in totals.items()}
     for draft in extra:
         known = drafts.get(draft.action)
+        # A sentence saying the same action outweighs the typed subject's words ("Résumé
+        # hebdomadaire" / "je préfère recevoir chaque message"), which stay for a number.
         drafts[draft.action] = Draft(draft.action, draft.score + (known.score if known else 0),
                                      known.sentence if known else draft.sentence,
-                                     draft.words, draft.typed)
+                                     draft.words, draft.typed and not _in_body(known))
     return sorted(drafts.values(), key=lambda d: -d.score)
+
+
+def _in_body(draft: Draft | None) -> bool:
+    return draft is not None and draft.sentence is not None and draft.sentence.where == "body"
 
 
 _FRENCH = re.compile(r"\b(?:je|j'|vous|le|la|les|des|de|pour|merci|bonjour|est|une|et|pas|mon|"

@@ -47,6 +47,11 @@ class Prepared:
     replying: bool
 
     @property
+    def lines(self) -> list[str]:
+        """The own text's lines, those a mail program wrapped joined again."""
+        return _unwrapped(self.own).splitlines()
+
+    @property
     def body_plain(self) -> str:
         return " ".join(s.plain for s in self.sentences)
 

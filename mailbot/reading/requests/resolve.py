@@ -198,8 +198,8 @@ def _membership(draft: Draft, prepared: Prepared, known: Known, language: str) -
     args: dict[str, Value] = {}
     text = _text(draft, prepared)
     if draft.action == "digest":
-        mode = read_args.digest_mode(text) or read_args.digest_mode(
-            plain(" ".join(draft.words)) or plain(prepared.subject))
+        mode = (read_args.typed_mode(draft.words) if draft.typed else None) or \
+            read_args.digest_mode(text) or read_args.digest_mode(plain(prepared.subject))
         if mode is not None:
             args["mode"] = mode
     if draft.action == "language":
@@ -226,11 +226,11 @@ def proposal_of(draft: Draft, prepared: Prepared, known: Known) -> int | None:
     """The proposal meant: a number the writer gives, the thread's, the one the bot's quoted
     mail or the subject names, else the one whose title the writer's words recall."""
     said = prepared.said
-    if draft.typed and _typed_number(draft) is not None:  # "withdraw 5", "prolonger 2 3d"
-        return _typed_number(draft)
     here = numbers_named(draft.sentence.plain) if draft.sentence is not None else []
     if here:  # "Pour la 4 je suis d'accord, pour la 5 non": the first one it names
         return here[0]
+    if _typed_number(draft) is not None:  # "withdraw 5", "prolonger 2 3d"
+        return _typed_number(draft)
     if only(numbers_named(prepared.body_plain)) is not None:
         return only(numbers_named(prepared.body_plain))
     if said.thread_proposal is not None:
@@ -247,7 +247,7 @@ def proposal_of(draft: Draft, prepared: Prepared, known: Known) -> int | None:
 
 def _typed_number(draft: Draft) -> int | None:
     """The number a typed command gives first ("renouveler 6", "close #5", "retirer n° 3")."""
-    return number_arg(Command(draft.action, draft.words, "", ""))
+    return number_arg(Command(draft.action, draft.words, "", "")) if draft.words else None
 
 
 def _about_proposal(draft: Draft, prepared: Prepared, known: Known, language: str) -> Request:
@@ -265,8 +265,8 @@ def _about_proposal(draft: Draft, prepared: Prepared, known: Known, language: st
 
 def _about_item(draft: Draft, prepared: Prepared, known: Known, language: str) -> Request:
     text = _text(draft, prepared)
-    number = _typed_number(draft) if draft.typed else None
-    number = number or only(numbers_named(text)) or only(numbers_named(prepared.body_plain))
+    number = only(numbers_named(text)) or _typed_number(draft) or only(
+        numbers_named(prepared.body_plain))
     if number is None:
         number = item_in_bot_mail(f"{plain(prepared.said.subject)}\n{prepared.quoted}")
     if number is None:
