@@ -14,10 +14,9 @@ from typing import Any, TypeVar
 
 from mailbot.config import Config, ListConfig
 from mailbot.config.addresses import Recipient, resolve
-from mailbot.handling.known import known_of, nothing_known, thread_proposal
+from mailbot.handling.known import known_of, nothing_known, said_of, thread_proposal
 from mailbot.reading.bounces import BounceReport, read_returned
 from mailbot.reading.message import (
-    author,
     automatic_kind,
     envelope_sender,
     header,
@@ -26,7 +25,7 @@ from mailbot.reading.message import (
     recipients,
 )
 from mailbot.reading.replies import Reply, read_reply
-from mailbot.reading.requests import Known, Said, read_requests
+from mailbot.reading.requests import Known, read_requests
 from mailbot.reading.text import html_to_text
 from mailbot.storage.db import Database, check_schema
 from mailbot.storage.stores import Stores
@@ -151,29 +150,24 @@ def explain_message(name: str, raw: bytes, config: Config | None, *,
     requests = None
     if config is not None:
         states = states or ListStates(config)
-        requests = _requests(msg, text, config, recipient, automatic, mail_from, states)
+        requests = _requests(msg, config, recipient, automatic, mail_from, states)
     return Explanation(name, recipient=recipient, address=address, automatic=automatic,
                        bounce=read_returned(raw, automatic), reply=read_reply(text),
                        requests=requests)
 
 
-def _requests(msg: Message, text: str, config: Config, recipient: Recipient | None,
+def _requests(msg: Message, config: Config, recipient: Recipient | None,
               automatic: str | None, mail_from: str,
               states: ListStates) -> list[dict[str, Any]]:
     """What the handler of the address would read: nothing in automatic mail, nothing at
     the owner or bounce addresses; at an address of no list, read as commands."""
     role = recipient.role if recipient is not None else "request"
-    if automatic is not None or role not in _READ_ROLES:
+    mlist = recipient.mlist if recipient is not None else (
+        config.lists[0] if config.lists else None)
+    if automatic is not None or role not in _READ_ROLES or mlist is None:
         return []
-    sender, name = author(msg, mail_from)
-    mlist = recipient.mlist if recipient is not None else None
-    if mlist is None and config.lists:
-        mlist = config.lists[0]
-    known = states.known(mlist) if mlist is not None else Known()
-    prefix = mlist.rules.posting.subject_prefix.format(list=mlist.name) if mlist else ""
-    said = Said(header(msg, "Subject"), text, role, sender, name,
-                states.thread(mlist, msg) if mlist is not None else None, prefix)
-    return [r.as_json() for r in read_requests(said, known)]
+    said = said_of(msg, role, mlist, mail_from, states.thread(mlist, msg))
+    return [r.as_json() for r in read_requests(said, states.known(mlist))]
 
 
 def _recipient(msg: Any, config: Config | None,

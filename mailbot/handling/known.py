@@ -1,15 +1,18 @@
-"""What a list knows that a request's words are resolved against (the roster, the open
-proposals, the offers and requests still renewable), gathered from the stores as data for
-`mailbot.reading.requests`; and the proposal whose thread a message replies into. Reads
-only: the request handler and `mailbot explain` share it.
+"""What a request reader needs, gathered for `mailbot.reading.requests.read_requests`: the
+message as said (`said_of`, with the proposal whose thread it replies into) and what the
+list knows (`known_of`: roster, open proposals, renewable offers and requests). Reads only;
+the request handler and `mailbot explain` share it:
+
+    read_requests(said_of(msg, role, mlist, mail_from, thread_proposal(stores, mlist, msg)),
+                  known_of(stores, mlist, separator))
 """
 
 from email.message import Message
 
 from mailbot.config import ListConfig
 from mailbot.config.addresses import address_for
-from mailbot.reading.message import header
-from mailbot.reading.requests import Known, OpenItem, OpenProposal, Person
+from mailbot.reading.message import author, header, readable_text
+from mailbot.reading.requests import Known, OpenItem, OpenProposal, Person, Said
 from mailbot.storage.stores import Stores
 
 _ROLES = ("post", "request", "owner", "bounces")
@@ -44,3 +47,12 @@ def thread_proposal(stores: Stores, mlist: ListConfig, msg: Message) -> int | No
         return None
     found = stores.proposals.by_refs(mlist.name, ids)
     return found.number if found is not None else None
+
+
+def said_of(msg: Message, role: str, mlist: ListConfig, mail_from: str,
+            thread: int | None) -> Said:
+    """The message as the reader takes it: subject, whole readable text (quotes included),
+    the role of the address it came to, its writer, the thread's proposal, the prefix."""
+    sender, name = author(msg, mail_from)
+    prefix = mlist.rules.posting.subject_prefix.format(list=mlist.name)
+    return Said(header(msg, "Subject"), readable_text(msg), role, sender, name, thread, prefix)
