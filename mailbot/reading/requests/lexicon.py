@@ -28,7 +28,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"(?:how|can) (?:do |can )?(?:i|we) join|sign (?:me|us|him|her) up|subscribe\b|"
             r"become (?:a )?members?|add me (?:to|on)|put me on (?:the|your) list)"),
         (2, r"\b(?:inscription|inscrire|participer (?:au|a votre|a la|a vos|aux)|take part in|"
-            r"get involved)\b"),
+            r"get involved|sign(?:ing)? (?:\w+ )?up|add me|be added)\b"),
+        (1, r"\b(?:je suis nouvelle?|nouvelle? (?:dans|au|a) |i'?m new|new (?:to|in) (?:the|this|"
+            r"saint)|just moved)\b"),
     ),
     "leave": (
         (3, rf"\b(?:{_ME} ?desinscri\w*|desinscri\w*|{_ME} retirer (?:de|du|des)|retirez moi|"
@@ -38,7 +40,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             rf"(?:resilier|annuler|arreter) mon (?:inscription|adhesion|abonnement)|"
             rf"{_ME} desabonner|desabonn\w*)"),
         (3, r"\b(?:unsubscribe|remove me|take me off|leave (?:the|this|your) (?:list|group|"
-            r"sel|association)|cancel my (?:membership|subscription)|delete me|"
+            r"sel|association)|cancel my (?:membership|subscription)|delete me|i want out|"
+            r"(?:remove|delete|take) my (?:e ?mail |mail )?(?:address|name|email)|"
             r"no longer (?:be )?(?:a )?member|(?:want|like) to leave)\b"),
         (2, r"\bne (?:veux|souhaite|desire|voudrais) plus (?:rien )?recevoir\b|\b(?:ne|n') ?"
             r"(?:\w+ )?plus (?:participer|participe)\b|\bno longer (?:want|wish) to (?:receive|"
@@ -57,7 +60,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"en attendant|"
             r"je (?:pars|serai absente?|m'absente|serai a l'hopital)|"
             r"(?:du|a partir du) \d{1,2} (?:au|jusqu'au) \d{1,2})\b"),
-        (3, rf"\b(?:stop (?:the |my |sending (?:me )?)?(?:{_EMAILS_EN}|mail)|hold (?:my|the) "
+        (3, rf"\b(?:stop (?:sending (?:me )?)?(?:all )?(?:the |my |these |those |your )?"
+            rf"(?:{_EMAILS_EN}|mail)|hold (?:my|the) "
             rf"(?:{_EMAILS_EN}|mail)|(?:suspend|pause) (?:my )?(?:{_EMAILS_EN}|mail|delivery|"
             rf"subscription)|nomail|no more {_EMAILS_EN} (?:for a while|until))\b"),
         (3, rf"\b(?:(?:don'?t|do not|please stop) send(?:ing)? me (?:anything|any (?:more )?"
@@ -80,8 +84,10 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
         (2, rf"\b(?:je ne recois plus|(?:ne|n') ?recois plus|plus rien (?:recu|depuis)|"
             rf"je n'ai (?:plus|rien) recu|(?:ne|n') ?ai plus de {_MAILS})"),
         (3, rf"\b(?:(?<!until )(?<!till )(?<!when )(?<!once )i'?m (?:back|home)(?! to)|(?:home|"
-            rf"back) again|(?:e ?mails?|mail|messages) back on|start (?:sending|the "
-            rf"{_EMAILS_EN}) again|resume "
+            rf"back) again|back from|(?:start|restart|resume|turn on|switch on|send) (?:\w+ "
+            rf"){{0,2}}{_EMAILS_EN}(?: \w+)? (?:again|back on)|(?:turn|switch|put) (?:it|them) "
+            rf"back on|haven'?t (?:had|got|received) any {_EMAILS_EN}|(?:e ?mails?|mail|messages) "
+            rf"back on|start (?:sending|the {_EMAILS_EN}) again|resume "
             rf"(?:my |the )?(?:{_EMAILS_EN}|mail|delivery)|(?:send|receive|get) (?:me )?"
             rf"(?:the )?{_EMAILS_EN} again|turn (?:the )?(?:{_EMAILS_EN}|mail) back on|"
             rf"not (?:getting|receiving) (?:any )?{_EMAILS_EN}|stopped (?:getting|receiving))\b"),
@@ -116,8 +122,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"aidez moi|au secours|je suis perdue?|je ne sais pas (?:comment|quoi) (?:faire|on "
             r"fait|ecrire)|(?:quelles sont|c'est quoi|quels sont) les (?:commandes|mots|"
             r"instructions))\b"),
-        (3, r"\b(?:how does (?:this|it|the \w+) work|i (?:don'?t|do not) understand (?:how|"
-            r"what|the)|what (?:can|do|should) i (?:do|write|send)|(?:the|list of) commands|"
+        (3, r"\b(?:what'?s (?:the|this) (?:robot|bot|address) for|how am i (?:meant|supposed) to|"
+            r"how (?:do i|to) use (?:it|this|the)|how does (?:this|it|the \w+) work|"
+            r"i (?:don'?t|do not) understand (?:how|what|the)|what (?:can|do|should) i (?:do|write|send)|(?:the|list of) commands|"
             r"i'?m (?:lost|confused))\b"),
         (1, r"^(?:aide|help)\b|\b(?:comprends pas|don'?t understand|m'expliquer|explain)\b"),
         (2, r"\b(?:(?:pouvez|pourriez) vous m'(?:aider|expliquer)|aidez moi|(?:can|could) you "
@@ -152,15 +159,17 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
         (3, r"\b(?:releve|historique|detail (?:de mes|des) (?:echanges|operations|heures)|"
             r"mes (?:derniers )?(?:echanges|operations|mouvements|transactions)|"
             r"statement|history|my transactions|(?:list of|recent) (?:my )?(?:exchanges|"
-            r"transactions|payments))\b"),
+            r"transactions|payments)|(?:list|record|history) of (?:what|everything) i'?ve "
+            r"(?:paid|received|given|done)|what i'?ve (?:paid|given) and (?:received|got))\b"),
     ),
     "pay": (
         (3, r"(?<!\bme )(?<!\bm')\b(?:payer|payez|paye|paie|regler|reglez|verser|versez|virer|"
             r"virez|transferer|transferez|crediter|creditez|rembourser|j'ai paye|je regle)\b"),
         (3, r"\bje (?:lui |leur |vous )?dois\b|\bje dois (?:donner|payer)\b"),
-        (3, r"\b(?:pay|paid|transfer|credit|i owe|owe (?!me))\b"),
-        (1, r"\b(?:donner|donnez|give|send|envoyer|envoyez|passer|paiement|payment|virement|"
-            r"reglement)\b"),
+        (3, r"\b(?:pay|(?<!what i've )(?<!what i have )(?<!what i )paid|transfer|credit|i owe|"
+            r"owe (?!me))\b"),
+        (1, r"\b(?:donner|donnez|give|(?:send|envoyer|envoyez)(?! me\b| moi\b)|passer|paiement|"
+            r"payment|virement|reglement)\b"),
         (2, r"\b(?:a|ont|has|have) (?:\w+ )?(?:raccourci|repare|taille|tondu|garde|nettoye|cousu|"
             r"installe|porte|conduit|promene|fait|fixed|mowed|cleaned|mended|repaired|walked) "
             r"(?:mes|ma|mon|nos|notre|my|our)\b"),
@@ -185,14 +194,15 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"(?:people|members) need|(?:list of|current|the) requests|(?:what|who) (?:are|is) "
             r"(?:people|members|anyone|somebody) (?:asking for|looking for|needing)|what(?:'s| "
             r"is) (?:being )?(?:asked|requested|wanted)|who needs (?:help|anything|something|a "
-            r"hand)|(?:anyone|anybody|someone)"
+            r"hand)|(?:anyone|anybody|someone|people) (?:asking|looking) for (?:help|anything|"
+            r"something)|(?:anyone|anybody|someone)"
             r" need(?:s|ing)? (?:help|anything|something|a hand))\b"),
         (1, r"\b(?:demandes|requests)\b"),
     ),
     "renew": (
         (3, rf"\b(?:renouvel\w*|prolong\w*|remettre|republier|relancer|garder|conserver|"
             rf"reactiver|renew\w*|keep|repost|put (?:it |\w+ )?back|extend) (?:{_MY_FR} |my |the "
-            rf"|it\b|this )?(?:\w+ ){{0,3}}(?:{_ITEM_FR}|{_ITEM_EN})"),
+            rf"|it\b|this )?(?:\w+ ){{0,3}}(?:{_ITEM_FR}|{_ITEM_EN})\b"),
         (2, r"\b(?:toujours (?:disponible|d'actualite|valable)|still (?:available|need|valid|"
             r"on offer)|(?:a|est) disparue?|has (?:gone|disappeared)|la remettre|le remettre|"
             r"la prolonger|la garder|la renouveler|keep it)\b"),
@@ -201,9 +211,11 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "close": (
         (3, rf"\b(?:enlever|enlevez|retirer|retirez|supprimer|supprimez|effacer|effacez|clore|"
             rf"cloturer|fermer|fermez|annuler|annulez|arreter|arretez|stopper|terminer) "
-            rf"(?:{_MY_FR} )?(?:\w+ )?{_ITEM_FR}"),
+            rf"(?:{_MY_FR} )?(?:\w+ )?{_ITEM_FR}\b"),
         (3, rf"\b(?:take down|remove|delete|close|cancel|withdraw|take off|stop|end) (?:my |the "
-            rf"|this )?(?:\w+ ){{0,3}}{_ITEM_EN}"),
+            rf"|this )?(?:\w+ ){{0,3}}{_ITEM_EN}\b"),
+        (3, rf"\b(?:{_ITEM_EN}|{_ITEM_FR}) (?:can|could|peut) (?:be |etre |now be )?(?:removed|"
+            rf"closed|taken down|deleted|retiree?|supprimee?|enlevee?|close)"),
         (1, r"\b(?:close|remove|delete|take down|cancel) it\b|\b(?:la|le) (?:retirer|enlever|"
             r"supprimer|clore|fermer)\b"),
         (2, r"\b(?:plus besoin|n'ai plus besoin|c'est regle|j'ai trouve|(?:est|c'est) "
@@ -219,9 +231,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "extend": (
         (3, r"\b(?:prolonger|prolongez|repousser|reporter|retarder|allonger|extend|postpone|push "
             r"back) (?:(?:de )?(?:\d+|une|deux|trois|quatre|huit|quinze) \w+ )?(?:le delai|la "
-            r"date|l'echeance|(?:(?:la|ma|cette) )?proposition|the deadline|(?:(?:my|the|this) )?"
-            r"proposal|"
-            r"de \d+|by)"),
+            r"date|l'echeance|(?:(?:la|ma|cette) )?(?:\w+ ){0,3}proposition|the deadline|"
+            r"(?:(?:my|the|this) )?(?:\w+ ){0,3}proposal|de \d+|by)"),
         (3, r"\b(?:(?:une|deux|trois|\d+|quelques) (?:semaines?|jours?) de plus|plus de temps|"
             r"another (?:week|day|few days|\d+ days)|encore (?:une semaine|quelques jours|"
             r"\d+ jours)|"
@@ -233,7 +244,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"du moment)|decisions? (?:a prendre|en cours|en attente)|(?:qu'est ce qu'il y a|"
             r"quoi) (?:a voter|en discussion)|sur quoi (?:on )?vote|(?:open|current|pending) "
             r"proposals|what(?:'s| is| are) (?:being )?proposed|(?:anything|what) to (?:vote|"
-            r"decide) on|proposals? (?:open|pending)|(?:what|which) proposals)\b"),
+            r"decide) on|proposals? (?:open|pending)|(?:what|which) proposals|(?:being )?voted on|"
+            r"up for (?:a )?vote|(?:what|anything) to vote|a voter)\b"),
         (1, r"\b(?:propositions|proposals)\b"),
     ),
     "decisions": (
@@ -242,7 +254,7 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"(?:did|has|have|was|were) (?:\w+ ){0,2}decided?|a ete (?:decidee?s?|adoptee?s?|"
             r"votee?s?|acceptee?s?)|ou en (?:est on|sont) (?:les |des )?decisions|decisions? "
             r"(?:were |have been |did we )?(?:made|taken|adopt\w*)|"
-            r"what was (?:agreed|decided)|register)\b"),
+            r"what was (?:agreed|decided)|register|been (?:decided|agreed|adopted))\b"),
         (1, r"\b(?:decisions?|decide)\b(?! a prendre| en cours| en attente| to (?:make|take))"),
     ),
 }

@@ -24,7 +24,9 @@ OBJECT = (rf"^{_ABOUT}(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?
           r"\bje suis contre\b|\bje vote contre\b")
 SUPPORT = (rf"^{_ABOUT}(?:(?:tres|vraiment|quelle|what a|really|such a|oui|yes|ah|oh|moi) )*"
            r"(?:d'accord|je suis d'accord|tout a fait d'accord|ok pour moi|je suis pour|"
-           r"je vote pour|i vote for|vote yes|je dis oui|"
+           r"je vote pour|i vote for|vote yes|je dis oui|love (?:it|this|the idea)|i love (?:it|"
+           r"this|the idea)|brilliant|fantastic|wonderful|splendid|j'adore|genial|chouette|"
+           r"formidable|parfait|perfect|"
            r"je soutiens|(?:tres )?favorable|bonne idee|super(?: idee)?|excellente idee|"
            r"bravo|oui\b|\+1|agreed?\b|i agree|i support|great idea|good idea|excellent idea|"
            r"count me in|yes\b|i(?:'m| am) (?:all )?for (?:it|this)|in favou?r|sounds (?:good|"

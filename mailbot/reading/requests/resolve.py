@@ -242,7 +242,8 @@ def proposal_of(draft: Draft, prepared: Prepared, known: Known) -> int | None:
         return found
     title = proposal_title(said.subject.split(":", 1)[-1], said.list_prefix)
     words = f"{_text(draft, prepared)} {plain(title or '')} {plain(prepared.subject)}"
-    return proposal_by_words(words, known.proposals, said.sender)
+    return proposal_by_words(words, known.proposals, said.sender) or proposal_by_words(
+        f"{words} {prepared.body_plain}", known.proposals, said.sender)
 
 
 def _typed_number(draft: Draft) -> int | None:
