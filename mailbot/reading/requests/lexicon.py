@@ -124,8 +124,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"instructions))\b"),
         (3, r"\b(?:what'?s (?:the|this) (?:robot|bot|address) for|how am i (?:meant|supposed) to|"
             r"how (?:do i|to) use (?:it|this|the)|how does (?:this|it|the \w+) work|"
-            r"i (?:don'?t|do not) understand (?:how|what|the)|what (?:can|do|should) i (?:do|write|send)|(?:the|list of) commands|"
-            r"i'?m (?:lost|confused))\b"),
+            r"i (?:don'?t|do not) understand (?:how|what|the)|what (?:can|do|should) i (?:do|"
+            r"write|send)|(?:the|list of) commands|i'?m (?:lost|confused))\b"),
         (1, r"^(?:aide|help)\b|\b(?:comprends pas|don'?t understand|m'expliquer|explain)\b"),
         (2, r"\b(?:(?:pouvez|pourriez) vous m'(?:aider|expliquer)|aidez moi|(?:can|could) you "
             r"(?:help|explain)|help me|je n'arrive pas a (?:utiliser|comprendre|m'en servir)|"
