@@ -43,8 +43,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"sel|association)|cancel my (?:membership|subscription)|delete me|i want out|"
             r"(?:remove|delete|take) my (?:e ?mail |mail )?(?:address|name|email)|"
             r"no longer (?:be )?(?:a )?member|(?:want|like) to leave)\b"),
-        (2, r"\bne (?:veux|souhaite|desire|voudrais) plus (?:rien )?recevoir\b|\b(?:ne|n') ?"
-            r"(?:\w+ )?plus (?:participer|participe)\b|\bno longer (?:want|wish) to (?:receive|"
+        (2, r"\b(?:ne |n')?(?:veux|souhaite|desire|voudrais) plus (?:rien |de \w+ )?recevoir\b|"
+            r"\b(?:ne|n') ?(?:\w+ )?plus (?:participer|participe)\b|\bno longer (?:want|wish) to (?:receive|"
             r"get|be)\b"),
         (1, r"\b(?:demenag\w*|maison de retraite|ehpad|moving (?:away|house|to|back)|"
             r"i'?m leaving)\b"),
@@ -94,7 +94,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "digest": (
         (3, rf"\b(?:resume (?:quotidien|hebdomadaire|du jour|de la semaine|par (?:jour|semaine))"
-            rf"|recapitulatif|(?:un|une) (?:seule? )?(?:{_MAILS}|fois) par (?:jour|semaine)|"
+            rf"|resumer (?:quotidien|hebdomadaire)|recapitulatif|(?:un|une) (?:seule? )?"
+            rf"(?:{_MAILS}|fois) par (?:jour|semaine)|"
             rf"regroup\w*|digest|chaque {_MAILS}|au fur et a mesure|(?:un|le) resume|"
             rf"(?:plus|pas) de resume|un par un|one by one|en une (?:seule )?fois|"
             rf"(?:all|everything) (?:at|in) once)\b"),
@@ -133,7 +134,7 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "members": (
         (3, r"\b(?:(?:qui sont|liste des|la liste des|tous les|les noms des|annuaire des?|"
-            r"coordonnees des) (?:les )?(?:membres|adherente?s|inscrite?s|participante?s|"
+            r"coordonnees des) (?:les )?(?:membres?|adherente?s|inscrite?s|participante?s|"
             r"personnes(?: inscrites)?|gens)|qui fait partie (?:du|de la|de notre|de ce)|"
             r"combien (?:sommes nous|de membres|d'adherents|d'inscrits|on est|nous sommes)|"
             r"(?:nouveaux|nouvelles) (?:membres|adherents?|inscrits?)|qui sont les nouveaux|"
@@ -165,7 +166,7 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "pay": (
         (3, r"(?<!\bme )(?<!\bm')\b(?:payer|payez|paye|paie|regler|reglez|verser|versez|virer|"
             r"virez|transferer|transferez|crediter|creditez|rembourser|j'ai paye|je regle)\b"),
-        (3, r"\bje (?:lui |leur |vous )?dois\b|\bje dois (?:donner|payer)\b"),
+        (3, r"\bje (?:lui |leur |vous )?doi[st]\b|\bje dois (?:donner|payer)\b"),
         (3, r"\b(?:pay|(?<!what i've )(?<!what i have )(?<!what i )paid|transfer|credit|i owe|"
             r"owe (?!me))\b"),
         (1, r"\b(?:donner|donnez|give|(?:send|envoyer|envoyez)(?! me\b| moi\b)|passer|paiement|"
@@ -240,9 +241,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"(?:weeks?|days?) (?:more|longer|extra))\b"),
     ),
     "proposals": (
-        (3, r"\b(?:(?:quelles sont|liste des|les) propositions|propositions (?:en cours|ouvertes|"
-            r"du moment)|decisions? (?:a prendre|en cours|en attente)|(?:qu'est ce qu'il y a|"
-            r"quoi) (?:a voter|en discussion)|sur quoi (?:on )?vote|(?:open|current|pending) "
+        (3, r"\b(?:(?:quelles? sont|liste des|les) propositions?|propositions? (?:en cours|"
+            r"ouvertes?|du moment)|decisions? (?:a prendre|en cours|en attente)|(?:qu'est ce "
+            r"qu'il y a|quoi) (?:a voter|en discussion)|sur quoi (?:on )?vote|(?:open|current|pending) "
             r"proposals|what(?:'s| is| are) (?:being )?proposed|(?:anything|what) to (?:vote|"
             r"decide) on|proposals? (?:open|pending)|(?:what|which) proposals|(?:being )?voted on|"
             r"up for (?:a )?vote|(?:what|anything) to vote|a voter)\b"),
@@ -298,6 +299,21 @@ OFFER_WORD = r"\b(?:offres?|offers?|offering)\b"
 REQUEST_WORD = r"\b(?:demandes?|requests?)\b"
 PROPOSAL_WORDS = r"\b(?:propositions?|proposals?|projet|motion|delai|deadline)\b"
 MINE = r"\b(?:mon|ma|mes|my|mine|j'ai (?:propose|poste|mis))\b"
+
+# Spellings of the keyboard and the phone, made the usual ones before reading.
+SPELLINGS = {"daccord": "d'accord", "dacord": "d'accord", "d'acord": "d'accord",
+             "koi": "quoi",
+             "pr": "pour", "qqn": "quelqu'un", "qq1": "quelqu'un", "bcp": "beaucoup",
+             "tjrs": "toujours", "stp": "s'il te plait", "pls": "please", "plz": "please",
+             "ok": "ok", "okay": "ok", "mercii": "merci", "mail's": "mails"}
+# Long words members misspell ("désincrire", "suprimer", "hebdomadère"): a word one slip
+# away (two for 10 letters and more) is read as the word.
+KEYWORDS = _words("""
+desinscrire desinscription supprimer supprimez renouveler renouvelez prolonger prolongez
+hebdomadaire quotidien propositions decisions objection recapitulatif unsubscribe subscribe
+statement proposals membership inscription inscrire""")
+# Real words a slip away from a keyword, left as they are.
+NOT_SLIPS = frozenset(_words("inscrite inscrites inscrits decisive suppression statements"))
 
 # Words that never tell an item or a proposal apart ("la", "pour", "proposition"…).
 STOP_WORDS = frozenset(_words("""

@@ -6,10 +6,13 @@ the quote) and the text quoted or forwarded under it, all also in `plain` form.
 import re
 from dataclasses import dataclass
 
+from rapidfuzz.distance import OSA
+
 from mailbot.reading.replies import is_greeting, own_text
 from mailbot.reading.spoken import plain
 from mailbot.reading.subjects import is_reply, without_marks
 
+from .lexicon import KEYWORDS, NOT_SLIPS, SPELLINGS
 from .model import Said
 
 _FOOTER = re.compile(r"^\s*(envoye|sent|get|obtenir|telecharger)\b.{0,40}\b(de|depuis|from|"
@@ -118,10 +121,29 @@ def _sentences(own: str, said: Said) -> list[Sentence]:
             continue
         if is_greeting(piece) and len(piece.split()) <= 4:
             continue
-        text = _GREETING_HEAD.sub("", plain(piece))
+        text = _GREETING_HEAD.sub("", mended(plain(piece)))
         if text:
             found.append(Sentence(piece, text, "body"))
     return found
+
+
+def mended(text: str) -> str:
+    """Phone spellings made usual ("daccord", "koi") and long keywords' slips mended
+    ("désincrire", "suprimer"), word by word."""
+    words = re.split(r"([\s,.;:!?'()]+)", text)
+    return "".join(_mend(word) for word in words)
+
+
+def _mend(word: str) -> str:
+    if word in SPELLINGS:
+        return SPELLINGS[word]
+    if len(word) < 7 or word in KEYWORDS or word in NOT_SLIPS or not word.isalpha():
+        return word
+    if any(word in (k + "s", k.removesuffix("s")) for k in KEYWORDS):
+        return word  # "proposal" is no slip of "proposals"
+    fits = [k for k in KEYWORDS if abs(len(k) - len(word)) <= 2 and
+            OSA.distance(word, k) <= (1 if len(k) < 10 else 2)]
+    return fits[0] if len(fits) == 1 else word
 
 
 def _is_signature(piece: str, said: Said) -> bool:
