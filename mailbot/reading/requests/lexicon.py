@@ -44,7 +44,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"(?:remove|delete|take) my (?:e ?mail |mail )?(?:address|name|email)|"
             r"no longer (?:be )?(?:a )?member|(?:want|like) to leave)\b"),
         (2, r"\b(?:ne |n')?(?:veux|souhaite|desire|voudrais) plus (?:rien |de \w+ )?recevoir\b|"
-            r"\b(?:ne|n') ?(?:\w+ )?plus (?:participer|participe)\b|\bno longer (?:want|wish) to (?:receive|"
+            r"\b(?:ne|n') ?(?:\w+ )?plus (?:participer|participe)\b|\bno longer (?:want|"
+            r"wish) to (?:receive|"
             r"get|be)\b"),
         (1, r"\b(?:demenag\w*|maison de retraite|ehpad|moving (?:away|house|to|back)|"
             r"i'?m leaving)\b"),
@@ -243,7 +244,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "proposals": (
         (3, r"\b(?:(?:quelles? sont|liste des|les) propositions?|propositions? (?:en cours|"
             r"ouvertes?|du moment)|decisions? (?:a prendre|en cours|en attente)|(?:qu'est ce "
-            r"qu'il y a|quoi) (?:a voter|en discussion)|sur quoi (?:on )?vote|(?:open|current|pending) "
+            r"qu'il y a|quoi) (?:a voter|en discussion)|sur quoi (?:on )?vote|(?:open|current|"
+            r"pending) "
             r"proposals|what(?:'s| is| are) (?:being )?proposed|(?:anything|what) to (?:vote|"
             r"decide) on|proposals? (?:open|pending)|(?:what|which) proposals|(?:being )?voted on|"
             r"up for (?:a )?vote|(?:what|anything) to vote|a voter)\b"),
