@@ -79,8 +79,7 @@ def who_is(phrase: str, roster: Sequence[Person], exclude: str = "") -> list[Per
     people = [p for p in roster if p.email.lower() != exclude.lower()]
     if address is not None:
         return [p for p in people if p.email.lower() == address.strip(".")]
-    words = [w.replace("-", " ") for w in words]
-    words = " ".join(words).split()
+    words = " ".join(w.replace("-", " ").strip(".") for w in words).split()
     best: list[tuple[int, bool, Person]] = []
     for names in map(_names, people):
         found = _match_words(words, names, fuzzy=True, capitalised=True)
