@@ -11,7 +11,7 @@ from mailbot.reading.amounts import find_amounts
 from mailbot.reading.commands import Command, number_arg, parse_line
 from mailbot.reading.spoken import plain
 
-from .lexicon import CLAIM, DISPUTE, HOW_TO, INTENTS, LEDGER_WORDS
+from .lexicon import ASKING, CLAIM, DISPUTE, HOW_TO, INTENTS, LEDGER_WORDS, TOPICS
 from .prepare import Prepared, Sentence
 
 # Score of a typed command: in the body it is the writer's clearest word; in the subject
@@ -94,6 +94,10 @@ def sentence_scores(sentence: Sentence, points_per_hour: int = 60) -> dict[str, 
         weight = sum(w for w, pattern in cues if _said(pattern, sentence.plain))
         if weight:
             scores[action] = weight
+    if sentence.asked or re.match(ASKING, sentence.plain):
+        for action, topic in TOPICS.items():
+            if re.search(topic, sentence.plain):
+                scores[action] = scores.get(action, 0) + 2
     if "pay" in scores and find_amounts(sentence.plain, points_per_hour):
         scores["pay"] += 1  # "envoyer 60 points à Lucien": a transfer verb and an amount
     if re.search(HOW_TO, sentence.plain):
@@ -103,6 +107,12 @@ def sentence_scores(sentence: Sentence, points_per_hour: int = 60) -> dict[str, 
     if re.search(DISPUTE, sentence.plain):
         scores["dispute"] = 3 + 2 * bool(re.search(LEDGER_WORDS, sentence.plain))
     return scores
+
+
+def strongest_cue(sentence: Sentence, action: str) -> int:
+    """The weight of the strongest phrase of the action the sentence says (0: none)."""
+    return max((w for w, pattern in INTENTS.get(action, ()) if _said(pattern, sentence.plain)),
+               default=0)
 
 
 # "je ne veux plus faire partie du SEL", "I don't want to join": the cue is denied.

@@ -18,6 +18,24 @@ _ITEM_FR = r"(?:annonces?|offres?|demandes?)"
 _ITEM_EN = r"(?:offers?|requests?|ads?|adverts?|listings?|notices?)"
 _MY_FR = r"(?:mon|ma|mes|l'|la|le|cette|cet|ce)"
 
+# A question about a topic ("qui est inscrit ?", "y a quoi comme offres ?", "Could I see the
+# list of decisions?"): a sentence that asks (a "?" or an asking word first) and names it.
+ASKING = (r"^(?:qui|quoi|quel\w*|combien|est ce|y a|ya|what|who|which|how many|how much|"
+          r"(?:can|could|may) (?:i|we|you)|(?:please )?(?:send|show)|envoy\w*|montr\w*|"
+          r"je (?:voudrais|veux|souhaite|aimerais) (?:voir|savoir|connaitre|la liste|le|les)|"
+          r"i'?d like (?:to see|to know|the)|pourriez vous|pouvez vous)\b")
+TOPICS = {
+    "members": r"\b(?:membres?|inscrite?s?|adherente?s?|members?|participants?)\b",
+    "balance": r"\b(?:solde|mes heures|mes points|balance|credit|my hours|my points)\b",
+    "statement": r"\b(?:releve|historique|mes echanges|history|statement|transactions)\b",
+    "offers": r"\b(?:offres?|offers?|services|on offer|annonces)\b",
+    "requests": r"\b(?:demandes?|requests?|demande de l'aide|besoin d'aide|asking for|need help)\b",
+    "proposals": r"\b(?:propositions?|proposals?|en discussion|a voter|vote on|up for)\b",
+    "decisions": (r"\b(?:decisions?(?! a prendre| en cours| en attente)|decide|adopte|register|"
+                  r"registre)\b"),
+}
+
+
 INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     "join": (
         (3, r"\b(?:m'inscrire|m'abonner|adherer|devenir (?:membre|adherente?)|faire partie "
@@ -42,7 +60,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
         (3, r"\b(?:unsubscribe|remove me|take me off|leave (?:the|this|your) (?:list|group|"
             r"sel|association)|cancel my (?:membership|subscription)|delete me|i want out|"
             r"(?:remove|delete|take) my (?:e ?mail |mail )?(?:address|name|email)|"
-            r"no longer (?:be )?(?:a )?member|(?:want|like) to leave)\b"),
+            r"no longer (?:be )?(?:a )?member|(?:want|like) to leave|mettre (?:fin|un terme) "
+            r"(?:a|au) (?:mon|ma)|end my (?:membership|subscription))\b"),
         (2, r"\b(?:ne |n')?(?:veux|souhaite|desire|voudrais) plus (?:rien |de \w+ )?recevoir\b|"
             r"\b(?:ne|n') ?(?:\w+ )?plus (?:participer|participe)\b|\bno longer (?:want|"
             r"wish) to (?:receive|"
@@ -124,7 +143,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"aidez moi|au secours|je suis perdue?|je ne sais pas (?:comment|quoi) (?:faire|on "
             r"fait|ecrire)|(?:quelles sont|c'est quoi|quels sont) les (?:commandes|mots|"
             r"instructions))\b"),
-        (3, r"\b(?:what'?s (?:the|this) (?:robot|bot|address) for|how am i (?:meant|supposed) to|"
+        (3, r"\b(?:a quoi (?:sert|servent) (?:cette|ce|le|la|les)|what is (?:the|this) (?:robot|"
+            r"bot|address) for|what'?s (?:the|this) (?:robot|bot|address) for|how am i (?:meant|"
+            r"supposed) to|"
             r"how (?:do i|to) use (?:it|this|the)|how does (?:this|it|the \w+) work|"
             r"i (?:don'?t|do not) understand (?:how|what|the)|what (?:can|do|should) i (?:do|"
             r"write|send)|(?:the|list of) commands|i'?m (?:lost|confused))\b"),
@@ -207,7 +228,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             rf"|it\b|this )?(?:\w+ ){{0,3}}(?:{_ITEM_FR}|{_ITEM_EN})\b"),
         (2, r"\b(?:toujours (?:disponible|d'actualite|valable)|still (?:available|need|valid|"
             r"on offer)|(?:a|est) disparue?|has (?:gone|disappeared)|la remettre|le remettre|"
-            r"la prolonger|la garder|la renouveler|keep it)\b"),
+            r"la prolonger|la garder|la renouveler|keep it|je (?:la|le) (?:garde|renouvelle|"
+            r"prolonge)|i'?ll keep it)\b"),
         (1, r"\b(?:renouvel\w*|prolong\w*|renew\w*)\b"),
     ),
     "close": (

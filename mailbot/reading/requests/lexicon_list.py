@@ -10,6 +10,7 @@ _ABOUT = (r"(?:(?:pour|for|on|sur|about|concernant|quant a|re) (?:la |le |the )?
           r"proposal |n°|#|no ?|number )?\d{1,3}\s*[,:-]?\s*|(?:proposition|proposal|n°|#) ?"
           r"\d{1,3}\s*[,:-]?\s*)?")
 OBJECT = (rf"^{_ABOUT}(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?:objection|"
+          r"absolutely not|certainly not|no way|hors de question|pas question|jamais de la vie|"
           r"je m'y oppose|je m'oppose|je vote contre|vote contre|i vote against|je dis non|"
           r"i'?m not (?:keen|convinced)|not a good idea|pas une bonne idee|"
           r"je suis (?:contre|opposee?|en desaccord)|contre\b|"
@@ -44,14 +45,14 @@ DECIDE = {
     "discard": (r"\b(?:peu[tx] (?:le |la )?(?:jeter|supprimer|effacer)|(?:le|la) (?:jeter|"
                 r"supprimer|effacer)|throw it away|delete it|bin it)\b|^(?:(?:a )?jeter|jetez|"
                 r"jette|(?:a )?supprimer|supprimez|supprime|effacer|"
-                r"efface[rz]?|(?:a la )?poubelle|corbeille|discard\w*|delete\w*|bin it|spam|"
+                r"efface[rz]?|(?:a la )?(?:poubelle|corbeille)|discard\w*|delete\w*|bin it|spam|"
                 r"ignore\w*|drop it)\b|\b(?:message automatique|c'est (?:du|un) spam|"
                 r"it'?s spam|auto ?reply)\b"),
     "reject": (r"^(?:non|no|nope|refuse\w*|refusez|reject\w*|rejete\w*|pas question|"
                r"certainly not|decline\w*)\b"),
     "approve": (r"^(?:oui|ok|okay|d'accord|bien sur|approuve\w*|accepte\w*|valide\w*|yes|"
-                r"yep|approve\w*|accept\w*|fine|go ahead|let (?:it|her|him) through|publie\w*|"
-                r"publish|c'est bon|pas de (?:probleme|souci)|no problem|sure)\b|"
+                r"yep|approve\w*|accept\w*|fine|go ahead|let (?:it|her|him) (?:go )?through|"
+                r"publie\w*|publish|c'est bon|pas de (?:probleme|souci)|no problem|sure)\b|"
                 r"\b(?:peu[tv]e?n?t? (?:passer|partir|etre (?:publiee?|diffusee?|envoyee?))|"
                 r"(?:vous )?pouvez (?:le |la )?(?:publier|diffuser|envoyer)|publish it|"
                 r"laisse[rz]? passer|can go (?:through|out))\b"),

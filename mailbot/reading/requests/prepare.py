@@ -33,6 +33,7 @@ class Sentence:
     text: str  # as typed, on one line
     plain: str  # plain(text), its greeting head removed
     where: str  # "subject" or "body"
+    asked: bool = False  # it ended with a question mark
 
     @property
     def shouting(self) -> bool:
@@ -61,7 +62,8 @@ class Prepared:
     @property
     def everything(self) -> tuple[Sentence, ...]:
         """The subject (as a sentence) then the body's sentences."""
-        head = (Sentence(self.subject, plain(self.subject), "subject"),) if self.subject else ()
+        head = (Sentence(self.subject, plain(self.subject), "subject",
+                         self.subject.rstrip().endswith("?")),) if self.subject else ()
         return head + self.sentences
 
 
@@ -115,15 +117,18 @@ def _unwrapped(own: str) -> str:
 
 def _sentences(own: str, said: Said) -> list[Sentence]:
     found: list[Sentence] = []
-    for piece in _SENTENCE_END.split(_unwrapped(own)):
-        piece = " ".join(piece.split())
+    text = _unwrapped(own)
+    ends = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)]
+    starts = [0] + [end for _, end in ends]
+    for start, (stop, end) in zip(starts, [*ends, (len(text), len(text))], strict=True):
+        piece, asked = " ".join(text[start:stop].split()), "?" in text[stop:end]
         if not piece or _FOOTER.match(plain(piece)) or _is_signature(piece, said):
             continue
         if is_greeting(piece) and len(piece.split()) <= 4:
             continue
-        text = _GREETING_HEAD.sub("", mended(plain(piece)))
-        if text:
-            found.append(Sentence(piece, text, "body"))
+        cleaned = _GREETING_HEAD.sub("", mended(plain(piece)))
+        if cleaned:
+            found.append(Sentence(piece, cleaned, "body", asked))
     return found
 
 

@@ -16,7 +16,7 @@ from .intents import (
     SUBJECT_COMMAND,
     Draft,
     scored,
-    sentence_scores,
+    strongest_cue,
     typed_commands,
 )
 from .lexicon import HOW_TO, ITEM_WORDS, OFFER_WORD, PROPOSAL_WORDS, REQUEST_WORD
@@ -41,7 +41,7 @@ ITEM_ACTIONS = ("offer_item", "request_item")
 ROBOT_ACTIONS = ("join", "leave", "nomail", "mail", "digest", "language", "help", "members",
                  "balance", "statement", "offers", "requests", "renew", "close", "withdraw",
                  "extend", "proposals", "decisions", "pay")
-STRONG = 3 * BODY  # a sentence of the body that says a request outright
+STRONG = 3 * BODY  # a reply in a thread must say a request outright to be one
 _MAIL_WORDS = (r"\b(?:e ?mails?|mails?|messages?|courriels?|envois?|liste?|digest|resume|pause|"
                r"newsletter|posts?)\b")
 _FIRST_PERSON = re.compile(rf"\b(?:je|j'|me|m'|moi|mon|ma|mes|i|i'm|i'd|i'll|my)\b|{HOW_TO}")
@@ -243,11 +243,11 @@ def _robot_request(prepared: Prepared, points_per_hour: int) -> Draft | None:
     best = drafts[0] if drafts else None
     if best is None or best.action == "help" or best.sentence is None:
         return None
-    # One sentence must say it outright: weak cues adding up make posts look like requests.
+    # One phrase must say it outright: weak cues adding up make posts look like requests.
     sentence = best.sentence
-    said = sentence_scores(sentence, points_per_hour).get(best.action, 0)
     if best.action in ("nomail", "mail", "digest") and not re.search(_MAIL_WORDS, sentence.plain):
         return None  # "I'm back from holiday, count me in": talk, not the robot's business
-    if best.score >= ENOUGH and said * (BODY if sentence.where == "body" else 1) >= STRONG:
+    if best.score >= ENOUGH and sentence.where == "body" and \
+            strongest_cue(sentence, best.action) >= 3:
         return Draft("administrivia", best.score, best.sentence, intent=best.action)
     return None
