@@ -41,7 +41,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
         (3, r"\b(?:m'inscrire|m'abonner|adherer|devenir (?:membre|adherente?)|faire partie "
             r"(?:du|de votre|de la|de vos)|rejoindre (?:le|votre|la|vos)|inscrivez moi|"
             r"(?:pouvez|pourriez|voulez) vous (?:l'|les )?inscrire|inscrire (?:ma|mon|mes|notre)"
-            r"|l'inscrire|les inscrire|nouvelle? (?:inscrite?|adherente?))\b"),
+            r"|l'inscrire|les inscrire|nouvelle? (?:inscrite?|adherente?)|(?:en|"
+            r"y) faire partie)\b"),
         (3, r"\b(?:join (?:the|your|this|you)\b|(?:like|want|love) to join\b(?! us)|"
             r"(?:how|can) (?:do |can )?(?:i|we) join|sign (?:me|us|him|her) up|subscribe\b|"
             r"become (?:a )?members?|add me (?:to|on)|put me on (?:the|your) list)"),
@@ -80,6 +81,7 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"en attendant|"
             r"je (?:pars|serai absente?|m'absente|serai a l'hopital)|"
             r"(?:du|a partir du) \d{1,2} (?:au|jusqu'au) \d{1,2})\b"),
+        (3, r"\bstop (?:e ?mailing|mailing|writing to|sending) me\b"),
         (3, rf"\b(?:stop (?:sending (?:me )?)?(?:all )?(?:the |my |these |those |your )?"
             rf"(?:{_EMAILS_EN}|mail)|hold (?:my|the) "
             rf"(?:{_EMAILS_EN}|mail)|(?:suspend|pause) (?:my )?(?:{_EMAILS_EN}|mail|delivery|"
@@ -101,7 +103,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             rf"de nouveau|les {_MAILS} comme avant|comme avant)|je (?:suis|serai) "
             rf"(?:rentree?|de retour|revenue?)|renvoyer les {_MAILS}|remettre (?:les|l'envoi)|"
             rf"reactiver|re ?recevoir)\b"),
-        (2, rf"\b(?:je ne recois plus|(?:ne|n') ?recois plus|plus rien (?:recu|depuis)|"
+        (2, rf"\b(?:je ne recois plus|(?:ne|n') ?recois plus|je recois plus (?:rien|aucun|de)|"
+            rf"plus rien (?:recu|depuis)|"
             rf"je n'ai (?:plus|rien) recu|(?:ne|n') ?ai plus de {_MAILS})"),
         (3, rf"\b(?:(?<!until )(?<!till )(?<!when )(?<!once )i'?m (?:back|home)(?! to)|(?:home|"
             rf"back) again|back from|(?:start|restart|resume|turn on|switch on|send) (?:\w+ "
@@ -137,7 +140,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "help": (
         (3, r"\b(?:comment (?:ca|cela|tout ca|\w+ \w+|\w+) (?:marche|fonctionne)|"
-            r"je (?:n'ai|ai) rien compris|je (?:ne )?comprends rien|il faut (?:ecrire|faire|"
+            r"je (?:n'ai|ai) rien compris|(?:je |j'y )(?:ne |n'y )?comprends? rien|"
+            r"il faut (?:ecrire|faire|"
             r"mettre) quoi|qu'est ce qu'il faut (?:ecrire|faire)|que (?:dois je|faut il) "
             r"(?:ecrire|faire)|besoin d'aide pour (?:utiliser|comprendre)|mode d'emploi|"
             r"aidez moi|au secours|je suis perdue?|je ne sais pas (?:comment|quoi) (?:faire|on "
@@ -307,7 +311,8 @@ DISPUTE = (r"\b(?:c'est quoi (?:la|cette) (?:ligne|operation|somme)|(?:je (?:ne 
 LEDGER_WORDS = r"\b(?:points?|ligne|heures?|solde|releve|debit\w*|entry|line|hours?|balance)\b"
 
 DIGEST_MODES = (
-    ("off", r"\b(?:chaque (?:message|mail)|au fur et a mesure|tous les messages|(?:each|every) "
+    ("off", r"\b(?:chaque (?:message|mail)|au fur et a mesure|un par un|one by one|separately|"
+            r"separement|individuellement|(?:each|every) "
             r"(?:single )?(?:message|e ?mail|post|one)|as they (?:come|arrive)|individual|"
             r"plus de resume|pas de resume|no (?:more )?digest|stop the digest|normal(?:ement)?)"),
     ("daily", r"\b(?:quotidien\w*|par jour|chaque jour|tous les jours|du jour|daily|(?:once|one)"

@@ -25,7 +25,8 @@ OBJECT = (rf"^{_ABOUT}(?:(?:moi|alors|eh bien|well|sorry but|desolee? mais) )*(?
           r"\bje suis contre\b|\bje vote contre\b")
 SUPPORT = (rf"^{_ABOUT}(?:(?:tres|vraiment|quelle|what a|really|such a|oui|yes|ah|oh|moi) )*"
            r"(?:d'accord|je suis d'accord|tout a fait d'accord|ok pour moi|je suis pour|"
-           r"je vote pour|i vote for|vote yes|je dis oui|love (?:it|this|the idea)|i love (?:it|"
+           r"je vote pour|i vote for|vote yes|je dis oui|tres bien|parfait|impeccable|"
+           r"(?:c'est )?une bonne idee|ca me va|ca me plait|love (?:it|this|the idea)|i love (?:it|"
            r"this|the idea)|brilliant|fantastic|wonderful|splendid|j'adore|genial|chouette|"
            r"formidable|parfait|perfect|"
            r"je soutiens|(?:tres )?favorable|bonne idee|super(?: idee)?|excellente idee|"

@@ -42,7 +42,8 @@ ROBOT_ACTIONS = ("join", "leave", "nomail", "mail", "digest", "language", "help"
                  "balance", "statement", "offers", "requests", "renew", "close", "withdraw",
                  "extend", "proposals", "decisions", "pay")
 STRONG = 3 * BODY  # a reply in a thread must say a request outright to be one
-_MAIL_WORDS = (r"\b(?:e ?mails?|mails?|messages?|courriels?|envois?|liste?|digest|resume|pause|"
+_MAIL_WORDS = (r"\b(?:e ?mail(?:s|ing)?|mails?|messages?|courriels?|envois?|liste?|digest|"
+               r"resume|pause|"
                r"newsletter|posts?)\b")
 _FIRST_PERSON = re.compile(rf"\b(?:je|j'|me|m'|moi|mon|ma|mes|i|i'm|i'd|i'll|my)\b|{HOW_TO}")
 
