@@ -85,7 +85,8 @@ def _pay(draft: Draft, prepared: Prepared, known: Known, language: str) -> Reque
         args["points"] = said.points
     if len(payees) > 1:  # two Maries: ask, even if one's offer seems to fit (never pay amiss)
         args["candidates"] = tuple(p.email for p in payees)
-        return _unclear("which", language, args, name=named,
+        firsts = {p.name.split(" ")[0] for p in payees}
+        return _unclear("which", language, args, name=firsts.pop() if len(firsts) == 1 else named,
                         candidates=", ".join(f"{p.name} <{p.email}>" for p in payees))
     if not payees and said.points is None and re.search(HOW_TO, text):
         return Request("help", {"topic": "pay"})
