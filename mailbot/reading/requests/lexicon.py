@@ -28,7 +28,7 @@ TOPICS = {
     "members": r"\b(?:membres?|inscrite?s?|adherente?s?|members?|participants?)\b",
     "balance": r"\b(?:solde|mes heures|mes points|balance|credit|my hours|my points)\b",
     "statement": r"\b(?:releve|historique|mes echanges|history|statement|transactions)\b",
-    "offers": r"\b(?:offres?|offers?|services|on offer|annonces)\b",
+    "offers": r"\b(?:offres?|offers?|services|on offer|annonces|proposent|propose(?! au vote))\b",
     "requests": r"\b(?:demandes?|requests?|demande de l'aide|besoin d'aide|asking for|need help)\b",
     "proposals": r"\b(?:propositions?|proposals?|en discussion|a voter|vote on|up for)\b",
     "decisions": (r"\b(?:decisions?(?! a prendre| en cours| en attente)|decide|adopte|register|"
@@ -176,7 +176,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"me reste t il|d'heures|de points)|(?:mes|combien de) (?:points|heures) (?:sur|en|"
             r"dans|j'ai|il me)|ou j'en suis|mon compte (?:temps|d'heures)|(?:mon|le) credit)\b"),
         (3, r"\b(?:my balance|how many (?:hours|points|credits) (?:have i|do i|i have|i'?ve)|in "
-            r"the bank|where do i stand|how much (?:time|credit) (?:have i|do i)|(?:voir|"
+            r"the bank|ou en (?:est|sont) (?:mon compte|mon solde|mes heures|mes points)|"
+            r"where do i stand|how much (?:time|credit) (?:have i|do i)|(?:voir|"
             r"connaitre|savoir|consulter|check) (?:mon solde|mes heures|mes points|mon compte|"
             r"my balance|my hours)|en (?:positif|"
             r"negatif)|dans le rouge|in the (?:red|black)|in (?:credit|debit))\b"),
