@@ -3891,6 +3891,21 @@ MESSAGES = [
      '',
      'reject',
      {'hold': 8}),
+    ('request',
+     'robert.lemoine@example.com',
+     'Renseignements',
+     'Bonjour, je voudrais des renseignements sur votre SEL. Robert Lemoine',
+     '',
+     'join',
+     {}),
+    ('request',
+     'sheila.ward@example.com',
+     '',
+     'Hello, how does your time bank work?',
+     '',
+     'join',
+     {}),
+    ('request', 'gerard.petit@example.net', '', 'Bonjour, comment marche le SEL ?', '', 'help', {}),
 ]
 
 

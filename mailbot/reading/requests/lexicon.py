@@ -330,6 +330,11 @@ REQUEST_WORD = r"\b(?:demandes?|requests?)\b"
 PROPOSAL_WORDS = r"\b(?:propositions?|proposals?|projet|motion|delai|deadline)\b"
 MINE = r"\b(?:mon|ma|mes|my|mine|j'ai (?:propose|poste|mis))\b"
 
+# Someone not on the list who writes about the group itself wants, most likely, to join it.
+ABOUT_THE_GROUP = (r"\b(?:sel|systeme d'echange|votre (?:groupe|association|liste|reseau)|"
+                   r"banque de temps|time ?bank|your (?:group|association|list|exchange)|"
+                   r"renseignements?|informations? sur|interesse|interested)\b")
+
 # Spellings of the keyboard and the phone, made the usual ones before reading.
 SPELLINGS = {"daccord": "d'accord", "dacord": "d'accord", "d'acord": "d'accord",
              "koi": "quoi",

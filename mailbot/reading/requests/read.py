@@ -19,7 +19,7 @@ from .intents import (
     strongest_cue,
     typed_commands,
 )
-from .lexicon import HOW_TO, ITEM_WORDS, OFFER_WORD, PROPOSAL_WORDS, REQUEST_WORD
+from .lexicon import ABOUT_THE_GROUP, HOW_TO, ITEM_WORDS, OFFER_WORD, PROPOSAL_WORDS, REQUEST_WORD
 from .lexicon_list import (
     AGREE,
     DECIDE,
@@ -48,14 +48,19 @@ _MAIL_WORDS = (r"\b(?:e ?mail(?:s|ing)?|mails?|messages?|courriels?|envois?|list
 _FIRST_PERSON = re.compile(rf"\b(?:je|j'|me|m'|moi|mon|ma|mes|i|i'm|i'd|i'll|my)\b|{HOW_TO}")
 
 
-def read(prepared: Prepared, points_per_hour: int = 60) -> list[Draft]:
+def read(prepared: Prepared, points_per_hour: int = 60, stranger: bool = False) -> list[Draft]:
+    """The actions a message asks for; `stranger`: its writer is not on the list."""
     role = prepared.said.role
     if role == "post":
         found = at_list(prepared, points_per_hour)
         return [found] if found else []
     if role == "confirm":
         return [at_confirm(prepared, points_per_hour)]
-    return at_request(prepared, points_per_hour)
+    drafts = at_request(prepared, points_per_hour)
+    if stranger and drafts[0].action in ("unclear", "help") and any(
+            re.search(ABOUT_THE_GROUP, s.plain) for s in prepared.everything):
+        return [Draft("join", ENOUGH, drafts[0].sentence)]  # someone outside asks about us
+    return drafts
 
 
 def at_request(prepared: Prepared, points_per_hour: int) -> list[Draft]:

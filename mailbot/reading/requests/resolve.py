@@ -39,8 +39,9 @@ def read_requests(said: Said, known: Known) -> list[Request]:
     """Every request in one message, its arguments resolved against `known`."""
     prepared = prepare(said)
     language = language_of(f"{prepared.subject}\n{prepared.own}")
+    stranger = all(p.email.lower() != said.sender.lower() for p in known.roster)
     return [resolve(draft, prepared, known, language)
-            for draft in read(prepared, known.points_per_hour)]
+            for draft in read(prepared, known.points_per_hour, stranger and bool(known.roster))]
 
 
 def resolve(draft: Draft, prepared: Prepared, known: Known, language: str) -> Request:
