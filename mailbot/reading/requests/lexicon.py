@@ -139,7 +139,8 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
         (1, r"\b(?:langue|language|english|french|anglais|francais)\b"),
     ),
     "help": (
-        (3, r"\b(?:comment (?:ca|cela|tout ca|\w+ \w+|\w+) (?:marche|fonctionne)|"
+        (3, r"\b(?:comment (?:ca|cela|tout ca|\w+ \w+|\w+) (?:marche|fonctionne)|comment "
+            r"(?:marche|fonctionne) (?:le|la|les|ce|cette|votre|ton)|"
             r"je (?:n'ai|ai) rien compris|(?:je |j'y )(?:ne |n'y )?comprends? rien|"
             r"il faut (?:ecrire|faire|"
             r"mettre) quoi|qu'est ce qu'il faut (?:ecrire|faire)|que (?:dois je|faut il) "
