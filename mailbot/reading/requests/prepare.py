@@ -35,11 +35,6 @@ class Sentence:
     where: str  # "subject" or "body"
     asked: bool = False  # it ended with a question mark
 
-    @property
-    def shouting(self) -> bool:
-        letters = [c for c in self.text if c.isalpha()]
-        return len(letters) > 3 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
-
 
 @dataclass(frozen=True)
 class Prepared:

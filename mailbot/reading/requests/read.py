@@ -36,7 +36,6 @@ from .lexicon_list import (
 from .prepare import Prepared, Sentence
 from .refs import item_in_bot_mail, numbers_named, proposal_in_bot_mail
 
-ITEM_ACTIONS = ("offer_item", "request_item")
 # Actions a member may ask of the robot; at the list address they are administrivia.
 ROBOT_ACTIONS = ("join", "leave", "nomail", "mail", "digest", "language", "help", "members",
                  "balance", "statement", "offers", "requests", "renew", "close", "withdraw",
