@@ -22,7 +22,7 @@ from mailbot.core.errors import MailbotError
 from mailbot.exchange import payments
 from mailbot.handling.actions import ask
 from mailbot.handling.dispatch import replay
-from mailbot.handling.explain import describe, explain_file
+from mailbot.handling.explain import ListStates, describe, explain_file
 from mailbot.outbound.compose import Composer
 from mailbot.outbound.context import Context
 from mailbot.outbound.dates import format_when
@@ -273,13 +273,18 @@ def _import(session: Session, config: Config, mlist: ListConfig,
 def explain_verb(args: argparse.Namespace, config: Config | None) -> int:
     """Exit 1 when some file could not be read (each says why), else 0."""
     failed = False
-    for path in args.files:
-        found = explain_file(path, config, to=args.to, body=args.body)
-        failed = failed or found.error is not None
-        if args.json:
-            print(json.dumps(found.as_json(), ensure_ascii=False), flush=True)
-        else:
-            print("\n".join(describe(found)), flush=True)
+    states = ListStates(config) if config is not None else None
+    try:
+        for path in args.files:
+            found = explain_file(path, config, to=args.to, body=args.body, states=states)
+            failed = failed or found.error is not None
+            if args.json:
+                print(json.dumps(found.as_json(), ensure_ascii=False), flush=True)
+            else:
+                print("\n".join(describe(found)), flush=True)
+    finally:
+        if states is not None:
+            states.close()
     return 1 if failed else 0
 
 

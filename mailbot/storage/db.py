@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -20,7 +21,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from mailbot.core.errors import SchemaError
 
@@ -39,6 +41,33 @@ def make_engine(url: str) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
     return engine
+
+
+def read_only_engine(url: str) -> Engine | None:
+    """An engine that cannot write, for readers that must change nothing (`mailbot
+    explain`); None when an SQLite database file does not exist (nothing is created).
+    SQLite opens the file read-only (immutable when even that is refused, e.g. a WAL file
+    in a folder we cannot write); PostgreSQL sessions are read-only transactions."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":  # every transaction is READ ONLY
+        return create_engine(url, poolclass=NullPool).execution_options(
+            postgresql_readonly=True)
+    if not parsed.database or parsed.database == ":memory:" or \
+            not Path(parsed.database).is_file():
+        return None
+    path = Path(parsed.database).resolve().as_posix()
+
+    def connect() -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True,
+                                         check_same_thread=False)
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            connection = sqlite3.connect(f"file:{quote(path)}?immutable=1", uri=True,
+                                         check_same_thread=False)
+        return connection
+
+    return create_engine("sqlite://", creator=connect, poolclass=NullPool)
 
 
 def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -96,8 +125,8 @@ def check_schema(engine: Engine) -> None:
 class Database:
     """An engine, a session factory, and a bounded thread pool for the event loop."""
 
-    def __init__(self, url: str, *, threads: int = 4) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, *, threads: int = 4, engine: Engine | None = None) -> None:
+        self.engine = engine if engine is not None else make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
         # SQLite has one writer at a time, and a writer that finds the file locked sleeps
@@ -107,6 +136,21 @@ class Database:
         # Between rounds of a long job (digests for thousands), long enough for a writer
         # in another process (the daemon, while `mailbot digest send` runs) to get a turn.
         self.pause_between_rounds = 0.1 if self.single_writer else 0.0
+
+    @classmethod
+    def reading(cls, url: str) -> "Database | None":
+        """A database only to read (see `read_only_engine`); None when there is none."""
+        engine = read_only_engine(url)
+        return None if engine is None else cls(url, threads=1, engine=engine)
+
+    def peek(self, work: Callable[..., T], *args: Any) -> T:
+        """Run `work(session, *args)` and roll back whatever it did: nothing is written."""
+        session: Session
+        with self.sessions() as session:
+            try:
+                return work(session, *args)
+            finally:
+                session.rollback()
 
     def transaction(self, work: Callable[..., T], *args: Any) -> T:
         """Run `work(session, *args)` in one transaction: all of it is committed, or none."""

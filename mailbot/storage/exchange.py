@@ -13,6 +13,7 @@ from mailbot.storage.models import ExchangeItem, LedgerEntry
 __all__ = ["ExchangeItem", "Items", "Ledger", "LedgerEntry"]
 
 ACTIVE = "active"  # an item's status while it is offered or requested (exchange/items.py)
+EXPIRED = "expired"  # hidden after its lifetime, until its author renews it
 
 
 class Ledger:
@@ -77,6 +78,13 @@ class Items:
         if category:
             query = query.where(ExchangeItem.category == category)
         return self.session.scalars(query.order_by(ExchangeItem.number)).all()
+
+    def renewable(self, list_name: str) -> Sequence[ExchangeItem]:
+        """Items their author may still renew or close: active or expired, by number."""
+        return self.session.scalars(
+            select(ExchangeItem).where(ExchangeItem.list_name == list_name,
+                                       ExchangeItem.status.in_((ACTIVE, EXPIRED)))
+            .order_by(ExchangeItem.number)).all()
 
     def ending_by(self, list_name: str, moment: datetime) -> Sequence[ExchangeItem]:
         """Active items that expire by `moment`, soonest first, locked."""

@@ -1,0 +1,10 @@
+"""Requests written in members' own words ("Je voudrais me désinscrire", "j'ai payé 2 heures
+à Marie pour le jardinage", "je ne suis pas d'accord avec la 2"), read into actions with
+their arguments resolved against what the list knows. Pure: no database, no I/O; the caller
+gathers `Known` (roster, open proposals, items) and calls `read_requests`.
+"""
+
+from .model import Known, OpenItem, OpenProposal, Person, Request, Said
+from .resolve import read_requests
+
+__all__ = ["Known", "OpenItem", "OpenProposal", "Person", "Request", "Said", "read_requests"]

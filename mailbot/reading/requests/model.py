@@ -1,0 +1,89 @@
+"""What the request reader takes and gives: the message as said (`Said`), what the list
+knows (`Known`: roster, open proposals, active items, given as data), and the `Request`s
+read, with their arguments resolved. Pure data, no behaviour beyond JSON.
+"""
+
+from dataclasses import dataclass, field
+
+ROLES = ("request", "post", "confirm")
+Value = str | int | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Person:
+    """A member of the list, as the roster gives them."""
+
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class OpenProposal:
+    number: int
+    title: str
+    proposer: str = ""  # the proposer's address
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """An offer or request still visible (or expired, for `renew`)."""
+
+    number: int
+    kind: str  # "offer" or "request"
+    title: str
+    author: str = ""  # the author's address
+    text: str = ""  # its text and category, to be found by its words
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the list knows, read from its database by the caller (explain, the daemon)."""
+
+    roster: tuple[Person, ...] = ()
+    proposals: tuple[OpenProposal, ...] = ()
+    items: tuple[OpenItem, ...] = ()
+    moderators: tuple[str, ...] = ()
+    points_per_hour: int = 60
+    unit: str = "points"
+    list_addresses: tuple[str, ...] = ()  # never a member's address (join for someone)
+
+
+@dataclass(frozen=True)
+class Said:
+    """One message as the reader needs it.
+
+    `text` is the whole readable text (quotes included: the bot's own mail quoted under a
+    reply tells which proposal, item or held post it is about); `role` is the role of the
+    address it was sent to; `thread_proposal` the number of the proposal whose thread its
+    In-Reply-To/References point into, when the caller found one."""
+
+    subject: str
+    text: str
+    role: str = "request"
+    sender: str = ""
+    sender_name: str = ""
+    thread_proposal: int | None = None
+    list_prefix: str = ""  # the list's subject prefix, "[sel]"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One thing the writer asks. `args` use the names of shared/eval/README.md (`who`,
+    `points`, `proposal`, `item`, `mode`, `language`, and `memo`, `duration`, `title`,
+    `reason`, `hold`, `intent`, `candidates`… for people); `ask` is the question to send
+    back when `action` is "unclear"; `words` are a typed command's words after its verb."""
+
+    action: str
+    args: dict[str, Value] = field(default_factory=dict)
+    ask: str = ""
+    words: tuple[str, ...] = ()
+    language: str = ""  # the language the writer used: "fr", "en" or "" unknown
+    line: str = ""  # the line or sentence it was read from
+
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"action": self.action, "args": list(self.words)}
+        out.update({k: list(v) if isinstance(v, tuple) else v for k, v in self.args.items()})
+        if self.ask:
+            out["ask"] = self.ask
+        return out

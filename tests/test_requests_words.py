@@ -1,0 +1,139 @@
+"""The words under the request reader: amounts written in words and found inside sentences
+(mailbot.reading.amounts), and members named in a roster given as data
+(mailbot.reading.requests.names): ambiguous, with a typo, "Mme Dubois", without accents."""
+
+import pytest
+
+from mailbot.reading.amounts import find_amounts, parse_amount
+from mailbot.reading.requests.model import Person
+from mailbot.reading.requests.names import mentions, who_is
+from mailbot.reading.spoken import number_value, plain
+
+# ---------------------------------------------------------------------------------------------
+# amounts
+
+
+@pytest.mark.parametrize(("text", "points"), [
+    ("deux heures", 120), ("une heure", 60), ("une heure et demie", 90),
+    ("deux heures et demie", 150), ("un quart d'heure", 15), ("trois quarts d'heure", 45),
+    ("une demi-heure", 30), ("une demi heure", 30), ("quarante-cinq minutes", 45),
+    ("vingt minutes", 20), ("an hour and a half", 90), ("one and a half hours", 90),
+    ("half an hour", 30), ("a quarter of an hour", 15), ("two hours", 120), ("an hour", 60),
+    ("1 heure et demie", 90), ("1h et demie", 90), ("UNE HEURE ET DEMIE", 90),
+    ("deux heures et quart", 135), ("1 heure 1/2", 90), ("une petite heure", 60),
+    ("dix-sept minutes", 17), ("vingt et une minutes", 21),
+])
+def test_amounts_in_words_are_read_whole(text: str, points: int) -> None:
+    assert parse_amount(text, 60) == points
+
+
+@pytest.mark.parametrize("text", ["deux", "une heure et", "heures", "demie", "quelques heures",
+                                  "1/2h", "un quart", "la moitié"])
+def test_words_that_are_not_a_whole_amount(text: str) -> None:
+    assert parse_amount(text, 60) is None
+
+
+def test_words_follow_the_lists_rate() -> None:
+    assert parse_amount("une heure et demie", 100) == 150
+    assert parse_amount("trois quarts d'heure", 100) == 75
+
+
+@pytest.mark.parametrize(("sentence", "points"), [
+    ("je dois un quart d'heure à Odette pour l'ourlet", [15]),
+    ("payer Lucien deux heures et demie pour le bois", [150]),
+    ("pay bill 2 hours for fixing my tablet", [120]),
+    ("payer marie dubois 90 points confitures", [90]),
+    ("j'ai fait 2h de jardinage samedi", [120]),
+    ("payer Marie 1h30 puis 45 min à Odette", [90, 45]),
+    ("je règle 2h15 à Gérard", [135]),
+])
+def test_amounts_found_in_a_sentence(sentence: str, points: list[int]) -> None:
+    assert [a.points for a in find_amounts(plain(sentence), 60) if not a.bare] == points
+
+
+@pytest.mark.parametrize("sentence", [
+    "départ 9h devant la mairie",  # a time of day
+    "rendez-vous à 14h30 au local",
+    "il m'a emmenée chez le kiné 4 fois",  # counted things
+    "la ligne du 12 novembre",  # a date
+    "c'est la ligne -60 points",  # a debit read back, not an amount to pay
+    "la proposition n°3",
+    "ça coûte 90 €",
+])
+def test_what_is_not_an_amount_in_a_sentence(sentence: str) -> None:
+    assert find_amounts(plain(sentence), 60) == []
+
+
+def test_a_bare_number_is_marked_bare() -> None:
+    (found,) = find_amounts(plain("payer Marie 90"), 60)
+    assert (found.points, found.bare) == (90, True)
+
+
+@pytest.mark.parametrize(("word", "value"), [("deux", 2), ("vingt cinq", 25), ("1,5", 1.5),
+                                             ("forty five", 45), ("dix huit", 18), ("x", None)])
+def test_number_words(word: str, value: float | None) -> None:
+    assert number_value(word) == value
+
+
+def test_plain_restores_dropped_apostrophes_and_joins_hyphens() -> None:
+    assert plain("JE N AI PAS DE POINTS SUR L AMPOULE") == "je n'ai pas de points sur l'ampoule"
+    assert plain("Jean-Pierre, y a-t-il quelqu’un ?") == "jean pierre, y a t il quelqu'un ?"
+
+
+# ---------------------------------------------------------------------------------------------
+# names
+
+ROSTER = [Person("marie.dubois@example.org", "Marie Dubois"),
+          Person("marie.lefevre@example.net", "Marie Lefèvre"),
+          Person("jpmartin@example.com", "Jean-Pierre Martin"),
+          Person("lucien.roux@example.org", "Lucien Roux"),
+          Person("gerard.petit@example.net", "Gérard Petit"),
+          Person("dorothy.evans@example.net", "Dorothy Evans"),
+          Person("francoise.bernard@example.org", "Françoise Bernard"),
+          Person("bill.carter@example.com", "Bill Carter")]
+
+
+def emails(people: list[Person]) -> list[str]:
+    return [p.email for p in people]
+
+
+@pytest.mark.parametrize(("phrase", "who"), [
+    ("marie dubois", ["marie.dubois@example.org"]),
+    ("MARIE LEFEVRE", ["marie.lefevre@example.net"]),  # no accents, capitals
+    ("Lefèvre Marie", ["marie.lefevre@example.net"]),  # last name first, as on a form
+    ("Mme Dubois", ["marie.dubois@example.org"]),
+    ("madame lefevre", ["marie.lefevre@example.net"]),
+    ("M. Petit", ["gerard.petit@example.net"]),
+    ("Monsieur Roux", ["lucien.roux@example.org"]),
+    ("Marie L.", ["marie.lefevre@example.net"]),
+    ("Marie", ["marie.dubois@example.org", "marie.lefevre@example.net"]),  # two fit: ask
+    ("Lucein", ["lucien.roux@example.org"]),  # a typo
+    ("gerad", ["gerard.petit@example.net"]),
+    ("Dorothée", ["dorothy.evans@example.net"]),  # the French way of her name
+    ("francoise", ["francoise.bernard@example.org"]),
+    ("Jean-Pierre", ["jpmartin@example.com"]), ("jean pierre", ["jpmartin@example.com"]),
+    ("JP", ["jpmartin@example.com"]),
+    ("bil carter", ["bill.carter@example.com"]),
+    ("bill.carter@example.com", ["bill.carter@example.com"]),
+    ("Colette", []), ("la voisine", []),
+])
+def test_who_a_phrase_names(phrase: str, who: list[str]) -> None:
+    assert emails(who_is(phrase, ROSTER)) == who
+
+
+def test_the_writer_is_never_their_own_payee() -> None:
+    assert emails(who_is("Marie", ROSTER, exclude="marie.dubois@example.org")) == [
+        "marie.lefevre@example.net"]
+
+
+@pytest.mark.parametrize(("sentence", "who"), [
+    ("Odette m'a fait un ourlet et Lucien m'a conduit", ["lucien.roux@example.org"]),
+    ("J'ai fait 2h de jardinage chez Mme Dubois samedi", ["marie.dubois@example.org"]),
+    ("PAY PETER HUGHES AND BILL", ["bill.carter@example.com"]),  # ALL CAPS: every word counts
+    ("Je prête ma perceuse et fais du petit bricolage", []),  # "petit" is no Gérard Petit
+    ("SEL de Saint-Martin", []),  # nor is Saint-Martin Jean-Pierre Martin
+    ("rendez-vous devant la mairie", []),  # a slip away from Marie, but not capitalised
+    ("Lucein m'a aidé", ["lucien.roux@example.org"]),  # a capitalised typo counts
+])
+def test_members_named_in_a_sentence(sentence: str, who: list[str]) -> None:
+    assert [m.person.email for m in mentions(sentence, ROSTER)] == who
