@@ -34,8 +34,11 @@ class Driver:
 
     async def reply_to(self, received: Received, text: str, *, sender: str,
                        mail_from: str | None = None) -> None:
-        """Reply to a bot message the way a mail client does: to its Reply-To."""
-        target = str(received.message["Reply-To"])
+        """Reply to a bot message the way a mail client does: to its Reply-To, else its
+        From."""
+        from email.utils import parseaddr
+
+        target = str(received.message["Reply-To"] or parseaddr(str(received.message["From"]))[1])
         self.sink.clear()
         raw = make_message(sender=sender, to=target, subject="Re: " + received.message["Subject"],
                            body=text + "\n\n> quoted text of the bot\n",

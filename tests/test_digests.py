@@ -24,8 +24,8 @@ def members() -> list[tuple[str, str]]:
 
 
 def digests(bot: Driver, rcpt: str = READER) -> list[Received]:
-    return [r for r in bot.sink.to(rcpt) if "sum" in str(r.message["Subject"]).lower()
-            or "digest" in str(r.message["Subject"]).lower()]
+    return [r for r in bot.sink.to(rcpt) if str(r.message["Subject"]).strip().startswith(
+        ("Résumé", "Daily digest", "Weekly digest"))]
 
 
 async def three_posts(bot: Driver) -> None:

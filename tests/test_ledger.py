@@ -83,8 +83,10 @@ async def test_payee_by_address_first_name_and_close_matches(bot: Driver) -> Non
     assert "Marie Dupont <marie@example.com>" in ambiguous.text()
     assert "Marie Curie <marie.curie@example.org>" in ambiguous.text()
     assert ambiguous.message["Reply-To"] is None
-    unknown = await bot.command("payer Chloe Peti 30", sender="bob@example.net")
-    assert "Chloé Petit <chloe@example.fr>" in unknown.text()
+    # a typo finds the one member it can be (rapidfuzz), named in full in the confirmation
+    typo = await bot.command("payer Chloe Peti 30", sender="bob@example.net")
+    assert "30 points (0h30) à Chloé Petit" in typo.text()
+    assert str(typo.message["Reply-To"]).startswith("sel-confirm+")
     by_address = await bot.command("pay marie.curie@example.org 45min courses",
                                    sender="bob@example.net")
     assert "45 points (0h45) to Marie Curie" in by_address.text() or \
@@ -159,3 +161,24 @@ def test_random_transfers_through_the_database_keep_the_books(config: Config,
             assert all(limits.min_balance <= b <= limits.max_balance for b in balances)
     finally:
         database.close()
+
+
+async def test_a_reply_to_the_question_asked_back_carries_the_payment_on(bot: Driver) -> None:
+    """Two Maries: the bot asks which; the answer alone is enough to go on (and the payment
+    is still confirmed by reply: nothing is guessed silently)."""
+    await bot.add("marie.curie@example.org", "Marie Curie")
+    question = await bot.command("j'ai payé 2 heures à Marie pour le jardinage",
+                                 sender="bob@example.net")
+    assert "Une question" in str(question.message["Subject"])
+    assert question.message["Reply-To"] is None  # a reply goes to the robot, as any
+    bot.sink.clear()
+    await bot.reply_to(question, "Marie Curie", sender="bob@example.net")
+    [ask] = bot.sink.to("bob@example.net")
+    assert "120 points (2h) à Marie Curie pour « jardinage »" in ask.text()
+    assert str(ask.message["Reply-To"]).startswith("sel-confirm+")
+    await bot.reply_to(ask, "oui", sender="bob@example.net")
+    assert (await balances(bot))["bob@example.net"] == -120
+    # the question was answered once: answering again starts afresh (and is not a payment)
+    bot.sink.clear()
+    await bot.reply_to(question, "Marie Curie", sender="bob@example.net")
+    assert "120 points" not in bot.sink.to("bob@example.net")[0].text()

@@ -78,7 +78,7 @@ async def test_confirmation_requests_to_a_stranger_are_rate_limited(bot: Driver)
     # the fourth and later requests of the day mail nothing but one notice saying until when
     assert len(bot.sink.received) == 1
     assert str(bot.sink.received[0].message["Subject"]).strip().startswith(
-        "I will answer again from")
+        ("I will answer again from", "Je vous répondrai à partir de"))
 
 
 async def test_nomail_mail_and_language(bot: Driver) -> None:
@@ -104,19 +104,28 @@ async def test_paused_members_get_no_posts(bot: Driver) -> None:
     assert [r.rcpt_tos for r in bot.sink.received] == [["marie@example.com"]]
 
 
-async def test_help_and_unknown_lines(bot: Driver) -> None:
+async def test_help_is_short_with_examples_from_this_list(bot: Driver) -> None:
+    await bot.add("marie@example.com", "Marie Dupont")
+    await bot.add("bob@example.net", "Bob Martin")
     reply = await bot.command("aide")
-    assert "sel-request@example.org" in reply.text() and "inscription" in reply.text()
-    reply = await bot.command("blah\nfoo\nbar\nbaz\njoin", sender="x@example.net")
+    assert str(reply.message["Subject"]).startswith("Mode d'emploi")
     text = reply.text()
-    assert "blah" in text and "J'ai arrêté de lire" in text
-    assert reply.message["Reply-To"] is None  # reading stopped before "join": nothing to confirm
-    assert "aucune commande" in text
+    assert "« j'ai payé 1h30 à Bob pour le jardinage »" in text  # a real first name
+    assert len([line for line in text.splitlines() if line.strip()]) <= 15
 
 
-async def test_a_message_without_command_gets_the_guide(bot: Driver) -> None:
+async def test_what_is_not_understood_is_quoted_in_a_short_answer(bot: Driver) -> None:
+    reply = await bot.command("blah blah le truc", sender="x@example.net")
+    text = reply.text()
+    assert "pas compris" in str(reply.message["Subject"])
+    assert "« blah blah le truc »" in text and "aide" in text
+    assert len([line for line in text.splitlines() if line.strip()]) <= 8
+    assert reply.message["Reply-To"] is None  # nothing to confirm
+
+
+async def test_an_empty_message_gets_a_short_answer_not_the_manual(bot: Driver) -> None:
     reply = await bot.command("", subject="")
-    assert "aucune commande" in reply.text()
+    assert "pas compris votre message (il était vide)" in reply.text()
 
 
 async def test_moderator_adds_and_removes_by_email_with_confirmation(bot: Driver) -> None:

@@ -19,9 +19,13 @@ RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join
                 "digest-mode", "digest-format", "digest-usage", "confirm-pay", "pay-usage",
                 "payee-unknown", "payee-ambiguous", "below-minimum", "above-maximum",
                 "to-self", "balance", "statement", "items", "item-usage", "no-such-item",
-                "not-your-item", "item-closed", "item-renewed", "item-closed-now"]
+                "not-your-item", "item-closed", "item-renewed", "item-closed-now", "unclear",
+                "invited-other", "for-other", "post-it", "stance-objection",
+                "stance-objection-again", "stance-support", "stance-closed"]
+REPLY = {"quoted": "je voudrais le truc", "examples": {"name": "Bob", "amount": "1h30"}}
 MONEY = {"points": 90, "unit": "points", "hours": "1h30"}
-VALUES = {"target": "paul@example.org", "address": "not-an-address", "language": "fr",
+VALUES = {"ask": "De quelle Marie s'agit-il ?", "target": "paul@example.org",
+          "address": "not-an-address", "language": "fr",
           "choices": "fr, en", "count": 1, "mode": "daily", "format": "mime", "number": 12,
           "title": "Tondeuse", "who": "Mari", "candidates": ["Marie <m@x.org>"],
           "payee": "Bob", "memo": "jardinage", "amount": MONEY, "balance": MONEY,
@@ -62,10 +66,10 @@ def test_every_template_exists_in_french_and_english() -> None:
 @pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("code", RESULT_CODES)
 def test_each_command_result_has_its_own_sentence(code: str, language: str) -> None:
-    subject, body = render("member/command-reply", language, results=[R(code)], unknown=[],
-                           stopped_early=False, confirm=code.startswith("confirm-"))
+    subject, body = render("member/command-reply", language, results=[R(code)], **REPLY,
+                           confirm=code.startswith("confirm-"))
     _, empty = render("member/command-reply", language, results=[R("no-such-code")],
-                      unknown=[], stopped_early=False, confirm=False)
+                      **REPLY, confirm=False)
     assert body != empty, f"no sentence for {code!r}"
     assert subject and "{" not in body
 
@@ -122,8 +126,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
 @pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("name", templates())
 def test_template_renders_short_plain_text(name: str, language: str) -> None:
-    values = SAMPLES.get(name, {"results": [R("help")], "unknown": ["blah"],
-                                "stopped_early": True, "confirm": False})
+    values = SAMPLES.get(name, {"results": [R("help")], **REPLY, "confirm": False})
     subject, body = render(name, language, **values)
     assert subject and len(subject) < 120
     assert "{{" not in body and "{%" not in body
@@ -131,6 +134,37 @@ def test_template_renders_short_plain_text(name: str, language: str) -> None:
     assert "http" not in body  # no link is ever needed
     if name.startswith("member/"):  # a member always learns where to go next (or whom to ask)
         assert "sel-owner@example.org" in body or "sel-request@example.org" in body
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize(("code", "most"), [("help", 15), ("nothing", 8)])
+def test_the_guide_and_not_understood_are_short(code: str, most: int, language: str) -> None:
+    """Elders first: "aide" in at most 15 lines, "not understood" in at most 8, with real
+    examples (a member's first name, an amount) and no placeholder."""
+    _, body = render("member/command-reply", language, results=[R(code)], **REPLY,
+                           confirm=False)
+    lines = [line for line in body.splitlines() if line.strip()]
+    assert len(lines) <= most, body
+    assert "Bob" in body and "1h30" in body and "QUI" not in body and "WHO" not in body
+    if code == "nothing":
+        assert "je voudrais le truc" in body
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize(("code", "says"), [
+    ("balance", "90 points"), ("confirm-pay", "1h30 à Bob"), ("help", "Mode d'emploi"),
+    ("nothing", "pas compris")])
+def test_a_reply_subject_says_what_it_is(code: str, says: str, language: str) -> None:
+    values = {**VALUES, "payee": "Bob", "balance": {"points": 90, "unit": "points",
+                                                    "hours": "1h30"}}
+    result = R(code)
+    result.values = values
+    subject, _ = render("member/command-reply", language, results=[result], **REPLY,
+                        confirm=code.startswith("confirm-"))
+    english = {"1h30 à Bob": "1h30 to Bob", "Mode d'emploi": "How to use",
+               "pas compris": "not understand"}
+    assert (says if language == "fr" else english.get(says, says)) in subject
+    assert "Réponse à votre message" not in subject
 
 
 def test_user_text_is_never_evaluated_as_a_template() -> None:

@@ -40,16 +40,18 @@ class Opened:
     recipients: list[Member]
 
 
-def on_post(ctx: Context, mlist: ListConfig, row: InboundMessage,
-            msg: EmailMessage) -> Opened | None:
-    """Called for every post on its way out: opens a proposal, or reads a reply's stance."""
+def on_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage, *,
+            title: str | None = None, stance: str | None = None) -> Opened | None:
+    """Called for every post on its way out: opens a proposal, or reads a reply's stance.
+    `title` opens one even without a proposal tag (the request reader saw a proposal);
+    `stance` is what the reader saw in a reply (else its first line decides)."""
     prefix = mlist.rules.posting.subject_prefix.format(list=mlist.name)
     thread = find_thread(ctx, mlist, msg)
-    title = proposal_title(header(msg, "Subject"), prefix)
+    title = proposal_title(header(msg, "Subject"), prefix) or title
     if title is not None:
         return open_proposal(ctx, mlist, row, msg, title, amends=thread)
     if thread is not None:
-        record_stance(ctx, mlist, thread, row, msg)
+        record_stance(ctx, mlist, thread, row, msg, stance)
     return None
 
 
@@ -114,28 +116,34 @@ def describe(ctx: Context, mlist: ListConfig, proposal: Proposal,
 
 
 def record_stance(ctx: Context, mlist: ListConfig, proposal: Proposal, row: InboundMessage,
-                  msg: EmailMessage) -> None:
-    """An objection, support, or withdrawn objection read in a reply; a receipt for each."""
+                  msg: EmailMessage, stance: str | None = None) -> str | None:
+    """An objection, support, or withdrawn objection read in a reply; a receipt for each.
+    Returns what was recorded (None: a comment, or not from a member)."""
     reply = read_reply(readable_text(msg))
-    kind = reply.stance
+    kind = reply.stance if stance in (None, "comment") else stance
     sender, _ = author(msg, row.mail_from)
     if kind == "comment" or (ctx.stores.members.get(mlist.name, sender) is None
                              and not mlist.is_moderator(sender)):
-        return
-    if proposal.status != lifecycle.OPEN:
-        code = "closed"
-    elif kind == "objection":
-        code = _object(ctx, proposal, sender, reply.text)
-    elif kind == "support":
-        code = _support(ctx, proposal, sender)
-    else:
-        code = _withdraw_objection(ctx, proposal, sender)
+        return None
+    code = take_stance(ctx, proposal, sender, kind, reply.text)
     row.outcome = f"proposal n°{proposal.number}: {code}"
     language = ctx.outbox.language_of(mlist, sender)
     ctx.outbox.send(mlist, "member/stance", language,
                     {**describe(ctx, mlist, proposal, language), "code": code}, to=sender,
                     purpose="notice", in_reply_to=header(msg, "Message-ID"),
                     inbound_id=row.id)
+    return code
+
+
+def take_stance(ctx: Context, proposal: Proposal, sender: str, kind: str, own: str) -> str:
+    """Record `kind` ("objection", "support", "withdraw") by `sender`; the receipt's code."""
+    if proposal.status != lifecycle.OPEN:
+        return "closed"
+    if kind == "objection":
+        return _object(ctx, proposal, sender, own)
+    if kind == "support":
+        return _support(ctx, proposal, sender)
+    return _withdraw_objection(ctx, proposal, sender)
 
 
 def _object(ctx: Context, proposal: Proposal, sender: str, own: str) -> str:

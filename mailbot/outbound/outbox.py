@@ -88,15 +88,16 @@ class Outbox:
     def send(self, mlist: ListConfig, template: str, language: str, values: dict[str, Any],
              *, to: str, purpose: str, reply_token: str | None = None,
              reply_to: str | None = None, in_reply_to: str = "",
-             inbound_id: int | None = None, bounce_token: str | None = None) -> bool:
-        """Queue one templated message; False when a rate limit held it back.
+             inbound_id: int | None = None, bounce_token: str | None = None) -> str:
+        """Queue one templated message; return its Message-ID ("" when a rate limit held
+        it back).
 
         Replies to it go to the single-use confirm address of `reply_token`, or to
         `reply_to` (another member, to put two people in touch), or to list-request@.
         Its bounce comes back to sel-bounces@, or to sel-bounces+`bounce_token`@."""
         if purpose in RATE_LIMITED_PURPOSES and self._over_limit(mlist, to):
             self._tell_rate_limited(mlist, to, language)
-            return False
+            return ""
         if reply_token:
             reply_to = self.address(mlist, "confirm", reply_token)
         sender = Sender(mlist.title, self.address(mlist, "request"), reply_to)
@@ -109,7 +110,7 @@ class Outbox:
         self.queue(mlist, message.as_bytes(policy=policy.SMTP), purpose=purpose,
                    recipients=[(to, self.address(mlist, "bounces", bounce_token))],
                    inbound_id=inbound_id)
-        return True
+        return str(message["Message-ID"])
 
     def fragment(self, name: str, language: str, values: dict[str, Any]) -> str:
         """A piece of text from a template, to go inside another message."""

@@ -1,6 +1,7 @@
 """Held posts and actions waiting for a reply: the doors to the `hold` and `confirmation`
 tables. Both are found by their single-use token."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -45,3 +46,15 @@ class Confirmations:
 
     def by_token(self, token: str) -> Confirmation | None:
         return self.session.scalar(select(Confirmation).where(Confirmation.token == token))
+
+    def question_to(self, list_name: str, email: str, message_ids: Sequence[str],
+                    now: datetime) -> Confirmation | None:
+        """The newest open question the bot asked `email` in one of these messages (a
+        question is kept as a pending action "question": its target the Message-ID of
+        the bot's message, its memo the request it asked about)."""
+        return self.session.scalars(
+            select(Confirmation).where(
+                Confirmation.list_name == list_name, Confirmation.action == "question",
+                Confirmation.email == email, Confirmation.target.in_(message_ids),
+                Confirmation.used_at.is_(None), Confirmation.expires_at >= now)
+            .order_by(Confirmation.id.desc()).limit(1)).first()

@@ -5,14 +5,14 @@ from typing import Any
 
 from mailbot.core.durations import parse_duration
 from mailbot.decisions import lifecycle
-from mailbot.decisions.proposals import describe, tell_list
-from mailbot.handling.requests.requester import Outcome, Requester
+from mailbot.decisions.proposals import describe, take_stance, tell_list
+from mailbot.handling.requests.requester import Outcome, Requester, number_of
 from mailbot.outbound.dates import format_date
-from mailbot.reading.commands import Command, number_arg
+from mailbot.reading.requests import Request
 from mailbot.storage.proposals import Proposal
 
 
-def list_proposals(state: Requester, command: Command) -> Outcome:
+def list_proposals(state: Requester, request: Request) -> Outcome:
     if state.member is None and not state.is_moderator:
         return "not-member", {}
     rows = state.ctx.stores.proposals.still_open(state.mlist.name)
@@ -22,11 +22,14 @@ def list_proposals(state: Requester, command: Command) -> Outcome:
     return "proposals", {"proposals": items}
 
 
-def list_decisions(state: Requester, command: Command) -> Outcome:
+def list_decisions(state: Requester, request: Request) -> Outcome:
     """The register of adopted decisions, optionally for one year."""
     if state.member is None and not state.is_moderator:
         return "not-member", {}
-    year = int(command.args[0]) if command.args and command.args[0].isdigit() else None
+    year = request.args.get("year")
+    if not isinstance(year, int):
+        words = request.words
+        year = int(words[0]) if words and words[0].isdigit() else None
     rows = state.ctx.stores.proposals.adopted(state.mlist.name, year)
     timezone = state.ctx.config.server.timezone
     items = [{"number": p.number, "title": p.title,
@@ -35,8 +38,8 @@ def list_decisions(state: Requester, command: Command) -> Outcome:
     return "decisions", {"decisions": items, "year": year}
 
 
-def withdraw(state: Requester, command: Command) -> Outcome:
-    found = _own_open_proposal(state, command)
+def withdraw(state: Requester, request: Request) -> Outcome:
+    found = _own_open_proposal(state, request)
     if isinstance(found, tuple):
         return found
     found.status, found.settled_at = lifecycle.WITHDRAWN, state.ctx.now
@@ -45,14 +48,16 @@ def withdraw(state: Requester, command: Command) -> Outcome:
     return "withdrawn", describe(state.ctx, state.mlist, found, state.language)
 
 
-def extend(state: Requester, command: Command) -> Outcome:
+def extend(state: Requester, request: Request) -> Outcome:
+    said = request.args.get("duration") or (request.words[-1] if len(request.words) >= 2
+                                            else "")
     try:
-        by = parse_duration(command.args[-1]) if len(command.args) >= 2 else None
+        by = parse_duration(str(said)) if said else None
     except ValueError:
         by = None
     if by is None:
         return "extend-usage", {}
-    found = _own_open_proposal(state, command)
+    found = _own_open_proposal(state, request)
     if isinstance(found, tuple):
         return found
     found.deadline = lifecycle.extended(found.deadline, by, state.ctx.now)
@@ -63,9 +68,9 @@ def extend(state: Requester, command: Command) -> Outcome:
     return "extended", describe(state.ctx, state.mlist, found, state.language)
 
 
-def _own_open_proposal(state: Requester, command: Command) -> Proposal | Outcome:
-    """The open proposal N named by the command, if the sender may change it."""
-    number = number_arg(command)
+def _own_open_proposal(state: Requester, request: Request) -> Proposal | Outcome:
+    """The open proposal N named by the request, if the sender may change it."""
+    number = number_of(request, "proposal")
     if number is None:
         return "proposal-usage", {}
     proposal = state.ctx.stores.proposals.by_number(state.mlist.name, number)
@@ -79,5 +84,21 @@ def _own_open_proposal(state: Requester, command: Command) -> Proposal | Outcome
     return proposal
 
 
+def stance(state: Requester, request: Request) -> Outcome:
+    """An objection or support sent to the robot (or to the list, about a proposal found
+    only by its words: a reply to a digest): recorded, not posted."""
+    number = number_of(request, "proposal")
+    if number is None:
+        return "proposal-usage", {}
+    if state.member is None and not state.is_moderator:
+        return "not-member", {}
+    proposal = state.ctx.stores.proposals.by_number(state.mlist.name, number)
+    if proposal is None:
+        return "no-such-proposal", {"number": number}
+    kind = "objection" if request.action == "object" else "support"
+    code = take_stance(state.ctx, proposal, state.sender, kind, request.line)
+    return f"stance-{code}", describe(state.ctx, state.mlist, proposal, state.language)
+
+
 HANDLERS = {"proposals": list_proposals, "decisions": list_decisions,
-            "withdraw": withdraw, "extend": extend}
+            "withdraw": withdraw, "extend": extend, "object": stance, "support": stance}

@@ -6,25 +6,22 @@ from mailbot.exchange import items
 from mailbot.exchange.ledger import memo_of
 from mailbot.exchange.payments import find_payee, money, refusal
 from mailbot.handling.actions import ask
-from mailbot.handling.requests.requester import Outcome, Requester
+from mailbot.handling.requests.requester import Outcome, Requester, number_of
 from mailbot.reading.amounts import parse_amount
-from mailbot.reading.commands import Command, number_arg
+from mailbot.reading.requests import Request
 from mailbot.reading.text import fold
+from mailbot.storage.members import Member
 
 
-def pay(state: Requester, command: Command) -> Outcome:
+def pay(state: Requester, request: Request) -> Outcome:
+    """The reader resolved the payee and the amount; typed words are the fallback."""
     if state.member is None:
         return "not-member", {}
     rules = state.mlist.rules.exchange
-    split = _split_pay(command.args, rules.points_per_hour, rules.unit)
-    if split is None:
-        return "pay-usage", {}
-    who, amount, memo = split[0], split[1], memo_of(split[2])
-    found = find_payee(state.ctx.stores.members.roster(state.mlist.name), who)
-    if found.member is None:
-        return ("payee-ambiguous" if found.ambiguous else "payee-unknown",
-                {"who": who, "candidates": found.candidates})
-    payee = found.member
+    found = _payee_and_amount(state, request)
+    if not isinstance(found[0], Member):
+        return found
+    payee, amount, memo = found[0], int(found[1]), str(found[2])
     refused = refusal(state.ctx.stores, state.mlist, state.sender, payee.email, amount)
     values = {"amount": money(state.mlist, amount), "payee": payee.name or payee.email,
               "memo": memo, "min": money(state.mlist, rules.min_balance),
@@ -42,6 +39,25 @@ def pay(state: Requester, command: Command) -> Outcome:
     return "confirm-pay", values
 
 
+def _payee_and_amount(state: Requester,
+                      request: Request) -> tuple[Member, int, str] | Outcome:
+    members = state.ctx.stores.members
+    who, points = request.args.get("who"), request.args.get("points")
+    if isinstance(who, str) and isinstance(points, int):
+        payee = members.get(state.mlist.name, who)
+        if payee is not None:
+            return payee, points, memo_of(str(request.args.get("memo", "")))
+    rules = state.mlist.rules.exchange
+    split = _split_pay(request.words, rules.points_per_hour, rules.unit)
+    if split is None:
+        return "pay-usage", {}
+    found = find_payee(members.roster(state.mlist.name), split[0])
+    if found.member is None:
+        return ("payee-ambiguous" if found.ambiguous else "payee-unknown",
+                {"who": split[0], "candidates": found.candidates})
+    return found.member, split[1], memo_of(split[2])
+
+
 def _split_pay(args: tuple[str, ...], points_per_hour: int,
                unit: str) -> tuple[str, int, str] | None:
     """WHO (one or more words) AMOUNT (one or two words) [TEXT…]."""
@@ -53,14 +69,14 @@ def _split_pay(args: tuple[str, ...], points_per_hour: int,
     return None
 
 
-def show_balance(state: Requester, command: Command) -> Outcome:
+def show_balance(state: Requester, request: Request) -> Outcome:
     if state.member is None:
         return "not-member", {}
     points = state.ctx.stores.ledger.balance(state.mlist.name, state.sender)
     return "balance", {"balance": money(state.mlist, points)}
 
 
-def show_statement(state: Requester, command: Command) -> Outcome:
+def show_statement(state: Requester, request: Request) -> Outcome:
     if state.member is None:
         return "not-member", {}
     ledger, name, me = state.ctx.stores.ledger, state.mlist.name, state.sender
@@ -74,21 +90,21 @@ def show_statement(state: Requester, command: Command) -> Outcome:
                          "balance": money(state.mlist, ledger.balance(name, me))}
 
 
-def list_items(state: Requester, command: Command) -> Outcome:
+def list_items(state: Requester, request: Request) -> Outcome:
     """offers / requests [CATEGORY]: the active ones."""
     if state.member is None and not state.is_moderator:
         return "not-member", {}
-    kind = "offer" if command.verb == "offers" else "request"
-    category = fold(" ".join(command.args))
+    kind = "offer" if request.action == "offers" else "request"
+    category = fold(str(request.args.get("category", "")) or " ".join(request.words))
     found = items.active_items(state.ctx, state.mlist, kind, category)
     return "items", {"kind": kind, "category": category,
                      "entries": [items.describe(state.ctx, state.mlist, i, state.language)
                                  for i in found]}
 
 
-def renew_or_close(state: Requester, command: Command) -> Outcome:
+def renew_or_close(state: Requester, request: Request) -> Outcome:
     """renew N / close N, by the item's author or a moderator."""
-    number = number_arg(command)
+    number = number_of(request, "item")
     if number is None:
         return "item-usage", {}
     item = state.ctx.stores.items.by_number(state.mlist.name, number)
@@ -96,7 +112,7 @@ def renew_or_close(state: Requester, command: Command) -> Outcome:
         return "no-such-item", {"number": number}
     if item.author != state.sender and not state.is_moderator:
         return "not-your-item", {"number": item.number}
-    if command.verb == "renew":
+    if request.action == "renew":
         if item.status == items.CLOSED:
             return "item-closed", {"number": item.number}
         items.renew(state.ctx, state.mlist, item)

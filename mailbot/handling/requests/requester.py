@@ -12,11 +12,22 @@ from typing import Any
 from mailbot.config import ListConfig
 from mailbot.handling.actions import carry_out
 from mailbot.outbound.context import Context
+from mailbot.reading.commands import Command, number_arg
+from mailbot.reading.requests import Request
 from mailbot.storage.members import Member
 from mailbot.storage.messages import InboundMessage
 from mailbot.storage.moderation import Confirmation
 
 Outcome = tuple[str, dict[str, Any]]
+
+
+def number_of(request: Request, key: str) -> int | None:
+    """The proposal or item number the reader resolved, else the first typed number
+    ("12", "#12", "n°12")."""
+    value = request.args.get(key)
+    if isinstance(value, int):
+        return value
+    return number_arg(Command(request.action, request.words, request.line, request.language))
 
 
 @dataclass

@@ -38,7 +38,7 @@ _POLITE = {"please", "svp", "merci", "thanks", "stp", "s'il", "vous", "plait", "
 _NO_ARGS = {"help", "join", "leave", "nomail", "mail", "members", "balance", "statement",
             "proposals", "approve", "discard"}
 _MODE_WORDS = {"daily", "weekly", "off", "quotidien", "hebdomadaire", "non", "no", "jour",
-               "semaine", "aucun", "each"}
+               "semaine", "aucun", "each", "mime", "text", "texte"}
 _LANGUAGE_WORDS = {"fr", "en", "francais", "anglais", "english", "french"}
 
 

@@ -84,6 +84,8 @@ def _pay(draft: Draft, prepared: Prepared, known: Known, language: str) -> Reque
     args: dict[str, Value] = {"intent": "pay"}
     if said.points is not None:
         args["points"] = said.points
+    if said.memo:  # kept for the question asked back: the answer carries it on
+        args["memo"] = read_args.as_typed(original, said.memo)
     if len(payees) > 1:  # two Maries: ask, even if one's offer seems to fit (never pay amiss)
         args["candidates"] = tuple(p.email for p in payees)
         firsts = {p.name.split(" ")[0] for p in payees}
@@ -92,6 +94,10 @@ def _pay(draft: Draft, prepared: Prepared, known: Known, language: str) -> Reque
     if not payees and said.points is None and re.search(HOW_TO, text):
         return Request("help", {"topic": "pay"})
     if not payees:
+        myself = [p for p in known.roster if p.email == prepared.said.sender]
+        if said.points is not None and any(who_is(w, myself) for w in said.payee_words):
+            # "pay Bob 30" from Bob: the ledger says why not
+            return Request("pay", {"who": myself[0].email, "points": said.points})
         if named:
             return _unclear("unknown-person", language, args, name=named)
         return _unclear("to-whom", language, args)
