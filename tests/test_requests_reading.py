@@ -304,7 +304,7 @@ def test_a_moderator_answering_a_held_post_notice(body: str, action: str) -> Non
 def test_a_reason_is_kept_for_a_rejection() -> None:
     got = first("No, he isn't a member.", "RE: Message to moderate no. 9: Ramonage",
                 role="confirm", sender="peter.hughes@example.org")
-    assert got["reason"] == "he isn't a member"
+    assert got["reason"] == "he isn't a member."  # the moderator's words as written
 
 
 # Whole messages (greetings, signatures, quotes): (role, sender, subject, body, thread,

@@ -22,7 +22,8 @@ RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join
                 "not-your-item", "item-closed", "item-renewed", "item-closed-now", "unclear",
                 "invited-other", "for-other", "post-it", "stance-objection",
                 "stance-objection-again", "stance-support", "stance-closed"]
-REPLY = {"quoted": "je voudrais le truc", "examples": {"name": "Bob", "amount": "1h30"}}
+REPLY = {"from_list": False, "quoted": "je voudrais le truc",
+         "examples": {"name": "Bob", "amount": "1h30"}}
 MONEY = {"points": 90, "unit": "points", "hours": "1h30"}
 VALUES = {"ask": "De quelle Marie s'agit-il ?", "target": "paul@example.org",
           "address": "not-an-address", "language": "fr",

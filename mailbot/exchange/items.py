@@ -24,10 +24,12 @@ ACTIVE, EXPIRED, CLOSED = "active", "expired", "closed"
 MAX_MATCHES = 3
 
 
-def on_post(ctx: Context, mlist: ListConfig, row: InboundMessage,
-            msg: EmailMessage) -> ExchangeItem | None:
+def on_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage, *,
+            seen: tuple[str, str] | None = None) -> ExchangeItem | None:
+    """Records the offer or request a post is: by its tag, else by what the request
+    reader `seen` in it (kind, title)."""
     prefix = mlist.rules.posting.subject_prefix.format(list=mlist.name)
-    found = item_kind_and_title(header(msg, "Subject"), prefix)
+    found = item_kind_and_title(header(msg, "Subject"), prefix) or seen
     if found is None:
         return None
     kind, title = found

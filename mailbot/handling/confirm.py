@@ -7,10 +7,11 @@ from email.message import EmailMessage
 from mailbot.bounces.tracking import resume
 from mailbot.config import ListConfig
 from mailbot.handling.actions import carry_out
+from mailbot.handling.known import nothing_known, said_of
 from mailbot.outbound.context import Context
 from mailbot.pipeline.distribute import pass_post, read_post, tell_rejected
-from mailbot.reading.commands import parse_commands
-from mailbot.reading.message import author, automatic_kind, header, parse, readable_text
+from mailbot.reading.message import author, automatic_kind, header, parse
+from mailbot.reading.requests import read_requests
 from mailbot.storage.messages import InboundMessage
 from mailbot.storage.moderation import Hold
 
@@ -57,8 +58,9 @@ def decide_hold(ctx: Context, mlist: ListConfig, hold: Hold, reply: InboundMessa
         values["decided_by"] = hold.decided_by or ""
         _answer(ctx, mlist, moderator, language, "already-decided", values, msg, reply)
         return
-    reading = parse_commands("", readable_text(msg))
-    choice = next((c for c in reading.commands if c.verb in DECISIONS), None)
+    said = said_of(msg, "confirm", mlist, reply.mail_from, None)
+    known = nothing_known(mlist, ctx.config.server.separator)
+    choice = next((r for r in read_requests(said, known) if r.action in DECISIONS), None)
     if choice is None:
         _answer(ctx, mlist, moderator, language, "unclear", values, msg, reply)
         return
@@ -66,17 +68,18 @@ def decide_hold(ctx: Context, mlist: ListConfig, hold: Hold, reply: InboundMessa
     assert original is not None
     held = parse(original.raw)
     hold.status = {"approve": "approved", "reject": "rejected", "discard": "discarded"}[
-        choice.verb]
+        choice.action]
     hold.decided_at, hold.decided_by = ctx.now, moderator
-    if choice.verb == "approve":  # the post re-enters the pipeline after `authorize`
+    if choice.action == "approve":  # the post re-enters the pipeline after `authorize`
         _, values["count"] = pass_post(ctx, original,
                                        read_post(ctx, mlist, original, held, approved=True))
     else:
         original.status, original.outcome = "done", f"{hold.status} by {moderator}"
-        if choice.verb == "reject" and automatic_kind(held, original.mail_from,
-                                                      mlist.list_id) is None:
+        if choice.action == "reject" and automatic_kind(held, original.mail_from,
+                                                        mlist.list_id) is None:
+            said_why = choice.args.get("reason") or " ".join(choice.words)
             tell_rejected(ctx, mlist, original, held, reason_code="moderator",
-                          reason=" ".join(choice.args).lstrip(":;,.-–— "))
+                          reason=str(said_why).lstrip(":;,.-–— "))
     values["status"] = hold.status
     _answer(ctx, mlist, moderator, language, "done", values, msg, reply)
 

@@ -16,6 +16,9 @@ from mailbot.reading.requests import Known, OpenItem, OpenProposal, Person, Said
 from mailbot.storage.stores import Stores
 
 _ROLES = ("post", "request", "owner", "bounces")
+# The token of a request passed on from the list address to the request address (a member
+# wrote to everyone what was meant for the robot): its answer says where such mail goes.
+FROM_THE_LIST = "from-list"
 
 
 def known_of(stores: Stores, mlist: ListConfig, separator: str) -> Known:

@@ -1,14 +1,20 @@
-"""Mail to the list address: a post. Automatic mail is kept and ignored; anything else
-passes the pipeline, which sends it, or says to hold it for a moderator or refuse it."""
+"""Mail to the list address: a post. Automatic mail is kept and ignored. What a member
+meant for the robot (administrivia, Mailman's word) is passed on to the request address;
+a stance on a proposal named only by its words (a reply to a digest) is recorded, not
+posted. Anything else passes the pipeline, which sends it, or says to hold it for a
+moderator or refuse it."""
 
 from email.message import EmailMessage
 
 from mailbot.bounces.tracking import mark_away
 from mailbot.config import ListConfig
+from mailbot.decisions.proposals import find_thread, record_stance
+from mailbot.handling.known import FROM_THE_LIST, known_of, said_of, thread_proposal
 from mailbot.outbound.context import Context
-from mailbot.pipeline.distribute import pass_post, read_post, tell_rejected
+from mailbot.pipeline.distribute import STANCES, pass_post, read_post, tell_rejected
 from mailbot.reading.message import author, automatic_kind, header, readable_text
 from mailbot.reading.replies import own_text
+from mailbot.reading.requests import Request, read_requests
 from mailbot.storage.messages import InboundMessage
 
 IGNORED_AUTOMATIC = ("loop", "bounce", "auto-reply")
@@ -23,13 +29,48 @@ def handle_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: Email
                 mark_away(ctx, mlist, [(member, False)])
         row.kind, row.outcome = automatic, f"ignored: {automatic} never goes to the list"
         return
-    verdict, _ = pass_post(ctx, row, read_post(ctx, mlist, row, msg))
+    seen = None if automatic else _seen(ctx, mlist, row, msg)
+    if seen is not None and _meant_for_the_robot(ctx, mlist, row, msg, seen):
+        return
+    verdict, _ = pass_post(ctx, row, read_post(ctx, mlist, row, msg, seen=seen))
     if verdict.action == "reject":
         row.outcome = f"rejected: {verdict.reason}"
         if automatic is None:
             tell_rejected(ctx, mlist, row, msg, reason_code=verdict.reason, reason="")
     elif verdict.action == "hold":
         hold_post(ctx, mlist, row, msg, verdict.reason, notify_author=automatic is None)
+
+
+def _seen(ctx: Context, mlist: ListConfig, row: InboundMessage,
+          msg: EmailMessage) -> Request | None:
+    """What the request reader reads in the post, as `mailbot explain` does."""
+    said = said_of(msg, "post", mlist, row.mail_from, thread_proposal(ctx.stores, mlist, msg))
+    found = read_requests(said, known_of(ctx.stores, mlist, ctx.config.server.separator))
+    return found[0] if found else None
+
+
+def _meant_for_the_robot(ctx: Context, mlist: ListConfig, row: InboundMessage,
+                         msg: EmailMessage, seen: Request) -> bool:
+    """True when the post was handled another way than by going to the list: only for
+    members (a stranger's mail is held for the moderators as any)."""
+    sender = author(msg, row.mail_from)[0]
+    if ctx.stores.members.get(mlist.name, sender) is None and not mlist.is_moderator(sender):
+        return False
+    if seen.action == "administrivia":
+        ctx.stores.messages.pass_on(row, role="request", rcpt=ctx.outbox.address(
+            mlist, "request"), token=FROM_THE_LIST, now=ctx.now)
+        row.kind, row.outcome = "administrivia", "passed on to the request address"
+        return True
+    number = seen.args.get("proposal")
+    if seen.action in STANCES and isinstance(number, int) and find_thread(
+            ctx, mlist, msg) is None:
+        proposal = ctx.stores.proposals.by_number(mlist.name, number)
+        if proposal is None or record_stance(ctx, mlist, proposal, row, msg,
+                                             STANCES[seen.action]) is None:
+            return False
+        row.kind = "stance"  # a reply to a digest: counted, not posted
+        return True
+    return False
 
 
 def hold_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage,

@@ -17,6 +17,7 @@ from mailbot.pipeline import stages
 from mailbot.pipeline.authorize import Verdict
 from mailbot.pipeline.dmarc import policies_for
 from mailbot.reading.message import author, automatic_kind, header
+from mailbot.reading.requests import Request
 from mailbot.storage.members import Member
 from mailbot.storage.messages import InboundMessage
 
@@ -30,20 +31,29 @@ class Fanout:
     blocks: dict[str, str]
 
 
-Hook = Callable[[Context, ListConfig, InboundMessage, EmailMessage], Fanout | None]
+Hook = Callable[[Context, InboundMessage, stages.Post, EmailMessage], Fanout | None]
+STANCES = {"object": "objection", "support": "support"}
 
 
-def _proposal(ctx: Context, mlist: ListConfig, row: InboundMessage,
+def _proposal(ctx: Context, row: InboundMessage, post: stages.Post,
               msg: EmailMessage) -> Fanout | None:
     """Opens a proposal (its copies carry the block; digest readers may get it too), or
     reads a reply's stance."""
-    opened = proposals.on_post(ctx, mlist, row, msg)
+    seen = post.seen
+    title = seen.args.get("title") if seen is not None and seen.action == "propose" else None
+    stance = STANCES.get(seen.action) if seen is not None else None
+    opened = proposals.on_post(ctx, post.mlist, row, msg,
+                               title=str(title) if title else None, stance=stance)
     return Fanout(opened.recipients, opened.blocks) if opened else None
 
 
-def _exchange_item(ctx: Context, mlist: ListConfig, row: InboundMessage,
+def _exchange_item(ctx: Context, row: InboundMessage, post: stages.Post,
                    msg: EmailMessage) -> Fanout | None:
-    items.on_post(ctx, mlist, row, msg)
+    seen = post.seen
+    kind = {"offer_item": "offer", "request_item": "request"}.get(seen.action) \
+        if seen is not None else None
+    title = str(seen.args.get("title", "")) if seen is not None else ""
+    items.on_post(ctx, post.mlist, row, msg, seen=(kind, title) if kind and title else None)
     return None
 
 
@@ -54,7 +64,7 @@ HOOKS: tuple[tuple[str, Hook], ...] = (("proposal", _proposal),
 
 
 def read_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage, *,
-              approved: bool = False) -> stages.Post:
+              approved: bool = False, seen: Request | None = None) -> stages.Post:
     """What the stages need to know, read before they run (the author's DMARC policy from
     the cache the worker filled before the transaction)."""
     address, name = author(msg, row.mail_from)
@@ -67,7 +77,7 @@ def read_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMe
         post_count=member.post_count if member else 0,
         automatic=automatic_kind(msg, row.mail_from, mlist.list_id) is not None,
         size=row.size, strict_dmarc=strict, hostname=ctx.config.server.hostname,
-        list_headers=ctx.outbox.list_headers(mlist), approved=approved)
+        list_headers=ctx.outbox.list_headers(mlist), approved=approved, seen=seen)
 
 
 def pass_post(ctx: Context, row: InboundMessage, post: stages.Post) -> tuple[Verdict, int]:
@@ -77,7 +87,7 @@ def pass_post(ctx: Context, row: InboundMessage, post: stages.Post) -> tuple[Ver
     draft = stages.run(stages.BEFORE_HOOKS, post, stages.Draft(post.raw, post.msg))
     if draft.verdict.action != "accept":
         return draft.verdict, 0
-    fanout = _run_hooks(ctx, post.mlist, row, draft.msg)
+    fanout = _run_hooks(ctx, row, post, draft.msg)
     mlist = post.mlist
     readers = fanout.readers if fanout else ctx.stores.members.receiving_each(mlist.name)
     groups = ctx.outbox.by_language(mlist, readers) if fanout else {"": list(readers)}
@@ -95,10 +105,10 @@ def pass_post(ctx: Context, row: InboundMessage, post: stages.Post) -> tuple[Ver
     return draft.verdict, len(readers)
 
 
-def _run_hooks(ctx: Context, mlist: ListConfig, row: InboundMessage,
+def _run_hooks(ctx: Context, row: InboundMessage, post: stages.Post,
                msg: EmailMessage) -> Fanout | None:
     for _name, hook in HOOKS:
-        fanout = hook(ctx, mlist, row, msg)
+        fanout = hook(ctx, row, post, msg)
         if fanout is not None:
             return fanout
     return None

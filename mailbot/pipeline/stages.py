@@ -25,6 +25,7 @@ from mailbot.pipeline.authorize import ACCEPT, Verdict, decide_post
 from mailbot.pipeline.block import add_block
 from mailbot.pipeline.decorate import PostHeaders, build_list_copy
 from mailbot.reading.message import header, parse
+from mailbot.reading.requests import Request
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class Post:
     hostname: str
     list_headers: ListHeaders
     approved: bool = False  # a moderator approved it: authorize lets it through
+    # What the request reader saw in it (a proposal, an offer, a stance…), if anything:
+    # the hooks act on it where the subject has no tag.
+    seen: Request | None = None
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,15 @@ class Messages:
         """A nested transaction: what fails inside it is undone, the rest is kept."""
         return self.session.begin_nested()
 
+    def pass_on(self, row: InboundMessage, *, role: str, rcpt: str, token: str,
+                now: datetime) -> None:
+        """Store the same message again for another address of its list (a request sent
+        to the list goes to the robot): the worker handles it in its turn."""
+        self.store_new([{"received_at": now, "mail_from": row.mail_from, "rcpt": rcpt,
+                         "list_name": row.list_name, "role": role, "token": token,
+                         "message_key": row.message_key, "raw": row.raw, "size": row.size,
+                         "status": "new"}])
+
     def get(self, message_id: int) -> InboundMessage | None:
         return self.session.get(InboundMessage, message_id)
 

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from mailbot.config import ListConfig
-from mailbot.handling.known import known_of, said_of, thread_proposal
+from mailbot.handling.known import FROM_THE_LIST, known_of, said_of, thread_proposal
 from mailbot.handling.requests import decisions, exchange, membership
 from mailbot.handling.requests.requester import Outcome, Requester
 from mailbot.outbound.context import Context
@@ -84,6 +84,7 @@ def _answer(ctx: Context, mlist: ListConfig, state: Requester, results: list[Res
     """One reply for all; a question asked back is kept, keyed by the reply's
     Message-ID, so that the answer to it carries the request on."""
     values = {"results": results, "confirm": state.token is not None,
+              "from_list": row.token == FROM_THE_LIST,
               "quoted": _quoted(said), "examples": _examples(ctx, mlist, state.sender)}
     sent = ctx.outbox.send(mlist, "member/command-reply", state.language, values,
                            to=state.sender, purpose="reply", reply_token=state.token,

@@ -73,8 +73,8 @@ def at_request(prepared: Prepared, points_per_hour: int) -> list[Draft]:
         return [item]
     drafts = [d for d in drafts if d.action in ROBOT_ACTIONS or d.action in ("claim", "dispute")]
     drafts = _in_context(drafts, prepared)
-    if drafts and drafts[0].score >= ENOUGH:
-        return [drafts[0]]
+    if drafts and (drafts[0].score >= ENOUGH or not prepared.sentences):
+        return [drafts[0]]  # a bare subject ("désinscrivez-moi") says all there is
     if _agrees(prepared) and item_in_bot_mail(f"{plain(prepared.said.subject)}\n{prepared.quoted}"):
         return [Draft("renew", ENOUGH, prepared.sentences[0])]  # "Oui" to a renewal notice
     return [Draft("unclear", 0)]
@@ -243,6 +243,12 @@ def _robot_request(prepared: Prepared, points_per_hour: int) -> Draft | None:
         return Draft("administrivia", SUBJECT_COMMAND, intent=subject.action)
     if len(body) == 1 and len(prepared.sentences) <= 1:
         return Draft("administrivia", body[0].score, body[0].sentence, intent=body[0].action)
+    if not prepared.sentences:  # only a subject: an empty post asking something is no talk
+        asked = [d for d in scored(list(prepared.everything), [], points_per_hour)
+                 if d.action in ROBOT_ACTIONS and d.action != "help"]
+        if asked:
+            return Draft("administrivia", asked[0].score, asked[0].sentence,
+                         intent=asked[0].action)
     personal = [s for s in prepared.everything if _FIRST_PERSON.search(s.plain)]
     drafts = [d for d in scored(personal, [], points_per_hour) if d.action in ROBOT_ACTIONS]
     best = drafts[0] if drafts else None

@@ -345,13 +345,11 @@ def _moderation(draft: Draft, prepared: Prepared, known: Known, language: str) -
 
 
 def _reason(prepared: Prepared) -> str:
-    """A rejection's reason: the writer's words after the opening "No"/"Refusé"."""
-    sentences = [s.text for s in prepared.sentences]
-    if not sentences:
-        return ""
-    first = re.sub(r"^\W*(?:non|no|nope|refus\w*|reject\w*|rejet\w*)\b\W*(?:please|svp|merci)?"
-                   r"\W*", "", sentences[0], flags=re.I)
-    return " ".join([first, *sentences[1:]]).strip(" .–-") if first or sentences[1:] else ""
+    """A rejection's reason: the writer's own words (as written, punctuation kept) after
+    the opening "No"/"Refusé", on one line."""
+    said = " ".join(line.strip() for line in prepared.lines if line.strip())
+    return re.sub(r"^\W*(?:non|no|nope|refus\w*|reject\w*|rejet\w*)\b\W*(?:please|svp|merci)?"
+                  r"[\W_]*", "", said, flags=re.I).strip(" –-")
 
 
 def _nothing_understood(draft: Draft, prepared: Prepared, known: Known,
