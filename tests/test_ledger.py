@@ -182,3 +182,22 @@ async def test_a_reply_to_the_question_asked_back_carries_the_payment_on(bot: Dr
     bot.sink.clear()
     await bot.reply_to(question, "Marie Curie", sender="bob@example.net")
     assert "120 points" not in bot.sink.to("bob@example.net")[0].text()
+
+
+async def test_cancelling_by_replying_to_a_receipt_goes_to_the_moderators(bot: Driver) -> None:
+    """The journal is append-only: "annule, c'est une erreur" in reply to a receipt reaches
+    the moderators at once (with her words and entries); nothing moves, she is told."""
+    ask = await bot.command("payer Bob 1h30 jardinage")
+    await bot.reply_to(ask, "oui", sender="marie@example.com")
+    receipt = bot.sink.to("marie@example.com")[0]
+    bot.sink.clear()
+    await bot.reply_to(receipt, "Annule, c'est une erreur.",
+                       sender="marie@example.com")
+    [told] = bot.sink.to("marie@example.com")
+    assert "Transmis aux modérateurs" in str(told.message["Subject"])
+    assert "écriture inverse" in told.text()
+    [moderator] = bot.sink.to("alice@example.org")
+    assert "Marie Dupont conteste un échange" in str(moderator.message["Subject"])
+    assert "| Annule, c'est une erreur" in moderator.text()
+    assert "-90 points  Bob Martin  jardinage" in moderator.text()
+    assert (await balances(bot))["marie@example.com"] == -90  # nothing moves by itself

@@ -21,7 +21,7 @@ RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join
                 "to-self", "balance", "statement", "items", "item-usage", "no-such-item",
                 "not-your-item", "item-closed", "item-renewed", "item-closed-now", "unclear",
                 "invited-other", "for-other", "post-it", "stance-objection",
-                "stance-objection-again", "stance-support", "stance-closed"]
+                "stance-objection-again", "stance-support", "stance-closed", "dispute-passed"]
 REPLY = {"from_list": False, "quoted": "je voudrais le truc",
          "examples": {"name": "Bob", "amount": "1h30"}}
 MONEY = {"points": 90, "unit": "points", "hours": "1h30"}
@@ -111,6 +111,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "moderator/message-refused": {"subject": "[sel] Promo", "what": "un message de la liste",
                                   "count": 2, "error": "554 5.7.1 rejected as spam"},
     "member/rate-limited": {"until": "jeudi 26 novembre à 13h00"},
+    "moderator/dispute": {"who": "Marie", "email": "m@x.org", "words": ["annule, erreur"],
+                          "lines": [{"id": 4, "date": "2026-11-23", "signed": MONEY,
+                                     "other": "Bob", "memo": "pain"}]},
     "member/confirm-again": {"action": "pay", "target": "b@x.org",
                              "when": "jeudi 26 novembre à 13h00", "amount": MONEY,
                              "memo": "jardinage", "payee": "Bob"},

@@ -128,6 +128,8 @@ def _unclear(state: Requester, request: Request) -> Outcome:
     what was asked at all, it says what it did not understand, with examples."""
     if not request.args:
         return "nothing", {}
+    if request.args.get("intent") == "dispute" and state.member is not None:
+        return exchange.dispute(state, request)
     return "unclear", {"ask": request.ask}
 
 

@@ -8,6 +8,7 @@ from mailbot.exchange.payments import find_payee, money, refusal
 from mailbot.handling.actions import ask
 from mailbot.handling.requests.requester import Outcome, Requester, number_of
 from mailbot.reading.amounts import parse_amount
+from mailbot.reading.replies import own_text
 from mailbot.reading.requests import Request
 from mailbot.reading.text import fold
 from mailbot.storage.members import Member
@@ -80,14 +81,34 @@ def show_statement(state: Requester, request: Request) -> Outcome:
     if state.member is None:
         return "not-member", {}
     ledger, name, me = state.ctx.stores.ledger, state.mlist.name, state.sender
-    lines = [{"id": e.id, "date": e.created_at.date().isoformat(),
-              "signed": money(state.mlist, e.amount if e.payee == me else -e.amount),
-              "other": state.ctx.outbox.name_of(state.mlist,
-                                                e.payer if e.payee == me else e.payee),
-              "memo": e.memo}
-             for e in ledger.statement(name, me)]
-    return "statement", {"lines": lines,
+    return "statement", {"lines": _lines(state, me),
                          "balance": money(state.mlist, ledger.balance(name, me))}
+
+
+def dispute(state: Requester, request: Request) -> Outcome:
+    """"Annule, c'est une erreur" (to a receipt, a statement): the journal is append-only,
+    so the member's words go to the moderators at once, with her latest entries; only a
+    reversing entry corrects a payment."""
+    lines = _lines(state, state.sender, 5)
+    words = [line for line in own_text(state.msg_text).splitlines() if line.strip()][:10]
+    values = {"who": state.ctx.outbox.name_of(state.mlist, state.sender),
+              "email": state.sender, "words": words,
+              "lines": lines}
+    for moderator in state.mlist.moderators:
+        state.ctx.outbox.send(state.mlist, "moderator/dispute",
+                              state.ctx.outbox.language_of(state.mlist, moderator), values,
+                              to=moderator, purpose="notice", inbound_id=state.inbound.id)
+    return "dispute-passed", {}
+
+
+def _lines(state: Requester, me: str, limit: int = 20) -> list[dict[str, object]]:
+    ledger, name = state.ctx.stores.ledger, state.mlist.name
+    return [{"id": e.id, "date": e.created_at.date().isoformat(),
+             "signed": money(state.mlist, e.amount if e.payee == me else -e.amount),
+             "other": state.ctx.outbox.name_of(state.mlist,
+                                               e.payer if e.payee == me else e.payee),
+             "memo": e.memo}
+            for e in ledger.statement(name, me, limit)]
 
 
 def list_items(state: Requester, request: Request) -> Outcome:

@@ -13,6 +13,7 @@ from mailbot.config import ListConfig
 from mailbot.handling.actions import carry_out
 from mailbot.outbound.context import Context
 from mailbot.reading.commands import Command, number_arg
+from mailbot.reading.message import readable_text
 from mailbot.reading.requests import Request
 from mailbot.storage.members import Member
 from mailbot.storage.messages import InboundMessage
@@ -46,6 +47,10 @@ class Requester:
     # Whether our MTA proved its From (server.authserv_id): a proven sender's leave, pay,
     # add and remove need no confirmation round trip.
     proven: bool = False
+
+    @property
+    def msg_text(self) -> str:
+        return readable_text(self.msg)
 
     @property
     def is_moderator(self) -> bool:

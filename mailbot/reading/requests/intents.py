@@ -105,8 +105,12 @@ def sentence_scores(sentence: Sentence, points_per_hour: int = 60) -> dict[str, 
     if re.search(CLAIM, sentence.plain) and find_amounts(sentence.plain, points_per_hour):
         scores["claim"] = 4
     if re.search(DISPUTE, sentence.plain):
-        scores["dispute"] = 3 + 2 * bool(re.search(LEDGER_WORDS, sentence.plain))
+        scores["dispute"] = 3 + 2 * bool(re.search(LEDGER_WORDS + "|" + _PAYMENT_WORDS,
+                                                   sentence.plain))
     return scores
+
+
+_PAYMENT_WORDS = r"\b(?:paiement|virement|payment|transfer)\b"
 
 
 def strongest_cue(sentence: Sentence, action: str) -> int:

@@ -309,7 +309,8 @@ DISPUTE = (r"\b(?:c'est quoi (?:la|cette) (?:ligne|operation|somme)|(?:je (?:ne 
            r"leur) ai rien demande|rien demande|erreur|je conteste|pas normal|je n'ai "
            r"(?:jamais|pas) (?:demande|recu|paye|accepte)|a tort|mistake|wrong|"
            r"i never (?:asked|paid|agreed)|what is this (?:line|entry|charge)|"
-           r"don'?t recogni[sz]e)\b")
+           r"don'?t recogni[sz]e|annule[rz]? (?:ce|le|mon|cette)? ?(?:paiement|virement|"
+           r"versement|echange)|cancel (?:that|this|my|the) (?:payment|transfer))\b")
 LEDGER_WORDS = r"\b(?:points?|ligne|heures?|solde|releve|debit\w*|entry|line|hours?|balance)\b"
 
 DIGEST_MODES = (
