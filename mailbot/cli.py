@@ -15,10 +15,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from mailbot import __version__
 from mailbot.config import Config, ListConfig, load_config
 from mailbot.config.addresses import resolve
+from mailbot.config.rules import DIGEST_MODES
+from mailbot.core import logs
 from mailbot.core.clock import SystemClock
 from mailbot.core.errors import MailbotError
+from mailbot.digests.schedule import next_digest_at
 from mailbot.exchange import payments
 from mailbot.handling.actions import ask
 from mailbot.handling.dispatch import replay
@@ -26,13 +30,16 @@ from mailbot.handling.explain import ListStates, describe, explain_file
 from mailbot.outbound.compose import Composer
 from mailbot.outbound.context import Context
 from mailbot.outbound.dates import format_when
+from mailbot.outbound.templates_check import check_templates
 from mailbot.reading.amounts import as_hours
 from mailbot.reading.message import envelope_sender, header, parse, recipients
+from mailbot.reading.roster import read_roster
 from mailbot.service import Service
 from mailbot.storage import db, deliveries
 from mailbot.storage.members import Members
 from mailbot.storage.messages import Messages
 from mailbot.storage.proposals import Proposals
+from mailbot.storage.status import read_status
 
 Verb = Callable[[argparse.Namespace, Config], int]
 
@@ -40,9 +47,8 @@ Verb = Callable[[argparse.Namespace, Config], int]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verb == "serve" else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
+    logs.configure(args.log_level or ("info" if args.verb == "serve" else "warning"),
+                   args.log_format)
     try:
         if args.verb == "explain":  # reads files; a config only adds the lists and members
             return explain_verb(args, load_config(args.config)
@@ -61,10 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mailbot", description=__doc__)
     parser.add_argument("-c", "--config", default="config.toml", type=Path)
+    parser.add_argument("--version", action="version", version=f"mailbot {__version__}")
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
+                        help="default: info for serve, warning for the other verbs")
+    parser.add_argument("--log-format", choices=["text", "json"], default="text")
     # -c may also come after the verb ("mailbot serve -c x.toml"): SUPPRESS keeps the
     # top-level value when the verb does not repeat it.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-c", "--config", default=argparse.SUPPRESS, type=Path)
+    common.add_argument("--log-level", default=argparse.SUPPRESS,
+                        choices=["debug", "info", "warning", "error"])
+    common.add_argument("--log-format", default=argparse.SUPPRESS, choices=["text", "json"])
 
     def add(group: Any, name: str, **options: Any) -> argparse.ArgumentParser:
         sub: argparse.ArgumentParser = group.add_parser(name, parents=[common], **options)
@@ -72,8 +85,10 @@ def _parser() -> argparse.ArgumentParser:
 
     verbs = parser.add_subparsers(dest="verb", required=True)
     add(verbs, "serve", help="run the daemon").set_defaults(run=serve)
-    add(verbs, "check", help="validate config, rules and templates").set_defaults(
-        run=check)
+    check_verb = add(verbs, "check", help="validate config, rules and templates")
+    check_verb.add_argument("-v", "--verbose", action="store_true",
+                            help="list every template in use and where it comes from")
+    check_verb.set_defaults(run=check)
     members = add(verbs, "members", help="manage a list's members")
     actions = members.add_subparsers(dest="action", required=True)
     for action, helptext in (("add", "add one member"), ("remove", "remove one member"),
@@ -99,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     inject.add_argument("files", nargs="+", type=Path)
     inject.add_argument("--to", help="envelope recipient (default: a list address in To/Cc)")
     inject.set_defaults(run=inject_verb)
+    add(verbs, "status", help="queues, held and quarantined messages, daemons, timers"
+        ).set_defaults(run=status_verb)
     queue_cmd = add(verbs, "queue", help="show the outbound queue")
     queue_cmd.add_argument("action", nargs="?", choices=["retry"])
     queue_cmd.set_defaults(run=queue_verb)
@@ -151,12 +168,15 @@ def serve(args: argparse.Namespace, config: Config) -> int:
 
 
 def check(args: argparse.Namespace, config: Config) -> int:
-    composer = Composer()
-    for template in composer.env.list_templates(extensions=["txt"]):
-        stem = template.rsplit(".", 2)[0]
-        for language in ("fr", "en"):
-            if f"{stem}.{language}.txt" not in composer.env.list_templates():
-                raise MailbotError(f"template {stem}.{language}.txt is missing")
+    templates = check_templates(Composer.of(config), [m.name for m in config.lists])
+    if templates.problems:
+        raise MailbotError("\n".join(templates.problems))
+    yours = [stem for stem, source in templates.used if source == "yours"]
+    print(f"templates: {len(templates.used)} in use, from {Composer.of(config).shipped}"
+          + (f"; yours: {', '.join(yours)}" if yours else ""))
+    if args.verbose:
+        for stem, source in templates.used:
+            print(f"  {stem} ({source})")
     database = db.Database(config.server.database_url)
     try:
         current = db.current_revision(database.engine)
@@ -233,28 +253,23 @@ def _address(text: str, where: str = "") -> str:
         raise MailbotError(f"{place}{text!r} is not an address: {exc}") from None
 
 
-_HEADER_WORDS = {"email", "e-mail", "mail", "courriel", "adresse", "address", "adresse e-mail"}
-
-
-def _is_header(row: list[str]) -> bool:
-    """A first row naming its columns (email,name / courriel,nom), not a person."""
-    return row[0].strip().lower() in _HEADER_WORDS
-
-
 def _read_csv(path: Path) -> list[tuple[str, str]]:
-    rows = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for number, row in enumerate(csv.reader(handle), start=1):
-            if not row or not row[0].strip() or (number == 1 and _is_header(row)):
-                continue
-            email = _address(row[0], f"{path}:{number}")
-            rows.append((email, row[1].strip() if len(row) > 1 else ""))
-    return rows
+    """The file's rows, or MailbotError naming every refused line: all or nothing."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MailbotError(f"{path}: cannot read it ({exc.strerror}); check the path") from None
+    rows, refused = read_roster(data)
+    if refused:
+        lines = [f"{path}:{r.line}: {r.reason}" for r in refused]
+        raise MailbotError("\n".join(lines) + f"\nnothing imported: correct these "
+                           f"{len(refused)} line(s) and import the file again")
+    return [(row.email, row.name) for row in rows]
 
 
 def _import(session: Session, config: Config, mlist: ListConfig,
             rows: list[tuple[str, str]], invite: bool, now: datetime) -> int:
-    ctx = Context.open(session, config, Composer(), now)
+    ctx = Context.open(session, config, Composer.of(config), now)
     members = ctx.stores.members
     done = 0
     for email, name in rows:
@@ -312,6 +327,52 @@ async def _inject(service: Service, config: Config, files: list[Path], to: str |
     return 0
 
 
+def status_verb(args: argparse.Namespace, config: Config) -> int:
+    return _with_db(config, _status, config)
+
+
+def _status(session: Session, config: Config) -> int:
+    now, zone = SystemClock().now(), config.server.timezone
+    state = read_status(session)
+
+    def when(moment: datetime | None) -> str:
+        return format_when(moment, zone, "en") + f" ({_ago(now, moment)})" if moment else "never"
+
+    def counts(table: dict[str, int]) -> str:
+        return ", ".join(f"{k}: {n}" for k, n in sorted(table.items())) or "none"
+
+    print(f"messages received: {counts(state.messages)}")
+    print(f"deliveries: {counts(state.deliveries)}; oldest undelivered: "
+          f"{when(state.oldest_undelivered)}")
+    print(f"held posts: {counts(state.held)}")
+    print(f"quarantined: {state.messages.get('quarantined', 0)}"
+          + ("  (mailbot quarantine show ID / replay ID)" if state.quarantined else ""))
+    for message_id, at, list_name, sender in state.quarantined:
+        print(f"  {message_id}\t{at:%Y-%m-%d %H:%M}\t{list_name}\t{sender or '<>'}")
+    if not state.daemons:
+        print("daemons: none running")
+    for host, pid, beat, timers in state.daemons:
+        print(f"daemon {host} pid {pid}: last heartbeat {when(beat)}; last timer round "
+              f"{when(timers)}")
+    for mlist in config.lists:
+        upcoming = {mode: next_digest_at(mode, mlist.rules.digest, zone, now)
+                    for mode in DIGEST_MODES}
+        print(f"{mlist.address}: next digest " + "; ".join(
+            f"{mode} {format_when(at, zone, 'en') if at else 'never'}"
+            for mode, at in upcoming.items()))
+    return 0
+
+
+def _ago(now: datetime, moment: datetime) -> str:
+    seconds = int((now - moment).total_seconds())
+    if seconds < 0:
+        return "in the future"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
+
+
 def queue_verb(args: argparse.Namespace, config: Config) -> int:
     return _with_db(config, _queue, args.action == "retry")
 
@@ -344,7 +405,7 @@ def ledger_verb(args: argparse.Namespace, config: Config) -> int:
 
 def _ledger(session: Session, config: Config, mlist: ListConfig,
             args: argparse.Namespace) -> int:
-    ctx = Context.open(session, config, Composer(), SystemClock().now())
+    ctx = Context.open(session, config, Composer.of(config), SystemClock().now())
     ledger = ctx.stores.ledger
     pph, unit = mlist.rules.exchange.points_per_hour, mlist.rules.exchange.unit
     if args.action == "balances":
@@ -429,7 +490,7 @@ def quarantine_verb(args: argparse.Namespace, config: Config) -> int:
 
 
 def _replay(session: Session, config: Config, message_id: int) -> int:
-    ctx = Context.open(session, config, Composer(), SystemClock().now())
+    ctx = Context.open(session, config, Composer.of(config), SystemClock().now())
     if not replay(ctx, message_id):
         raise MailbotError(f"no stored message {message_id}")
     print(f"message {message_id} handled again")

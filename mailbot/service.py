@@ -55,7 +55,7 @@ class Service:
         self.clock = clock or SystemClock()
         self.db = database or Database(config.server.database_url)
         self.transport = transport or make_transport(config.outbound, config.server.hostname)
-        self.composer = composer or Composer()
+        self.composer = composer or Composer.of(config)
         self._work_ready = asyncio.Event()
         self._send_ready = asyncio.Event()
         self._timers_changed = asyncio.Event()  # a message may open or extend a proposal
@@ -146,6 +146,7 @@ class Service:
         return done
 
     def _tick(self, session: Session) -> int:
+        daemons.timers_ran(session, self.instance, self.clock.now())
         return due.run_due(self._context(session), self.running_since)
 
     async def send_digests_now(self, list_name: str | None = None) -> int:

@@ -98,9 +98,11 @@ def write(path: Path, text: str) -> Path:
 def test_check_on_a_good_config_prints_ok(capsys: pytest.CaptureFixture[str],
                                           cfg: Path) -> None:
     out = ok(capsys, cfg, "check")
-    assert out.count("\n") == 1
-    assert out.startswith(f"{cfg}: OK")
-    assert "sel@example.org" in out
+    templates, verdict = out.splitlines()
+    assert templates.startswith("templates: ") and " in use, from " in templates
+    assert int(templates.split()[1]) >= 30 and "yours" not in templates
+    assert verdict.startswith(f"{cfg}: OK")
+    assert "sel@example.org" in verdict
 
 
 def test_db_upgrade_on_a_fresh_database_then_check_says_up_to_date(
@@ -214,10 +216,38 @@ def test_members_import_reads_a_spreadsheet_export_with_a_bom(
 def test_members_import_with_a_bad_row_names_file_and_line_and_adds_nobody(
         capsys: pytest.CaptureFixture[str], cfg: Path, tmp_path: Path) -> None:
     csv = write(tmp_path / "members.csv", "email,name\nmarie@example.com,Marie\n"
-                                          "bob(at)example.net,Bob\nchloe@example.fr,Chloé\n")
-    line = fails(capsys, cfg, "members", "import", "--list", "sel", str(csv))
-    assert f"{csv}:3:" in line and "bob(at)example.net" in line
+                                          "bob(at)example.net,Bob\nchloe@example.fr,Chloé\n"
+                                          ",Sans adresse\nMARIE@example.com,Marie bis\n")
+    code, out, err = mailbot(capsys, cfg, "members", "import", "--list", "sel", str(csv))
+    assert (code, out) == (1, "")
+    lines = err.splitlines()
+    assert lines[0].startswith(f"mailbot: {csv}:3: ") and "bob(at)example.net" in lines[0]
+    assert lines[1] == f"{csv}:5: no email address on this line"
+    assert lines[2] == f"{csv}:6: marie@example.com is already on line 2"
+    assert lines[3].startswith("nothing imported: correct these 3 line(s)")
+    assert len(lines) == 4
     assert roster(capsys, cfg) == []  # all or nothing
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    # Excel in France: semicolons, Windows-1252, a header with first and last names
+    ("Nom;Prénom;Courriel\r\nDupré;Marie;marie@example.com\r\nLefèvre;Jean;jean@example.net\r\n"
+     .encode("cp1252"), [("jean@example.net", "Jean Lefèvre"), ("marie@example.com", "Marie Dupré")]),
+    # LibreOffice: UTF-8 with a BOM, commas, a quoted name holding a comma
+    ("\ufeffe-mail,name\n\"marie@example.com\",\"Dupré, Marie\"\n".encode(),
+     [("marie@example.com", "Dupré, Marie")]),
+    # no header, the address in the second column, semicolons, UTF-8 without BOM
+    ("Marie Dupré;marie@example.com\nJean;jean@example.net\n".encode(),
+     [("jean@example.net", "Jean"), ("marie@example.com", "Marie Dupré")]),
+])
+def test_members_import_reads_what_spreadsheets_write(
+        capsys: pytest.CaptureFixture[str], cfg: Path, tmp_path: Path, data: bytes,
+        expected: list[tuple[str, str]]) -> None:
+    csv = tmp_path / "export.csv"
+    csv.write_bytes(data)
+    assert ok(capsys, cfg, "members", "import", "--list", "sel", str(csv)) \
+        == f"{len(expected)} added, 0 already there\n"
+    assert roster(capsys, cfg) == expected
 
 
 def test_members_import_of_a_missing_file_fails(capsys: pytest.CaptureFixture[str],

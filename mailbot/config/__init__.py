@@ -47,6 +47,8 @@ class ServerConfig:
     authserv_id: str = ""
     # RCPTs accepted in one SMTP/LMTP transaction; past it, 452 (RFC 5321 §4.5.3.1.10)
     max_recipients: int = 50
+    # The operator's own templates (overrides of the shipped ones); may not exist
+    templates_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,7 @@ def _server(reader: _Reader) -> ServerConfig:
         hostname=get("hostname", str, "localhost"),
         authserv_id=get("authserv_id", str, "").lower(),
         max_recipients=max_recipients,
+        templates_dir=reader.path_of(get("templates_dir", str, "templates")),
     )
 
 
@@ -263,7 +266,7 @@ def _outbound(reader: _Reader) -> OutboundConfig:
         smtp=_host_port(reader, "outbound.smtp", smtp_text),
         maildir=reader.path_of(maildir_text) if maildir_text else None,
         username=get("username", str, None),
-        password=get("password", str, None),
+        password=_secret(reader, table, "outbound", required=False),
         tls=tls,
         max_connections=connections,
         timeout=get("timeout", float, 60.0),
@@ -306,24 +309,34 @@ def _imap(reader: _Reader) -> ImapConfig | None:
 
 
 def _imap_password(reader: _Reader, table: dict[str, Any]) -> str:
-    """From `password`, or the file `password_file`, or the variable `password_env`."""
-    get = partial(reader.get, table, "imap")
+    password = _secret(reader, table, "imap", required=True)
+    assert password is not None
+    return password
+
+
+def _secret(reader: _Reader, table: dict[str, Any], section: str, *,
+            required: bool) -> str | None:
+    """A password from `password`, or the file `password_file`, or the environment
+    variable `password_env`: at most one of them (exactly one when `required`)."""
+    get = partial(reader.get, table, section)
     password, path, variable = (get("password", str), get("password_file", str),
                                 get("password_env", str))
-    if sum(x is not None for x in (password, path, variable)) != 1:
-        raise reader.fail("imap", "set exactly one of password, password_file, password_env")
+    given = sum(x is not None for x in (password, path, variable))
+    if given > 1 or (required and given == 0):
+        raise reader.fail(section, "set exactly one of password, password_file, password_env"
+                          if required else
+                          "set at most one of password, password_file, password_env")
     if path is not None:
         try:
             return reader.path_of(path).read_text().strip()
         except OSError as exc:
-            raise reader.fail("imap.password_file", f"cannot read it: {exc}") from None
+            raise reader.fail(f"{section}.password_file", f"cannot read it: {exc}") from None
     if variable is not None:
         if variable not in os.environ:
-            raise reader.fail("imap.password_env", f"the environment has no {variable}")
+            raise reader.fail(f"{section}.password_env", f"the environment has no {variable}")
         from_environment: str = os.environ[variable]
         return from_environment
-    assert isinstance(password, str)
-    return password
+    return None if password is None else str(password)
 
 
 def _dns(reader: _Reader) -> DnsConfig:

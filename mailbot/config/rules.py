@@ -1,4 +1,5 @@
-"""A list's policies: `rules/default.toml`, overridden key by key by `rules/<list>.toml`.
+"""A list's policies: the shipped `rules/default.toml`, overridden key by key by the
+operator's own `default.toml` (optional) and then by `<rules folder>/<list>.toml`.
 
 The dataclass defaults below are the contract's defaults; `rules/default.toml` documents
 each one (a test keeps the two equal). Loading checks every key, type and choice, and a
@@ -13,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from mailbot.config.shipped import default_rules
 from mailbot.core.durations import parse_duration
 from mailbot.core.errors import ConfigError
 
@@ -101,8 +103,13 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 def load_rules(rules_dir: Path, name: str) -> ListRules:
-    """Merge `default.toml` and `<name>.toml` (if `name` is not "default") into ListRules."""
-    rules = _apply(ListRules(), _read(rules_dir / "default.toml"), rules_dir / "default.toml")
+    """Merge the shipped defaults, the operator's `default.toml` if there is one, and
+    `<name>.toml` (if `name` is not "default") into ListRules."""
+    shipped = default_rules()
+    rules = _apply(ListRules(), _read(shipped), shipped)
+    own_defaults = rules_dir / "default.toml"
+    if own_defaults.exists() and own_defaults.resolve() != shipped.resolve():
+        rules = _apply(rules, _read(own_defaults), own_defaults)
     if name != "default":
         own = rules_dir / f"{name}.toml"
         if not own.exists():

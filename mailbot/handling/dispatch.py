@@ -8,6 +8,7 @@ quarantine with its traceback, its sender told (unless it is automatic), and kep
 """
 
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -41,6 +42,7 @@ def process_next(ctx: Context, up_to: int | None = None) -> int | None:
     row = ctx.stores.messages.claim_next(up_to)
     if row is None:
         return None
+    started = time.perf_counter()
     try:
         with ctx.stores.messages.savepoint():
             dispatch(ctx, row)
@@ -50,7 +52,18 @@ def process_next(ctx: Context, up_to: int | None = None) -> int | None:
     if row.status == "new":
         row.status = "done"
     row.processed_at = ctx.now
+    log_handled(row, time.perf_counter() - started)
     return row.id
+
+
+def log_handled(row: InboundMessage, seconds: float) -> None:
+    """The operator's line for each message: list, sender, what it was, what was done."""
+    log.info("message %s to %s (%s) from %s: %s — %s (%.0f ms)", row.id, row.list_name,
+             row.role, row.mail_from or "<>", row.kind or "?",
+             row.outcome or row.status, seconds * 1000,
+             extra={"message_id": row.id, "list": row.list_name, "role": row.role,
+                    "sender": row.mail_from, "kind": row.kind, "status": row.status,
+                    "outcome": row.outcome, "ms": round(seconds * 1000, 1)})
 
 
 def dispatch(ctx: Context, row: InboundMessage) -> None:

@@ -3,6 +3,10 @@
 A template's first line is `Subject: …`, then a blank line, then the body. Templates are
 plain text: no autoescaping, undefined variables are errors, and user text is only ever
 passed in as a value, never rendered as a template itself.
+
+The operator may override any template, for every list (`templates/member/welcome.fr.txt`
+in the folder `server.templates_dir` names) or for one list
+(`templates/<list>/member/welcome.fr.txt`); the rest come from the shipped templates.
 """
 
 from dataclasses import dataclass
@@ -12,11 +16,20 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+)
 
+from mailbot.config import Config
+from mailbot.config.shipped import templates_dir
 from mailbot.reading.text import one_line
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+DEFAULT_TEMPLATES = templates_dir()
 
 
 @dataclass(frozen=True)
@@ -29,9 +42,16 @@ class Sender:
 
 
 class Composer:
-    def __init__(self, templates_dir: Path = DEFAULT_TEMPLATES) -> None:
+    def __init__(self, templates_dir: Path = DEFAULT_TEMPLATES,
+                 overrides: Path | None = None) -> None:
+        self.shipped = templates_dir
+        self.overrides = overrides if overrides and overrides.resolve() != templates_dir.resolve() \
+            else None
+        loaders: list[BaseLoader] = [FileSystemLoader(str(templates_dir))]
+        if self.overrides is not None:
+            loaders.insert(0, FileSystemLoader(str(self.overrides)))
         self.env = Environment(
-            loader=FileSystemLoader(str(templates_dir)),
+            loader=ChoiceLoader(loaders),
             autoescape=False,
             undefined=StrictUndefined,
             keep_trailing_newline=True,
@@ -39,9 +59,22 @@ class Composer:
             lstrip_blocks=True,
         )
 
+    @classmethod
+    def of(cls, config: Config) -> "Composer":
+        """The shipped templates, under the operator's overrides."""
+        return cls(overrides=config.server.templates_dir)
+
+    def template(self, name: str, language: str, context: dict[str, Any]) -> Template:
+        """`<name>.<language>.txt`: the list's own override first, when it has one."""
+        file = f"{name}.{language}.txt"
+        list_name = (context.get("list") or {}).get("name") if self.overrides else None
+        if list_name:
+            return self.env.select_template([f"{list_name}/{file}", file])
+        return self.env.get_template(file)
+
     def render(self, name: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
         """(subject, body) of `templates/<name>.<language>.txt`."""
-        text = self.env.get_template(f"{name}.{language}.txt").render(**context)
+        text = self.template(name, language, context).render(**context)
         first, _, body = text.partition("\n")
         if not first.startswith("Subject:"):
             raise ValueError(f"template {name}.{language}.txt must start with 'Subject:'")
@@ -49,7 +82,7 @@ class Composer:
 
     def render_fragment(self, name: str, language: str, context: dict[str, Any]) -> str:
         """A piece of text (no subject) to put inside another message."""
-        return self.env.get_template(f"{name}.{language}.txt").render(**context)
+        return self.template(name, language, context).render(**context)
 
     def compose(self, name: str, language: str, context: dict[str, Any], *, to: str,
                 sender: Sender, now: Any, in_reply_to: str = "", auto: str = "auto-replied",

@@ -28,6 +28,10 @@ def beat(session: Session, daemon_id: str, now: datetime) -> None:
     session.execute(update(Daemon).where(Daemon.id == daemon_id).values(heartbeat_at=now))
 
 
+def timers_ran(session: Session, daemon_id: str, now: datetime) -> None:
+    session.execute(update(Daemon).where(Daemon.id == daemon_id).values(timers_at=now))
+
+
 def leave(session: Session, daemon_id: str) -> None:
     """A clean stop: release this daemon's leases and forget it."""
     session.execute(update(Delivery).where(Delivery.lease_owner == daemon_id)

@@ -220,6 +220,7 @@ class Daemon(Base):
     pid: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    timers_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # its last timer round
 
 
 class Counter(Base):
