@@ -1,19 +1,25 @@
-# The two entry points developers and CI share: `make serve` and `make test`.
+# The entry points developers and CI share: `make serve`, `make test` (and `make smoke`,
+# the installed wheel tried outside the checkout).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint install
+.PHONY: serve test lint install smoke
 
-$(BIN)/mailbot: pyproject.toml
+# serving needs only mailbot's own dependencies; the tests add theirs on top
+$(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[test]'
-	touch $(BIN)/mailbot
+	touch $@
 
-install: $(BIN)/mailbot
+install: $(VENV)/.installed-test
 
-serve: install
+serve: $(VENV)/.installed
 	$(BIN)/mailbot serve -c config.example.toml
 
 lint: install
@@ -23,3 +29,7 @@ lint: install
 
 test: lint
 	$(BIN)/pytest -q
+
+smoke: $(VENV)/.installed
+	rm -rf dist && $(BIN)/pip wheel -q --no-deps -w dist .
+	$(PY) .ci/smoke_wheel.py dist/mailbot-*.whl

@@ -7,9 +7,12 @@ import csv
 import json
 import logging
 import signal
+import smtplib
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +117,12 @@ def _parser() -> argparse.ArgumentParser:
     inject.add_argument("files", nargs="+", type=Path)
     inject.add_argument("--to", help="envelope recipient (default: a list address in To/Cc)")
     inject.set_defaults(run=inject_verb)
+    send = add(verbs, "send", help="mail a message to the daemon's own SMTP listener (to try it)")
+    send.add_argument("--from", dest="sender", required=True)
+    send.add_argument("--to", required=True)
+    send.add_argument("--subject", default="")
+    send.add_argument("body", nargs="?", help="the text (default: read from standard input)")
+    send.set_defaults(run=send_verb)
     add(verbs, "status", help="queues, held and quarantined messages, daemons, timers"
         ).set_defaults(run=status_verb)
     queue_cmd = add(verbs, "queue", help="show the outbound queue")
@@ -324,6 +333,24 @@ async def _inject(service: Service, config: Config, files: list[Path], to: str |
         await service.accept(raw, envelope_sender(msg), found[:1])
         print(f"{path}: stored for {found[0][0]}")
     await service.drain()
+    return 0
+
+
+def send_verb(args: argparse.Namespace, config: Config) -> int:
+    """A complete message (From, To, Date, Message-ID) to server.listen, as a mail client
+    would send it."""
+    listen = config.server.listen
+    if listen is None:
+        raise MailbotError(f"{config.path}: server.listen is off; there is no SMTP listener")
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = args.sender, args.to, args.subject
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=args.sender.rpartition("@")[2] or "localhost")
+    msg.set_content(args.body if args.body is not None else sys.stdin.read())
+    host = "127.0.0.1" if listen.host in ("0.0.0.0", "::", "") else listen.host
+    with smtplib.SMTP(host, listen.port, timeout=30) as smtp:
+        smtp.send_message(msg, from_addr=args.sender, to_addrs=[args.to])
+    print(f"sent to {args.to} through {host}:{listen.port}")
     return 0
 
 
