@@ -232,7 +232,8 @@ def test_members_import_with_a_bad_row_names_file_and_line_and_adds_nobody(
 @pytest.mark.parametrize(("data", "expected"), [
     # Excel in France: semicolons, Windows-1252, a header with first and last names
     ("Nom;Prénom;Courriel\r\nDupré;Marie;marie@example.com\r\nLefèvre;Jean;jean@example.net\r\n"
-     .encode("cp1252"), [("jean@example.net", "Jean Lefèvre"), ("marie@example.com", "Marie Dupré")]),
+     .encode("cp1252"),
+     [("jean@example.net", "Jean Lefèvre"), ("marie@example.com", "Marie Dupré")]),
     # LibreOffice: UTF-8 with a BOM, commas, a quoted name holding a comma
     ("\ufeffe-mail,name\n\"marie@example.com\",\"Dupré, Marie\"\n".encode(),
      [("marie@example.com", "Dupré, Marie")]),

@@ -36,7 +36,7 @@ def test_the_operators_default_toml_overrides_the_shipped_one(tmp_path: Path) ->
     (tmp_path / "rules" / "default.toml").write_text('[digest]\ntime = "07:30"\n')
     assert load_config(path).lists[0].rules.digest.time == "07:30"
     (tmp_path / "rules" / "default.toml").write_text('[digest]\ntime = "7h"\n')
-    with pytest.raises(ConfigError, match="default.toml"):
+    with pytest.raises(ConfigError, match=r"default\.toml"):
         load_config(path)
 
 
@@ -152,7 +152,7 @@ def test_the_outbound_password_comes_from_a_file_or_the_environment(
         load_config(path)
     path = write_config(tmp_path, "sqlite:///x.db", sink_port=2525,
                         outbound_extra='password_file = "missing.txt"')
-    with pytest.raises(ConfigError, match="outbound.password_file"):
+    with pytest.raises(ConfigError, match=r"outbound\.password_file"):
         load_config(path)
 
 
