@@ -33,7 +33,7 @@ from mailbot.handling.explain import ListStates, describe, explain_file
 from mailbot.outbound.compose import Composer
 from mailbot.outbound.context import Context
 from mailbot.outbound.dates import format_when
-from mailbot.outbound.templates_check import check_templates
+from mailbot.outbound.templates_check import TemplateReport, check_templates
 from mailbot.reading.amounts import as_hours
 from mailbot.reading.message import envelope_sender, header, parse, recipients
 from mailbot.reading.roster import read_roster
@@ -155,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(args: argparse.Namespace, config: Config) -> int:
+    _templates_or_fail(config)  # a broken template is found now, not in a member's mailbox
     database = db.Database(config.server.database_url)
     before, after = db.upgrade(database.engine)
     if before != after:
@@ -177,9 +178,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
 
 
 def check(args: argparse.Namespace, config: Config) -> int:
-    templates = check_templates(Composer.of(config), [m.name for m in config.lists])
-    if templates.problems:
-        raise MailbotError("\n".join(templates.problems))
+    templates = _templates_or_fail(config)
     yours = [stem for stem, source in templates.used if source == "yours"]
     print(f"templates: {len(templates.used)} in use, from {Composer.of(config).shipped}"
           + (f"; yours: {', '.join(yours)}" if yours else ""))
@@ -195,6 +194,13 @@ def check(args: argparse.Namespace, config: Config) -> int:
     names = ", ".join(m.address for m in config.lists)
     print(f"{config.path}: OK — {len(config.lists)} list(s): {names}; database {state}")
     return 0
+
+
+def _templates_or_fail(config: Config) -> TemplateReport:
+    templates = check_templates(Composer.of(config), [m.name for m in config.lists])
+    if templates.problems:
+        raise MailbotError("\n".join(templates.problems))
+    return templates
 
 
 def db_verb(args: argparse.Namespace, config: Config) -> int:

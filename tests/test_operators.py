@@ -170,3 +170,15 @@ def test_the_systemd_unit_runs_hardened_without_root() -> None:
     assert service["ExecStart"].endswith("mailbot serve -c /etc/mailbot/config.toml")
     assert service["NoNewPrivileges"] == "yes" and service["ProtectSystem"] == "strict"
     assert service["CapabilityBoundingSet"] == ""
+
+
+def test_serve_refuses_to_start_with_a_broken_template(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_config(tmp_path, f"sqlite:///{tmp_path}/x.db", maildir=tmp_path / "out")
+    (tmp_path / "templates" / "member").mkdir(parents=True)
+    (tmp_path / "templates" / "member" / "welcome.fr.txt").write_text("Subject: {{ x }\n")
+    (tmp_path / "templates" / "member" / "welcome.en.txt").write_text("Subject: x\n")
+    assert main(["-c", str(path), "serve"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mailbot: ") and "welcome.fr.txt line 1" in err
+    assert not (tmp_path / "x.db").exists()  # stopped before touching anything
