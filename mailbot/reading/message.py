@@ -28,20 +28,78 @@ def parse_headers(raw: bytes) -> EmailMessage:
 
 
 def header(msg: Message, name: str) -> str:
-    """A header's decoded value ('' if absent or unreadable), on one line."""
+    """A header's decoded value ('' if absent or unreadable), on one line, without control
+    characters. Raw 8-bit bytes (no RFC 2047 encoding) are read as UTF-8, else in the
+    charset the body declares, else as Windows-1252: never replaced by U+FFFD."""
     try:
-        value = msg.get(name)
+        raw = _raw_value(msg, name)
+        value = msg.get(name) if raw is None else _policy.header_factory(name, raw)
     except Exception:  # a header so broken the parser gives up: treat as absent
         return ""
-    return " ".join(str(value).split()) if value is not None else ""
+    return without_controls(" ".join(str(value).split())) if value is not None else ""
+
+
+_policy = policy.default
+# C0 controls but TAB, DEL and C1 controls: never in a header the bot writes
+_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def without_controls(text: str) -> str:
+    return _CONTROLS.sub("", text)
+
+
+def _raw_value(msg: Message, name: str) -> str | None:
+    """The decoded text of a header that came with raw 8-bit bytes; None when it did not
+    (the parser keeps such bytes as surrogates, and would show them as U+FFFD)."""
+    wanted = name.lower()
+    found = next((v for k, v in msg.raw_items() if k.lower() == wanted), None)
+    if not isinstance(found, str) or not any("\udc80" <= c <= "\udcff" for c in found):
+        return None
+    data = found.encode("ascii", "surrogateescape")
+    for charset in ("utf-8", _declared_charset(msg), "windows-1252"):
+        try:
+            return data.decode(charset) if charset else None
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1")  # windows-1252 leaves five bytes undefined
+
+
+def _declared_charset(msg: Message) -> str:
+    for part in msg.walk():
+        charset = part.get_content_charset()
+        if charset:
+            return charset
+    return ""
 
 
 def author(msg: Message, envelope_from: str) -> tuple[str, str]:
     """(lowercased address, display name) of the From header, else of the envelope."""
-    name, address = parseaddr(header(msg, "From"))
-    if "@" not in address:
-        name, address = "", envelope_from
+    found = usable_from(msg)
+    if found is None:
+        return envelope_from.strip().lower(), ""
+    return found[0], found[1]
+
+
+def usable_from(msg: Message) -> tuple[str, str] | None:
+    """(lowercased address, display name) of the one author the From header names; None
+    when there is no From, several, or one no address can be read from (RFC 5322 §3.6.2)."""
+    try:
+        fields = msg.get_all("From") or []
+    except Exception:
+        return None
+    if len(fields) != 1:
+        return None
+    value = header(msg, "From")
+    if len(getaddresses([value])) != 1:
+        return None
+    name, address = parseaddr(value)
+    local, at, domain = address.strip().partition("@")
+    if not local or not at or not domain or not _ADDRESS.fullmatch(address.strip()):
+        return None
     return address.strip().lower(), name.strip()
+
+
+_ADDRESS = re.compile(r"[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+")
 
 
 def envelope_sender(msg: Message) -> str:
