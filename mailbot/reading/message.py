@@ -58,7 +58,8 @@ def _raw_value(msg: Message, name: str) -> str | None:
     data = found.encode("ascii", "surrogateescape")
     for charset in ("utf-8", _declared_charset(msg), "windows-1252"):
         try:
-            return data.decode(charset) if charset else None
+            if charset:
+                return data.decode(charset)
         except (LookupError, UnicodeDecodeError):
             continue
     return data.decode("latin-1")  # windows-1252 leaves five bytes undefined
