@@ -4,9 +4,11 @@ Pure functions over bytes. Nothing here raises on bad input: malformed MIME, unk
 charsets and HTML-only mail all yield the best text that can be read.
 """
 
+import functools
 import hashlib
 import re
 from email import message_from_bytes, policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
@@ -14,15 +16,28 @@ from email.utils import getaddresses, parseaddr
 from mailbot.reading.text import html_to_text
 
 
+class _Remembered(HeaderRegistry):
+    """The standard header classes, but a header value already parsed is not parsed again:
+    `policy.default` parses a header each time it is read (Content-Type alone dozens of
+    times per message), the worker's largest cost. Header objects are immutable."""
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one instance, for the process)
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        return super().__call__(name, value)
+
+
+READING = policy.default.clone(header_factory=_Remembered())
+
+
 def parse(raw: bytes) -> EmailMessage:
-    msg = message_from_bytes(raw, policy=policy.default)
+    msg = message_from_bytes(raw, policy=READING)
     assert isinstance(msg, EmailMessage)
     return msg
 
 
 def parse_headers(raw: bytes) -> EmailMessage:
     """The header section only (the body is left unparsed): cheaper, for a Message-ID."""
-    msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+    msg = BytesParser(policy=READING).parsebytes(raw, headersonly=True)
     assert isinstance(msg, EmailMessage)
     return msg
 
@@ -39,7 +54,7 @@ def header(msg: Message, name: str) -> str:
     return without_controls(" ".join(str(value).split())) if value is not None else ""
 
 
-_policy = policy.default
+_policy = READING
 # C0 controls but TAB, DEL and C1 controls: never in a header the bot writes
 _CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
@@ -60,7 +75,7 @@ def _raw_value(msg: Message, name: str) -> str | None:
         try:
             if charset:
                 return data.decode(charset)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # ValueError: a NUL in a charset name, or undecodable
             continue
     return data.decode("latin-1")  # windows-1252 leaves five bytes undefined
 
@@ -84,11 +99,7 @@ def author(msg: Message, envelope_from: str) -> tuple[str, str]:
 def usable_from(msg: Message) -> tuple[str, str] | None:
     """(lowercased address, display name) of the one author the From header names; None
     when there is no From, several, or one no address can be read from (RFC 5322 §3.6.2)."""
-    try:
-        fields = msg.get_all("From") or []
-    except Exception:
-        return None
-    if len(fields) != 1:
+    if sum(1 for name, _ in msg.raw_items() if name.lower() == "from") != 1:
         return None
     value = header(msg, "From")
     if len(getaddresses([value])) != 1:
@@ -183,7 +194,7 @@ def _decode(part: Message) -> str:
     for candidate in (charset, "utf-8", "windows-1252"):
         try:
             return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # ValueError: a NUL in a charset name, or undecodable
             continue
     return payload.decode("latin-1")
 
