@@ -244,6 +244,7 @@ def test_ten_thousand_generated_messages_are_stored_handled_and_send_nothing_bro
         return {(row[0], row[1]) for row in stored}, statuses, outgoing
 
     stored, statuses, outgoing = asyncio.run(svc.db.run(look))
+    print(f"fuzz: stored {statuses}, {len(outgoing)} messages queued to go out")
     assert expected <= stored  # each message stored (a pass-on to -request adds a row)
     assert set(statuses) <= {"done", "held", "quarantined"}, statuses
     assert statuses.get("quarantined", 0) < FUZZ_COUNT // 100, statuses  # crashes are rare
