@@ -419,3 +419,17 @@ def test_header_reads_raw_8bit_in_order_utf8_body_charset_windows_1252() -> None
     assert subject_of(raw_post(b"a\x00b\x07c\x7f")) == "abc"
     assert usable_from(parse(raw_post(b"x", name=b"J\xe9r\xf4me"))) == (
         "marie@example.com", "Jérôme")
+
+
+# --- A long message holds up nobody ---------------------------------------------------------
+
+def test_the_reader_reads_only_the_start_of_a_long_message(tmp_path: Path) -> None:
+    """A 2 MB post took the request reader some 20 s of CPU, every message behind it
+    waiting: it reads the first READ_AT_MOST characters, where requests are said."""
+    from mailbot.handling.known import READ_AT_MOST, said_of
+
+    config = load_config(write_config(tmp_path, f"sqlite:///{tmp_path}/x.db",
+                                      maildir=tmp_path / "out"))
+    msg = parse(make_message(body="payer Bob 1h\n" + "Compte rendu.\n" * 150_000))
+    said = said_of(msg, "request", config.lists[0], "marie@example.com", None)
+    assert said.text.startswith("payer Bob 1h\n") and len(said.text) == READ_AT_MOST
