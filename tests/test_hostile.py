@@ -432,4 +432,4 @@ def test_the_reader_reads_only_the_start_of_a_long_message(tmp_path: Path) -> No
                                       maildir=tmp_path / "out"))
     msg = parse(make_message(body="payer Bob 1h\n" + "Compte rendu.\n" * 150_000))
     said = said_of(msg, "request", config.lists[0], "marie@example.com", None)
-    assert said.text.startswith("payer Bob 1h\n") and len(said.text) == READ_AT_MOST
+    assert said.text.startswith("payer Bob 1h\r\n") and len(said.text) == READ_AT_MOST
