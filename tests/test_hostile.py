@@ -433,3 +433,21 @@ def test_the_reader_reads_only_the_start_of_a_long_message(tmp_path: Path) -> No
     msg = parse(make_message(body="payer Bob 1h\n" + "Compte rendu.\n" * 150_000))
     said = said_of(msg, "request", config.lists[0], "marie@example.com", None)
     assert said.text.startswith("payer Bob 1h\r\n") and len(said.text) == READ_AT_MOST
+
+
+async def test_a_failing_message_without_from_tells_only_a_members_envelope(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mailbot.handling.dispatch
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setitem(mailbot.handling.dispatch.HANDLERS, "request", broken)
+    for envelope in ("stranger@example.com", "marie@example.com"):
+        raw = without_from(b"", to="sel-request@example.org").replace(
+            b"nofrom", envelope.split("@")[0].encode())
+        assert await bot.send(raw, mail_from=envelope, to="sel-request@example.org") == 250
+    assert [kind for _, kind, status, _, _ in await rows(bot) if status == "quarantined"] \
+        == [None, None]
+    assert bot.sink.to("stranger@example.com") == []
+    assert len(bot.sink.to("marie@example.com")) == 1  # a member's envelope is told

@@ -93,6 +93,8 @@ def quarantine(ctx: Context, row: InboundMessage, error: str) -> None:
                 _from_ourselves(ctx, msg, row):
             return
         sender, _ = author(msg, row.mail_from)
+        if usable_from(msg) is None and ctx.stores.members.get(mlist.name, sender) is None:
+            return  # no From, and an envelope that is no member's: it proves nothing
         with ctx.stores.messages.savepoint():
             ctx.outbox.send(mlist, "member/error", ctx.outbox.language_of(mlist, sender),
                             {"subject": header(msg, "Subject")}, to=sender, purpose="reply",
