@@ -71,7 +71,8 @@ def test_ban_patterns(addresses: list[str], banned: bool) -> None:
 @pytest.fixture
 def config(tmp_path: Path, database_url: str, sink: Sink, rules: str) -> Config:
     return load_config(write_config(tmp_path, database_url, sink_port=sink.port, rules=rules,
-                                    server_extra=f'authserv_id = "{MX}"'))
+                                    server_extra=f'authserv_id = "{MX}"\n'
+                                                 'trusted_relays = ["127.0.0.1"]'))
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from tests.dovecot import (  # noqa: F401  (registers `dovecot` and `dovecot_tls
     dovecot_fixture,
     dovecot_tls_fixture,
 )
-from tests.helpers import Sink, add_member, make_message, write_config
+from tests.helpers import Sink, add_member, balance, make_message, write_config
 
 
 def imap_config(tmp_path: Path, database_url: str, sink: Sink, dovecot: Dovecot,
@@ -280,3 +280,30 @@ async def test_over_tls_idle_wakes_the_reader_on_one_kept_connection(
             await asyncio.to_thread(dovecot_tls.append, make_message(message_id="<tls@x.org>"))
             assert await wait_stored(hosted_tls, 2, 5) < 1.0
     assert [r.getMessage() for r in caplog.records] == []
+
+
+async def test_the_hosts_topmost_verdict_alone_is_kept(
+        tmp_path: Path, database_url: str, sink: Sink, dovecot: Dovecot,
+        clock: FakeClock) -> None:
+    """On a hosted mailbox the host's MTA is ours (issue 21): its topmost
+    Authentication-Results is kept and believed, a forged one below it is removed."""
+    path = imap_config(tmp_path, database_url, sink, dovecot)
+    path.write_text(path.read_text().replace("[server]\n",
+                                             '[server]\nauthserv_id = "mx.host.example"\n'))
+    service = Service(load_config(path), clock=clock)
+    db.upgrade(service.db.engine)
+    try:
+        for email, name in (("marie@example.com", "Marie"), ("bob@example.net", "Bob")):
+            await service.db.run(add_member, "sel", email, name, clock.now())
+        raw = (b"Delivered-To: sel+request@example.org\r\n"
+               b"Authentication-Results: mx.host.example; dkim=pass header.d=example.com\r\n"
+               b"Authentication-Results: mx.host.example; dkim=fail\r\n") + make_message(
+            to="sel+request@example.org", body="payer Bob 30")
+        await asyncio.to_thread(dovecot.append, raw)
+        await service.read_mailbox_once()
+        await service.drain()
+        kept: bytes = await service.db.run(lambda s: s.scalars(select(InboundMessage.raw)).one())
+        assert kept.count(b"mx.host.example") == 1 and b"dkim=fail" not in kept
+        assert await service.db.run(balance, "sel", "bob@example.net") == 30  # proven
+    finally:
+        service.close()

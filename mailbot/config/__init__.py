@@ -11,6 +11,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,19 @@ class ServerConfig:
     max_recipients: int = 50
     # The operator's own templates (overrides of the shipped ones); may not exist
     templates_dir: Path | None = None
+    # Peers of the SMTP listener that are our own MTA: only mail from them (or by LMTP)
+    # keeps the Authentication-Results with `authserv_id` (RFC 8601 §5)
+    trusted_relays: tuple[IPv4Network | IPv6Network, ...] = ()
+
+    def is_trusted_relay(self, host: str) -> bool:
+        """Whether an SMTP peer's address is one of `trusted_relays`."""
+        try:
+            address = ip_address(host.split("%")[0])
+        except ValueError:
+            return False
+        if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in self.trusted_relays)
 
 
 @dataclass(frozen=True)
@@ -233,7 +247,55 @@ def _server(reader: _Reader) -> ServerConfig:
         authserv_id=get("authserv_id", str, "").lower(),
         max_recipients=max_recipients,
         templates_dir=reader.path_of(get("templates_dir", str, "templates")),
+        trusted_relays=_networks(reader, get("trusted_relays", list, [])),
     )
+
+
+def trust_warnings(server: ServerConfig) -> list[str]:
+    """What `mailbot check` warns about when Authentication-Results are trusted: an SMTP
+    listener that untrusted peers can reach (their verdicts are removed, so no sender of
+    theirs is ever proven: is that what was meant?), or a relay list that trusts anyone."""
+    if not server.authserv_id:
+        return []
+    warnings = []
+    if any(network.prefixlen == 0 for network in server.trusted_relays):
+        warnings.append("server.trusted_relays trusts every address: anyone can forge an "
+                        f"Authentication-Results header for {server.authserv_id}")
+    listen = server.listen
+    if listen is not None and _untrusted_can_connect(server, listen.host):
+        warnings.append(
+            f"server.authserv_id is set and the SMTP listener on {listen} accepts mail from "
+            "addresses outside server.trusted_relays: their Authentication-Results headers "
+            f"for {server.authserv_id} are removed, so their senders are never proven; list "
+            "your MTA in server.trusted_relays, or deliver by LMTP (server.lmtp_listen)")
+    return warnings
+
+
+def _untrusted_can_connect(server: ServerConfig, host: str) -> bool:
+    """Bound to loopback, only this machine connects (from 127.0.0.1 or ::1); else
+    anyone who can reach the port."""
+    peers = {"localhost": ["127.0.0.1", "::1"]}.get(host)
+    if peers is None:
+        try:
+            address = ip_address(host)
+        except ValueError:
+            address = None
+        peers = [str(address)] if address is not None and address.is_loopback else []
+    if peers:
+        return not all(server.is_trusted_relay(peer) for peer in peers)
+    return not any(network.prefixlen == 0 for network in server.trusted_relays)
+
+
+def _networks(reader: _Reader, values: list[Any]) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Addresses or networks ("192.0.2.25", "10.0.0.0/8", "::1")."""
+    found = []
+    for value in values:
+        try:
+            found.append(ip_network(str(value) if isinstance(value, str) else "", strict=False))
+        except ValueError:
+            raise reader.fail("server.trusted_relays",
+                              f"{value!r} is not an IP address or network") from None
+    return tuple(found)
 
 
 def _database_url(reader: _Reader, url: str) -> str:

@@ -33,6 +33,15 @@ def resolve(address: str, lists: tuple[ListConfig, ...], separator: str) -> Reci
     return None
 
 
+def is_own(address: str, lists: tuple[ListConfig, ...], separator: str) -> bool:
+    """One of the addresses the bot itself writes from or to: a list, its -request,
+    -owner, -bounces (with or without a token) or -confirm address."""
+    if resolve(address, lists, separator) is not None:
+        return True
+    local, _, domain = address.strip().strip("<>").lower().rpartition("@")
+    return any(m.domain == domain and local == f"{m.name}{separator}confirm" for m in lists)
+
+
 def _match(local: str, mlist: ListConfig, separator: str) -> Recipient | None:
     if local == mlist.name:
         return Recipient(mlist, "post")

@@ -6,6 +6,7 @@ Shared by the confirm handler (the reply came) and the request handler (a sender
 proved needs no round trip): what a confirmed action does is written once, here.
 """
 
+from datetime import timedelta
 from email.message import EmailMessage
 
 from mailbot.config import ListConfig
@@ -27,13 +28,44 @@ def ask(ctx: Context, mlist: ListConfig, action: str, *, email: str, target: str
         memo=memo)
 
 
-def _again(ctx: Context, mlist: ListConfig, c: Confirmation) -> dict[str, object]:
-    assert c.used_at is not None
+def describe(ctx: Context, mlist: ListConfig, c: Confirmation) -> dict[str, object]:
+    """What a confirmation is for, as the templates say it (member/_confirm-action)."""
     payee = ctx.stores.members.get(mlist.name, c.target)
     return {"action": c.action, "target": c.target,
-            "when": format_when(c.used_at, ctx.config.server.timezone, c.language, ctx.now),
             "amount": money(mlist, c.amount or 0), "memo": c.memo or "",
             "payee": (payee.name if payee else "") or c.target}
+
+
+def _again(ctx: Context, mlist: ListConfig, c: Confirmation) -> dict[str, object]:
+    assert c.used_at is not None
+    return {**describe(ctx, mlist, c),
+            "when": format_when(c.used_at, ctx.config.server.timezone, c.language, ctx.now)}
+
+
+def may_confirm(mlist: ListConfig, confirmation: Confirmation, replier: str) -> bool:
+    """Only the mailbox the confirmation was sent to confirms it (addresses compared
+    case-insensitively); a moderator's change may be confirmed by any moderator."""
+    if replier.lower() == confirmation.email.lower():
+        return True
+    return confirmation.action in ("add", "remove") and mlist.is_moderator(replier)
+
+
+def ask_again(ctx: Context, mlist: ListConfig, confirmation: Confirmation, *,
+              replier: str, reply: InboundMessage) -> bool:
+    """A reply came from another address than the one asked: nothing is done. The token
+    it carried is spent (whoever holds it could forge the right From), and the mailbox
+    that was asked gets a fresh one, saying someone else tried. False when there was
+    nothing pending to ask again (used or expired)."""
+    if confirmation.used_at is not None or confirmation.expires_at < ctx.now:
+        return False
+    confirmation.expires_at = ctx.now - timedelta(seconds=1)
+    c = confirmation
+    fresh = ask(ctx, mlist, c.action, email=c.email, target=c.target, name=c.name,
+                language=c.language, amount=c.amount, memo=c.memo)
+    ctx.outbox.send(mlist, "member/confirm-retry", c.language,
+                    {**describe(ctx, mlist, c), "replier": replier}, to=c.email,
+                    purpose="notice", reply_token=fresh.token, inbound_id=reply.id)
+    return True
 
 
 def carry_out(ctx: Context, mlist: ListConfig, confirmation: Confirmation,

@@ -6,14 +6,14 @@ from email.message import EmailMessage
 
 from mailbot.bounces.tracking import resume
 from mailbot.config import ListConfig
-from mailbot.handling.actions import carry_out
+from mailbot.handling.actions import ask_again, carry_out, may_confirm
 from mailbot.handling.known import nothing_known, said_of
 from mailbot.outbound.context import Context
 from mailbot.pipeline.distribute import pass_post, read_post, tell_rejected
 from mailbot.reading.message import author, automatic_kind, header, parse
 from mailbot.reading.requests import read_requests
 from mailbot.storage.messages import InboundMessage
-from mailbot.storage.moderation import Hold
+from mailbot.storage.moderation import Confirmation, Hold
 
 DECISIONS = ("approve", "reject", "discard")
 
@@ -31,7 +31,11 @@ def handle_confirm(ctx: Context, mlist: ListConfig, row: InboundMessage,
         return
     confirmation = ctx.stores.confirmations.by_token(token)
     if confirmation is not None and confirmation.list_name == mlist.name:
-        carry_out(ctx, mlist, confirmation, row, msg)
+        replier = author(msg, row.mail_from)[0]
+        if may_confirm(mlist, confirmation, replier):
+            carry_out(ctx, mlist, confirmation, row, msg)
+        else:
+            not_yours(ctx, mlist, confirmation, row, msg, replier)
         return
     suspended = ctx.stores.members.by_probe(mlist.name, token) if token else None
     if suspended is not None:  # a reply to a probe: the address works again
@@ -43,6 +47,20 @@ def handle_confirm(ctx: Context, mlist: ListConfig, row: InboundMessage,
     ctx.outbox.send(mlist, "member/confirm-invalid", ctx.outbox.language_of(mlist, sender), {},
                     to=sender, purpose="reply", in_reply_to=header(msg, "Message-ID"),
                     inbound_id=row.id)
+
+
+def not_yours(ctx: Context, mlist: ListConfig, confirmation: Confirmation,
+              row: InboundMessage, msg: EmailMessage, replier: str) -> None:
+    """A confirmation sent to another mailbox: the replier is told so (never what it was
+    for), and that mailbox is asked again (a daughter who replied for her mother leaves
+    her one reply away)."""
+    resent = ask_again(ctx, mlist, confirmation, replier=replier, reply=row)
+    row.kind = "confirm"
+    row.outcome = (f"refused: sent to another address than {replier}"
+                   + ("; asked that address again" if resent else ""))
+    ctx.outbox.send(mlist, "member/confirm-not-yours", ctx.outbox.language_of(mlist, replier),
+                    {"replier": replier, "resent": resent}, to=replier, purpose="reply",
+                    in_reply_to=header(msg, "Message-ID"), inbound_id=row.id)
 
 
 def decide_hold(ctx: Context, mlist: ListConfig, hold: Hold, reply: InboundMessage,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from email.message import EmailMessage
 
 from mailbot.config import ListConfig
+from mailbot.config.addresses import is_own
 from mailbot.handling.bounce import handle_bounce
 from mailbot.handling.confirm import handle_confirm
 from mailbot.handling.owner import handle_owner
@@ -21,7 +22,14 @@ from mailbot.handling.post import handle_post
 from mailbot.handling.requests import handle_request
 from mailbot.lists.bans import is_banned
 from mailbot.outbound.context import Context
-from mailbot.reading.message import author, automatic_kind, header, parse, parse_headers
+from mailbot.reading.message import (
+    author,
+    automatic_kind,
+    header,
+    parse,
+    parse_headers,
+    usable_from,
+)
 from mailbot.storage.messages import InboundMessage, Messages
 from mailbot.storage.moderation import Holds
 
@@ -69,11 +77,23 @@ def log_handled(row: InboundMessage, seconds: float) -> None:
 def dispatch(ctx: Context, row: InboundMessage) -> None:
     mlist = ctx.config.get_list(row.list_name)
     msg = parse(row.raw)
+    if _from_ourselves(ctx, msg, row):
+        row.kind, row.outcome = "loop", "ignored: sent from one of the bot's own addresses"
+        return
     if row.role in ("post", "request", "confirm") and is_banned(
             (author(msg, row.mail_from)[0], row.mail_from), mlist.rules.abuse.banned):
         row.kind, row.outcome = "banned", "ignored: the sender is on the ban list"
         return
     HANDLERS.get(row.role, handle_bounce)(ctx, mlist, row, msg)
+
+
+def _from_ourselves(ctx: Context, msg: EmailMessage, row: InboundMessage) -> bool:
+    """Mail whose From or envelope sender is one of our own addresses: answering it, or
+    holding it with a notice, would mail ourselves (a loop)."""
+    found = usable_from(msg)
+    senders = [row.mail_from] + ([found[0]] if found else [])
+    return any(s and is_own(s, ctx.config.lists, ctx.config.server.separator)
+               for s in senders)
 
 
 def quarantine(ctx: Context, row: InboundMessage, error: str) -> None:
@@ -82,9 +102,12 @@ def quarantine(ctx: Context, row: InboundMessage, error: str) -> None:
     try:
         mlist = ctx.config.get_list(row.list_name)
         msg = parse(row.raw)
-        if automatic_kind(msg, row.mail_from, mlist.list_id) is not None:
+        if automatic_kind(msg, row.mail_from, mlist.list_id) is not None or \
+                _from_ourselves(ctx, msg, row):
             return
         sender, _ = author(msg, row.mail_from)
+        if usable_from(msg) is None and ctx.stores.members.get(mlist.name, sender) is None:
+            return  # no From, and an envelope that is no member's: it proves nothing
         with ctx.stores.messages.savepoint():
             ctx.outbox.send(mlist, "member/error", ctx.outbox.language_of(mlist, sender),
                             {"subject": header(msg, "Subject")}, to=sender, purpose="reply",

@@ -52,10 +52,18 @@ def thread_proposal(stores: Stores, mlist: ListConfig, msg: Message) -> int | No
     return found.number if found is not None else None
 
 
+# What the reader reads of a message's text. A request or a stance is said in the first
+# lines; reading costs time in proportion to the text (some 10 s of CPU a megabyte), and a
+# post may be a 5 MB report: past this, it would hold up every message behind it.
+READ_AT_MOST = 32_000  # characters
+
+
 def said_of(msg: Message, role: str, mlist: ListConfig, mail_from: str,
             thread: int | None) -> Said:
-    """The message as the reader takes it: subject, whole readable text (quotes included),
-    the role of the address it came to, its writer, the thread's proposal, the prefix."""
+    """The message as the reader takes it: subject, readable text (quotes included; its
+    first `READ_AT_MOST` characters), the role of the address it came to, its writer, the
+    thread's proposal, the prefix."""
     sender, name = author(msg, mail_from)
     prefix = mlist.rules.posting.subject_prefix.format(list=mlist.name)
-    return Said(header(msg, "Subject"), readable_text(msg), role, sender, name, thread, prefix)
+    text = readable_text(msg)[:READ_AT_MOST]
+    return Said(header(msg, "Subject"), text, role, sender, name, thread, prefix)

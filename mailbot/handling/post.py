@@ -38,7 +38,16 @@ def handle_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: Email
         if automatic is None:
             tell_rejected(ctx, mlist, row, msg, reason_code=verdict.reason, reason="")
     elif verdict.action == "hold":
-        hold_post(ctx, mlist, row, msg, verdict.reason, notify_author=automatic is None)
+        hold_post(ctx, mlist, row, msg, verdict.reason,
+                  notify_author=automatic is None and _may_tell(ctx, mlist, row, verdict.reason))
+
+
+def _may_tell(ctx: Context, mlist: ListConfig, row: InboundMessage, reason: str) -> bool:
+    """Without a usable From the author is only the envelope sender: told only when a
+    member (the envelope of a stranger's mail proves nothing)."""
+    if reason != "no-from":
+        return True
+    return ctx.stores.members.get(mlist.name, row.mail_from.strip().lower()) is not None
 
 
 def _seen(ctx: Context, mlist: ListConfig, row: InboundMessage,

@@ -25,6 +25,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from mailbot.config import Config
 from mailbot.config.addresses import Recipient, resolve
+from mailbot.reading.authenticity import keep_trusted_results
 from mailbot.reading.message import envelope_sender, header, parse
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,8 @@ class ImapReader:
                             self.imap.folder)
                 self._skipped.add(uid)
                 continue
+            # the mailbox host's MTA is ours here: its topmost verdict alone is kept
+            raw = keep_trusted_results(raw, self.config.server.authserv_id, trusted=True)
             sender = envelope_sender(parse(raw))
             future = asyncio.run_coroutine_threadsafe(self.accept(raw, sender, [found]), loop)
             future.result(timeout=120)  # committed before the message leaves the folder

@@ -15,6 +15,7 @@ from aiosmtpd.smtp import SMTP, Envelope
 
 from mailbot.config import Config
 from mailbot.config.addresses import Recipient, resolve
+from mailbot.reading.authenticity import keep_trusted_results
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ class Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Any, envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
+        raw = keep_trusted_results(envelope.original_content or b"",
+                                   self.config.server.authserv_id,
+                                   trusted=self._from_our_mta(session))
         found = [(a, resolve(a, self.config.lists, self.config.server.separator))
                  for a in envelope.rcpt_tos]
         recipients = [(a, r) for a, r in found if r is not None]
@@ -65,6 +68,15 @@ class Handler:
                     self.config.server.language)
         # RFC 2033 §4.2: after DATA, LMTP answers once per accepted recipient.
         return "\r\n".join([status] * len(envelope.rcpt_tos)) if self.lmtp else status
+
+    def _from_our_mta(self, session: Any) -> bool:
+        """LMTP is spoken only by our own MTA; SMTP peers are trusted when listed in
+        `server.trusted_relays`."""
+        if self.lmtp:
+            return True
+        peer = session.peer
+        host = peer[0] if isinstance(peer, tuple) and peer else ""
+        return self.config.server.is_trusted_relay(str(host))
 
     def _size_refusal(self, size: int, recipients: Sequence[tuple[str, Recipient]]) -> str | None:
         for address, recipient in recipients:

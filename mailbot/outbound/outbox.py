@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from mailbot.config import Config, ListConfig
 from mailbot.config.addresses import address_for
 from mailbot.outbound.compose import Composer, Sender
+from mailbot.outbound.conform import conform
 from mailbot.outbound.dates import format_when
 from mailbot.outbound.headers import ListHeaders, list_headers, list_headers_of
 from mailbot.storage import deliveries
@@ -150,10 +151,14 @@ class Outbox:
         return message_ids
 
     def queue(self, mlist: ListConfig, raw: bytes, *, purpose: str,
-              recipients: Sequence[tuple[str, str]], inbound_id: int | None = None) -> None:
+              recipients: Sequence[tuple[str, str]], inbound_id: int | None = None,
+              author: str | None = None) -> None:
         """Store one message (a list copy, a forward, a digest) and a delivery per
-        (address, envelope sender)."""
+        (address, envelope sender). It leaves with exactly one From (`author`, else the
+        request address, when it had none), a Date and a Message-ID (outbound/conform.py)."""
         if recipients:
+            raw = conform(raw, sender=author or self.address(mlist, "request"), now=self.now,
+                          hostname=self.config.server.hostname)
             deliveries.enqueue(self._session, list_name=mlist.name, purpose=purpose, raw=raw,
                                recipients=recipients, now=self.now, inbound_id=inbound_id)
 

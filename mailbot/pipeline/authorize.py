@@ -15,10 +15,12 @@ ACCEPT = Verdict("accept")
 
 
 def decide_post(rules: Posting, *, is_member: bool, is_moderator: bool,
-                post_count: int, size: int, automatic: bool) -> Verdict:
+                post_count: int, size: int, automatic: bool, has_author: bool = True) -> Verdict:
     """Decide what happens to a post from the sender's standing and the list's rules."""
     if size > rules.max_kb * 1024:
         return Verdict("reject", "too-large")
+    if not has_author:  # no From, several, or unreadable: receivers would refuse the copies
+        return Verdict("hold", "no-from")
     if is_moderator:
         return Verdict("accept")
     if automatic:

@@ -32,6 +32,9 @@ class PostHeaders:
     rewrite_from: bool
     original_reply_to: str
     message_id: str
+    # the post's From is missing, several or unreadable (a moderator approved it): the
+    # copy names the author read from the envelope instead
+    replace_from: bool = False
 
 
 def split_raw(raw: bytes) -> tuple[list[bytes], bytes]:
@@ -67,6 +70,8 @@ def build_list_copy(raw: bytes, post: PostHeaders, lst: ListHeaders, hostname: s
     replaced = set(_REPLACED)
     if post.rewrite_from:
         replaced |= {"from", "reply-to", "sender"}
+    elif post.replace_from:
+        replaced |= {"from", "sender"}
     elif post.reply_to_rule == "list":
         replaced.add("reply-to")
     kept = [f + b"\r\n" for f in fields if _name(f) not in replaced]
@@ -81,6 +86,8 @@ def _new_headers(post: PostHeaders, lst: ListHeaders) -> list[tuple[str, str]]:
 
     headers = [("Subject", build_subject(one_line(post.subject, 900), lst.prefix))]
     author = str(Address(display_name=one_line(post.from_name), addr_spec=post.from_address))
+    if post.replace_from and not post.rewrite_from:
+        headers.append(("From", author))
     if post.rewrite_from:
         shown = post.from_name or post.from_address.split("@")[0]
         via = Address(display_name=one_line(f"{shown} via {lst.title}"), addr_spec=lst.post)

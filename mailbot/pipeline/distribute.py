@@ -16,7 +16,7 @@ from mailbot.outbound.context import Context
 from mailbot.pipeline import stages
 from mailbot.pipeline.authorize import Verdict
 from mailbot.pipeline.dmarc import policies_for
-from mailbot.reading.message import author, automatic_kind, header
+from mailbot.reading.message import author, automatic_kind, header, usable_from
 from mailbot.reading.requests import Request
 from mailbot.storage.members import Member
 from mailbot.storage.messages import InboundMessage
@@ -77,7 +77,8 @@ def read_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMe
         post_count=member.post_count if member else 0,
         automatic=automatic_kind(msg, row.mail_from, mlist.list_id) is not None,
         size=row.size, strict_dmarc=strict, hostname=ctx.config.server.hostname,
-        list_headers=ctx.outbox.list_headers(mlist), approved=approved, seen=seen)
+        list_headers=ctx.outbox.list_headers(mlist), approved=approved, seen=seen,
+        has_author=usable_from(msg) is not None)
 
 
 def pass_post(ctx: Context, row: InboundMessage, post: stages.Post) -> tuple[Verdict, int]:

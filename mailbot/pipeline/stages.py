@@ -46,6 +46,8 @@ class Post:
     hostname: str
     list_headers: ListHeaders
     approved: bool = False  # a moderator approved it: authorize lets it through
+    # Its From names one readable author (else `author` is the envelope sender's)
+    has_author: bool = True
     # What the request reader saw in it (a proposal, an offer, a stance…), if anything:
     # the hooks act on it where the subject has no tag.
     seen: Request | None = None
@@ -71,7 +73,7 @@ def authorize(post: Post, draft: Draft) -> Draft:
     rules = post.mlist.rules.posting
     verdict = decide_post(rules, is_member=post.is_member, is_moderator=post.is_moderator,
                           post_count=post.post_count, size=post.size,
-                          automatic=post.automatic)
+                          automatic=post.automatic, has_author=post.has_author)
     return replace(draft, verdict=verdict)
 
 
@@ -101,7 +103,7 @@ def decorate(post: Post, draft: Draft) -> Draft:
         subject=header(draft.msg, "Subject"), from_name=post.author_name,
         from_address=post.author, reply_to_rule=rules.reply_to,
         rewrite_from=draft.rewrite_from, original_reply_to=header(draft.msg, "Reply-To"),
-        message_id=header(draft.msg, "Message-ID"))
+        message_id=header(draft.msg, "Message-ID"), replace_from=not post.has_author)
     return replace(draft, raw=build_list_copy(draft.raw, headers, post.list_headers,
                                               post.hostname))
 

@@ -1,11 +1,14 @@
 """Whether a message's From is proven: our own MTA's Authentication-Results (RFC 8601).
 
-Only the header nearest to us that carries the configured authserv-id is read (RFC 8601
-§5: that MTA removes any such header coming from outside, so a forged one can only sit
-below it). The From is proven when DMARC passed for its domain, or DKIM passed with a
-signing domain aligned with it (RFC 7489 §3.1.1, relaxed). Parsing uses `authres`.
+At the door (`keep_trusted_results`), headers that carry the configured authserv-id are
+removed from mail that did not come through our own MTA (SMTP from a peer outside
+`server.trusted_relays`), and from mail that did, all but the topmost (RFC 8601 §5: a
+forged one can only sit below the one our MTA adds). Only that topmost header is read
+then. The From is proven when DMARC passed for its domain, or DKIM passed with a signing
+domain aligned with it (RFC 7489 §3.1.1, relaxed). Parsing uses `authres`.
 """
 
+import re
 from email.message import Message
 
 import authres  # type: ignore[import-untyped]
@@ -21,14 +24,16 @@ def verified_author(msg: Message, author: str, authserv_id: str) -> bool:
 
 
 def _our_results(msg: Message, authserv_id: str) -> list[tuple[str, str, dict[str, str]]]:
+    """The results of the topmost header with our authserv-id (none if it is malformed:
+    the one below it is never read instead)."""
     for value in msg.get_all("Authentication-Results") or []:
+        if authserv_id_of(str(value)) != authserv_id:
+            continue
         try:
             parsed = authres.AuthenticationResultsHeader.parse(
                 "Authentication-Results: " + " ".join(str(value).split()))
         except Exception:  # a malformed header proves nothing
-            continue
-        if str(parsed.authserv_id).lower() != authserv_id:
-            continue
+            return []
         return [(str(r.method).lower(), str(r.result).lower(),
                  {f"{p.type}.{p.name}".lower(): str(p.value).lower() for p in r.properties})
                 for r in parsed.results]
@@ -55,3 +60,53 @@ def is_proven(msg: Message, author: str, authserv_id: str) -> bool:
     except Exception:
         return False
 
+
+
+def authserv_id_of(value: str) -> str:
+    """The authserv-id a header value starts with (RFC 8601 §2.2: before the first ";",
+    maybe followed by a version), lowercased; comments removed."""
+    head = _COMMENT.sub(" ", value.split(";", 1)[0])
+    words = head.split()
+    return words[0].lower() if words else ""
+
+
+_COMMENT = re.compile(r"\([^()]*\)")
+_FIELD = re.compile(rb"^authentication-results[ \t]*:", re.IGNORECASE)
+
+
+def keep_trusted_results(raw: bytes, authserv_id: str, *, trusted: bool) -> bytes:
+    """`raw` without the Authentication-Results headers that claim our authserv-id
+    falsely: all of them when the message did not come through our MTA, all but the
+    topmost when it did. Other header fields and the body are left byte for byte."""
+    if not authserv_id:
+        return raw
+    end = _end_of_header(raw)
+    kept: list[bytes] = []
+    seen_ours = False
+    for field in _fields(raw[:end]):
+        if _FIELD.match(field):
+            value = field.split(b":", 1)[1].decode("utf-8", "replace")
+            if authserv_id_of(value) == authserv_id:
+                if trusted and not seen_ours:
+                    kept.append(field)
+                seen_ours = True
+                continue
+        kept.append(field)
+    return b"".join(kept) + raw[end:]
+
+
+def _end_of_header(raw: bytes) -> int:
+    """Where the header section ends: at the start of the empty line (or the end)."""
+    match = re.search(rb"(?:^|\n)(\r?\n)", raw)
+    return match.start(1) if match else len(raw)
+
+
+def _fields(head: bytes) -> list[bytes]:
+    """The header fields, each with its continuation lines and line ends, as they came."""
+    fields: list[bytes] = []
+    for line in head.splitlines(keepends=True):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += line
+        else:
+            fields.append(line)
+    return fields

@@ -4,9 +4,11 @@ Pure functions over bytes. Nothing here raises on bad input: malformed MIME, unk
 charsets and HTML-only mail all yield the best text that can be read.
 """
 
+import functools
 import hashlib
 import re
 from email import message_from_bytes, policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
@@ -14,34 +16,102 @@ from email.utils import getaddresses, parseaddr
 from mailbot.reading.text import html_to_text
 
 
+class _Remembered(HeaderRegistry):
+    """The standard header classes, but a header value already parsed is not parsed again:
+    `policy.default` parses a header each time it is read (Content-Type alone dozens of
+    times per message), the worker's largest cost. Header objects are immutable."""
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one instance, for the process)
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        return super().__call__(name, value)
+
+
+READING = policy.default.clone(header_factory=_Remembered())
+
+
 def parse(raw: bytes) -> EmailMessage:
-    msg = message_from_bytes(raw, policy=policy.default)
+    msg = message_from_bytes(raw, policy=READING)
     assert isinstance(msg, EmailMessage)
     return msg
 
 
 def parse_headers(raw: bytes) -> EmailMessage:
     """The header section only (the body is left unparsed): cheaper, for a Message-ID."""
-    msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+    msg = BytesParser(policy=READING).parsebytes(raw, headersonly=True)
     assert isinstance(msg, EmailMessage)
     return msg
 
 
 def header(msg: Message, name: str) -> str:
-    """A header's decoded value ('' if absent or unreadable), on one line."""
+    """A header's decoded value ('' if absent or unreadable), on one line, without control
+    characters. Raw 8-bit bytes (no RFC 2047 encoding) are read as UTF-8, else in the
+    charset the body declares, else as Windows-1252: never replaced by U+FFFD."""
     try:
-        value = msg.get(name)
+        raw = _raw_value(msg, name)
+        value = msg.get(name) if raw is None else _policy.header_factory(name, raw)
     except Exception:  # a header so broken the parser gives up: treat as absent
         return ""
-    return " ".join(str(value).split()) if value is not None else ""
+    return without_controls(" ".join(str(value).split())) if value is not None else ""
+
+
+_policy = READING
+# C0 controls but TAB, DEL and C1 controls: never in a header the bot writes
+_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def without_controls(text: str) -> str:
+    return _CONTROLS.sub("", text)
+
+
+def _raw_value(msg: Message, name: str) -> str | None:
+    """The decoded text of a header that came with raw 8-bit bytes; None when it did not
+    (the parser keeps such bytes as surrogates, and would show them as U+FFFD)."""
+    wanted = name.lower()
+    found = next((v for k, v in msg.raw_items() if k.lower() == wanted), None)
+    if not isinstance(found, str) or not any("\udc80" <= c <= "\udcff" for c in found):
+        return None
+    data = found.encode("ascii", "surrogateescape")
+    for charset in ("utf-8", _declared_charset(msg), "windows-1252"):
+        try:
+            if charset:
+                return data.decode(charset)
+        except (LookupError, ValueError):  # ValueError: a NUL in a charset name, or undecodable
+            continue
+    return data.decode("latin-1")  # windows-1252 leaves five bytes undefined
+
+
+def _declared_charset(msg: Message) -> str:
+    for part in msg.walk():
+        charset = part.get_content_charset()
+        if charset:
+            return charset
+    return ""
 
 
 def author(msg: Message, envelope_from: str) -> tuple[str, str]:
     """(lowercased address, display name) of the From header, else of the envelope."""
-    name, address = parseaddr(header(msg, "From"))
-    if "@" not in address:
-        name, address = "", envelope_from
+    found = usable_from(msg)
+    if found is None:
+        return envelope_from.strip().lower(), ""
+    return found[0], found[1]
+
+
+def usable_from(msg: Message) -> tuple[str, str] | None:
+    """(lowercased address, display name) of the one author the From header names; None
+    when there is no From, several, or one no address can be read from (RFC 5322 §3.6.2)."""
+    if sum(1 for name, _ in msg.raw_items() if name.lower() == "from") != 1:
+        return None
+    value = header(msg, "From")
+    if len(getaddresses([value])) != 1:
+        return None
+    name, address = parseaddr(value)
+    local, at, domain = address.strip().partition("@")
+    if not local or not at or not domain or not _ADDRESS.fullmatch(address.strip()):
+        return None
     return address.strip().lower(), name.strip()
+
+
+_ADDRESS = re.compile(r"[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+")
 
 
 def envelope_sender(msg: Message) -> str:
@@ -124,7 +194,7 @@ def _decode(part: Message) -> str:
     for candidate in (charset, "utf-8", "windows-1252"):
         try:
             return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # ValueError: a NUL in a charset name, or undecodable
             continue
     return payload.decode("latin-1")
 

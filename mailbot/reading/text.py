@@ -3,6 +3,7 @@
 HTML is made text with what its tags say of quotes: Gmail, Thunderbird, Yahoo and Apple
 quotes (blockquote and their classes) are dropped, and all after Outlook's reply header."""
 
+import re
 import unicodedata
 from html.parser import HTMLParser
 
@@ -75,7 +76,12 @@ def fold(text: str) -> str:
     return " ".join(bare.lower().replace("’", "'").split())
 
 
+# C0 controls but TAB, CR and LF (spaces once flattened), DEL and C1 controls: a NUL or
+# an escape in a header the bot writes is refused by receivers (RFC 5322 §2.2)
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def one_line(text: str, limit: int = 200) -> str:
     """User text made safe for a header or a single line: no CR/LF, bounded length."""
-    flat = " ".join(text.split())
+    flat = " ".join(_CONTROLS.sub("", text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -20,7 +20,7 @@ from mailbot.handling.requests.requester import Outcome, Requester
 from mailbot.outbound.context import Context
 from mailbot.reading.authenticity import is_proven
 from mailbot.reading.commands import parse_commands
-from mailbot.reading.message import author, automatic_kind, header
+from mailbot.reading.message import author, automatic_kind, header, usable_from
 from mailbot.reading.replies import own_text
 from mailbot.reading.requests import Known, Request, Said, read_requests
 from mailbot.reading.requests.answers import carry_on, request_of
@@ -45,6 +45,11 @@ def handle_request(ctx: Context, mlist: ListConfig, row: InboundMessage,
         row.kind, row.outcome = automatic, "ignored: automatic mail is never answered"
         return
     sender, name = author(msg, row.mail_from)
+    if usable_from(msg) is None and ctx.stores.members.get(mlist.name, sender) is None:
+        # no From to answer, and an envelope that is no member's: it proves nothing, and
+        # answering it could mail a stranger who never wrote
+        row.kind, row.outcome = "command", "ignored: no usable From, and no member's envelope"
+        return
     said = said_of(msg, "request", mlist, row.mail_from,
                    thread_proposal(ctx.stores, mlist, msg))
     known = known_of(ctx.stores, mlist, ctx.config.server.separator)

@@ -115,6 +115,6 @@ def _decoded(payload: bytes, charset: str) -> str:
     for candidate in (charset, "utf-8"):
         try:
             return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # also a NUL in the charset name
             continue
     return payload.decode("latin-1")
