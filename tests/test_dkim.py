@@ -26,7 +26,7 @@ MEMBERS = [("marie@example.com", "Marie"), ("bob@example.net", "Bob"),
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with the list's key (made by `mailbot dkim keygen`) and an author's key."""
+    """A folder with the key of a post's author, who signs their own mail."""
     folder = tmp_path_factory.mktemp("keys")
     (folder / "author.pem").write_bytes(generate_key(1024))
     return folder
