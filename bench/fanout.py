@@ -6,11 +6,14 @@ got) sent by a bare aiosmtplib client in its own process, over as many connectio
 daemon's `max_connections`, one RCPT per message as the daemon does with VERP (the
 default), to the same kind of sink. Then the same fan-out again with `outbound.verp =
 false` (copies share a transaction, up to `batch_recipients` RCPTs): `fanout_N.noverp.*`.
+With MAILBOT_BENCH_DKIM=1 the list signs its mail (a 2048-bit key from `mailbot dkim
+keygen`): the difference between two runs is the cost of signing.
 
-    .venv/bin/python bench/fanout.py --db sqlite|postgresql [--quick]
+    [MAILBOT_BENCH_DKIM=1] .venv/bin/python bench/fanout.py --db sqlite|postgresql [--quick]
 """
 
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,6 +22,7 @@ import aiosmtplib
 from common import (
     BenchError,
     Sink,
+    cli,
     database,
     emit,
     free_port,
@@ -43,6 +47,8 @@ async def by_daemon(kind: str, tmp: Path, members: int, posts: int, name: str, *
         port = free_port()
         config = write_config(tmp, url, sink_port=sink.port, port=port,
                               outbound="" if verp else "verp = false\n")
+        if os.environ.get("MAILBOT_BENCH_DKIM"):
+            await sign_with_dkim(config, tmp)
         seeding = await import_members(config, tmp, emails)
         if verp:
             emit(f"{name}.members_import_s", seeding)
@@ -83,6 +89,14 @@ async def fanout(kind: str, tmp: Path, members: int, posts: int) -> None:
     emit(f"{name}.raw_deliveries_per_s", want / raw_s)
     emit(f"{name}.ratio", (want / elapsed) / (want / raw_s), 2)
     await by_daemon(kind, tmp / "noverp", members, posts, f"{name}.noverp", verp=False)
+
+
+async def sign_with_dkim(config: Path, tmp: Path) -> None:
+    """A key made by `mailbot dkim keygen`, named in the config's [dkim]."""
+    key = tmp / "dkim.pem"
+    await cli(config, "dkim", "keygen", "--selector", "bench", "--domain", "example.org",
+              "--out", str(key), timeout=60)
+    config.write_text(config.read_text() + f'\n[dkim]\nselector = "bench"\nkey_file = "{key}"\n')
 
 
 async def wait_deliveries(sink: Sink, want: int) -> None:

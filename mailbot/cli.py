@@ -6,6 +6,7 @@ import asyncio
 import csv
 import json
 import logging
+import os
 import signal
 import smtplib
 import sys
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from mailbot import __version__
 from mailbot.config import Config, ListConfig, load_config, trust_warnings
+from mailbot.config import dkim as dkim_keys
 from mailbot.config.addresses import resolve
 from mailbot.config.rules import DIGEST_MODES
 from mailbot.core import logs
@@ -54,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(args.log_level or ("info" if args.verb == "serve" else "warning"),
                    args.log_format)
     try:
+        if args.verb == "dkim":  # makes a key: needs no config
+            return dkim_verb(args)
         if args.verb == "explain":  # reads files; a config only adds the lists and members
             return explain_verb(args, load_config(args.config)
                                 if args.config.exists() else None)
@@ -149,6 +153,13 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("action", choices=["send"])
     digest.add_argument("--list", dest="list_name")
     digest.set_defaults(run=digest_verb)
+    dkim = add(verbs, "dkim", help="DKIM signing keys")
+    dkim_actions = dkim.add_subparsers(dest="action", required=True)
+    keygen = add(dkim_actions, "keygen", help="write a new private key, print its DNS record")
+    keygen.add_argument("--selector", required=True, help="s=, e.g. mail2026")
+    keygen.add_argument("--domain", required=True, help="d=, the lists' domain")
+    keygen.add_argument("--out", required=True, type=Path, help="the key file to write")
+    keygen.add_argument("--bits", type=int, default=2048, choices=[1024, 2048, 3072, 4096])
     database = add(verbs, "db", help="database schema")
     database.add_argument("action", choices=["upgrade"])
     database.set_defaults(run=db_verb)
@@ -204,6 +215,26 @@ def _templates_or_fail(config: Config) -> TemplateReport:
     if templates.problems:
         raise MailbotError("\n".join(templates.problems))
     return templates
+def dkim_verb(args: argparse.Namespace) -> int:
+    """Write a new key readable by its owner only (never over an existing file), print the
+    TXT record to publish on stdout and what to do next on stderr."""
+    if not args.selector.replace("-", "").replace("_", "").isalnum():
+        raise MailbotError(f"--selector {args.selector!r}: letters, digits, - and _ only")
+    key = dkim_keys.generate_key(args.bits)
+    try:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise MailbotError(f"{args.out} already exists: remove it or choose another --out"
+                           ) from None
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(key)
+    print(dkim_keys.dns_record(args.selector, args.domain, key))
+    print(f"wrote {args.out} (RSA {args.bits} bits, mode 0600). Publish the TXT record above "
+          f"in the DNS of {args.domain} (zone files: split the quoted value in strings of at "
+          f"most 255 characters), then add to the config:\n[dkim]\n"
+          f'selector = "{args.selector}"\nkey_file = "{args.out.resolve()}"', file=sys.stderr)
+    return 0
 
 
 def db_verb(args: argparse.Namespace, config: Config) -> int:

@@ -29,6 +29,7 @@ from mailbot.outbound.compose import Composer
 from mailbot.outbound.context import Context
 from mailbot.outbound.recorder import Recorder
 from mailbot.outbound.sender import Transport, make_transport
+from mailbot.outbound.signing import with_signing
 from mailbot.pipeline.dmarc import policies_for
 from mailbot.storage import daemons, deliveries
 from mailbot.storage.db import Database
@@ -54,7 +55,8 @@ class Service:
         self.config = config
         self.clock = clock or SystemClock()
         self.db = database or Database(config.server.database_url)
-        self.transport = transport or make_transport(config.outbound, config.server.hostname)
+        self.transport = with_signing(
+            transport or make_transport(config.outbound, config.server.hostname), config.lists)
         self.composer = composer or Composer.of(config)
         self._work_ready = asyncio.Event()
         self._send_ready = asyncio.Event()

@@ -1,4 +1,4 @@
-"""A small authoritative DNS server on loopback UDP, for the DMARC tests (dnspython).
+"""A small authoritative DNS server on loopback UDP, for the DMARC and DKIM tests (dnspython).
 
 It answers TXT questions from a dict it can be given at any time, NXDOMAIN for the rest,
 and stays silent for names listed in `silent` (a server that does not answer). It counts
@@ -59,7 +59,10 @@ class DnsServer:
         if texts is None:
             reply.set_rcode(dns.rcode.NXDOMAIN)
         elif question.rdtype == dns.rdatatype.TXT:
-            quoted = [f'"{t}"' for t in texts]
+            # a TXT string holds at most 255 bytes: longer texts (DKIM keys) are split in
+            # several strings of one record, which readers join (RFC 7208 §3.3, RFC 6376)
+            quoted = [" ".join(f'"{t[i:i + 255]}"' for i in range(0, len(t), 255))
+                      for t in texts]
             reply.answer.append(dns.rrset.from_text(question.name, self.ttl, "IN", "TXT",
                                                     *quoted))
         return reply

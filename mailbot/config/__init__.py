@@ -17,6 +17,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from mailbot.config import dkim
+from mailbot.config.dkim import DkimKey
 from mailbot.config.rules import ListRules, load_rules
 from mailbot.core.durations import parse_duration
 from mailbot.core.errors import ConfigError
@@ -114,6 +116,7 @@ class ListConfig:
     rules: ListRules
     language: str
     unsubscribe_url: str | None
+    dkim: DkimKey | None = None  # sign its mail (RFC 6376): [dkim], or its [list.dkim]
 
     @property
     def address(self) -> str:
@@ -425,7 +428,8 @@ def _table(reader: _Reader, name: str) -> dict[str, Any]:
     return table
 
 
-_LIST_KEYS = {"name", "domain", "title", "moderators", "rules", "language", "unsubscribe_url"}
+_LIST_KEYS = {"name", "domain", "title", "moderators", "rules", "language", "unsubscribe_url",
+              "dkim"}
 
 
 def _lists(reader: _Reader, server: ServerConfig) -> tuple[ListConfig, ...]:
@@ -456,16 +460,49 @@ def _one_list(reader: _Reader, server: ServerConfig, table: Any, index: int) -> 
     if language not in LANGUAGES:
         raise reader.fail(f"{prefix}.language", f"must be one of {', '.join(LANGUAGES)}")
     rules_name = get("rules", str, "default")
+    domain = get("domain", str, required=True).lower()
     return ListConfig(
         name=name,
-        domain=get("domain", str, required=True).lower(),
+        domain=domain,
         title=get("title", str, name),
         moderators=checked,
         rules_name=rules_name,
         rules=load_rules(server.rules_dir, rules_name),
         language=language,
         unsubscribe_url=get("unsubscribe_url", str, None),
+        dkim=_dkim(reader, get("dkim", dict, {}), prefix, domain),
     )
+
+
+def _dkim(reader: _Reader, own: dict[str, Any], prefix: str, domain: str) -> DkimKey | None:
+    """The list's own `[list.dkim]` keys over the server-wide `[dkim]`; d= defaults to the
+    list's domain. None when neither names a key file: the list's mail is not signed."""
+    server = _table(reader, "dkim")
+    for key in server:
+        reader.known.add(f"dkim.{key}")
+    for where, table in ((f"{prefix}.dkim", own), ("dkim", server)):
+        for key, value in table.items():
+            if key not in dkim.KEYS:
+                raise reader.fail(f"{where}.{key}", "unknown key")
+            if not isinstance(value, str) or not value:
+                raise reader.fail(f"{where}.{key}", f"must be a non-empty string, not {value!r}")
+    chosen = {**server, **own}
+    if "key_file" not in chosen:
+        if chosen:
+            raise reader.fail(f"{prefix}.dkim" if own else "dkim", "key_file is missing")
+        return None
+    where = f"{prefix}.dkim" if "key_file" in own else "dkim"
+    if "selector" not in chosen:
+        raise reader.fail(where, "selector is missing")
+    path = reader.path_of(chosen["key_file"])
+    try:
+        pem = dkim.read_key(path)
+    except OSError as exc:
+        raise reader.fail(f"{where}.key_file", f"cannot read {path}: {exc.strerror or exc}"
+                          "; make one with `mailbot dkim keygen`") from None
+    except ValueError as exc:
+        raise reader.fail(f"{where}.key_file", str(exc)) from None
+    return DkimKey(chosen["selector"], chosen.get("domain", domain).lower(), path, pem)
 
 
 def _address(reader: _Reader, key: str, value: Any) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mailbot.config.shipped import default_rules
+from mailbot.core.cron import check_cron
 from mailbot.core.durations import parse_duration
 from mailbot.core.errors import ConfigError
 
@@ -37,6 +38,7 @@ class Posting:
 class Consent:
     period: timedelta = timedelta(days=3)
     reminder_before: timedelta = timedelta(hours=24)
+    reminder_cron: str = ""  # remind at the first of these times in the window ("": at once)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ DIGEST_MODES = ("daily", "weekly")
 class Digest:
     time: str = "18:00"
     weekday: str = field(default="sunday", metadata=_choice(*WEEKDAYS))
+    # crontab expressions in the list's timezone, instead of time (daily) and
+    # weekday + time (weekly); "" keeps those
+    cron: str = ""
+    weekly_cron: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +191,14 @@ def convert_value(spec: dataclasses.Field[Any], raw: Any, file: str, key: str) -
 def _check_coherence(rules: ListRules, path: Path) -> None:
     if not _TIME.match(rules.digest.time):
         raise ConfigError(str(path), "digest.time", f"must be HH:MM, not {rules.digest.time!r}")
+    for key, expression in (("digest.cron", rules.digest.cron),
+                            ("digest.weekly_cron", rules.digest.weekly_cron),
+                            ("consent.reminder_cron", rules.consent.reminder_cron)):
+        try:
+            if expression:
+                check_cron(expression)
+        except ValueError as exc:
+            raise ConfigError(str(path), key, f"not a cron expression: {exc}") from None
     if rules.exchange.min_balance > 0 or rules.exchange.max_balance < 0:
         raise ConfigError(str(path), "exchange.min_balance", "limits must surround zero")
     if rules.consent.reminder_before >= rules.consent.period:

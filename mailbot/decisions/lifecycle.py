@@ -7,6 +7,8 @@ objection stands, contested otherwise. Withdrawn or superseded proposals are nev
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from mailbot.core.cron import next_fire
+
 # Settled this long after its deadline, a proposal is announced as settled late (the
 # daemon was down): the tick runs far more often than this.
 LATE_AFTER = timedelta(minutes=2)
@@ -37,10 +39,25 @@ def settle(status: str, deadline: datetime, standing_objections: int, now: datet
     return Outcome(verdict, late=missed or now - deadline > LATE_AFTER)
 
 
+def reminder_at(deadline: datetime, reminder_before: timedelta, cron: str = "",
+                timezone: str = "UTC") -> datetime:
+    """When the list is reminded of a proposal: `reminder_before` its deadline, or with
+    `consent.reminder_cron` the first time the expression names from then on, if one
+    comes before the deadline (else at `reminder_before`, as without it)."""
+    start = deadline - reminder_before
+    if cron:
+        fire = next_fire(cron, timezone, start - timedelta(microseconds=1))
+        if fire is not None and fire < deadline:
+            return fire
+    return start
+
+
 def reminder_due(status: str, deadline: datetime, reminder_before: timedelta,
-                 reminded: bool, now: datetime) -> bool:
-    """True once the reminder time has come and nobody was reminded yet."""
-    return status == OPEN and not reminded and deadline - reminder_before <= now < deadline
+                 reminded: bool, now: datetime, *, at: datetime | None = None) -> bool:
+    """True once the reminder time (`at`, by default `reminder_before` the deadline) has
+    come and nobody was reminded yet."""
+    start = deadline - reminder_before if at is None else at
+    return status == OPEN and not reminded and start <= now < deadline
 
 
 def extended(deadline: datetime, by: timedelta, now: datetime) -> datetime:

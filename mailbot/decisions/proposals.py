@@ -6,13 +6,13 @@ same transaction that queues the announcement, so two daemons never settle twice
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from mailbot.config import ListConfig
+from mailbot.config import Config, ListConfig
 from mailbot.decisions import lifecycle
 from mailbot.digests.schedule import needs_proposal_copy, next_digest_at
 from mailbot.outbound.context import Context
@@ -251,8 +251,9 @@ def remind_due(ctx: Context) -> int:
 def _remind_list(ctx: Context, mlist: ListConfig) -> int:
     before = mlist.rules.consent.reminder_before
     candidates = ctx.stores.proposals.to_remind(mlist.name, ctx.now, ctx.now + before, ROUND)
-    due = [p for p in candidates
-           if lifecycle.reminder_due(p.status, p.deadline, before, False, ctx.now)]
+    due = [p for p in candidates if lifecycle.reminder_due(
+        p.status, p.deadline, before, False, ctx.now,
+        at=reminder_time(ctx.config, mlist.name, p.deadline))]
     if not due:
         return 0
     known = _Round.read(ctx, due)
@@ -273,12 +274,20 @@ def tell_list(ctx: Context, mlist: ListConfig, proposal: Proposal, template: str
     ctx.stores.proposals.add_refs(proposal, ids)
 
 
+def reminder_time(config: Config, list_name: str, deadline: datetime) -> datetime:
+    """When the list `list_name` is reminded of a proposal closing at `deadline`."""
+    consent = config.get_list(list_name).rules.consent
+    return lifecycle.reminder_at(deadline, consent.reminder_before, consent.reminder_cron,
+                                 config.server.timezone)
+
+
 def next_timer(rows: Sequence[tuple[str, datetime, datetime | None]],
-               reminder_before: dict[str, timedelta], now: datetime) -> datetime | None:
+               reminder_at: Callable[[str, datetime], datetime],
+               now: datetime) -> datetime | None:
     """The next moment after `now` when a deadline falls or a reminder is due, from the
     (list, deadline, reminded_at) of the open proposals closing soonest."""
     moments = [deadline for _, deadline, _ in rows]
-    moments += [deadline - reminder_before[name] for name, deadline, reminded in rows
+    moments += [reminder_at(name, deadline) for name, deadline, reminded in rows
                 if reminded is None]
     upcoming = [moment for moment in moments if moment > now]
     return min(upcoming) if upcoming else None

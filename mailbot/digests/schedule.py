@@ -1,8 +1,9 @@
 """Digests: when they leave, and what goes in them, given now. Pure.
 
 Daily digests leave at `digest.time`, weekly ones on `digest.weekday` at that time, in the
-list's timezone. Local times are turned into UTC through the timezone database, so a
-digest keeps its wall-clock time across daylight-saving changes.
+list's timezone; or at the times `digest.cron` (daily readers) or `digest.weekly_cron`
+(weekly readers) names. Local times are turned into UTC through the timezone database, so
+a digest keeps its wall-clock time across daylight-saving changes.
 """
 
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from mailbot.config.rules import DIGEST_MODES, WEEKDAYS, Digest
+from mailbot.core.cron import next_fire, previous_fire
 from mailbot.reading.replies import own_text
 from mailbot.reading.subjects import build_subject
 
@@ -34,6 +36,9 @@ def _scheduled(mode: str, digest: Digest, timezone: str, now: datetime, *,
                forward: bool) -> datetime | None:
     if mode not in DIGEST_MODES:
         return None
+    cron = digest.cron if mode == "daily" else digest.weekly_cron
+    if cron:
+        return (next_fire if forward else previous_fire)(cron, timezone, now)
     zone = ZoneInfo(timezone)
     hour, minute = (int(part) for part in digest.time.split(":"))
     today = now.astimezone(zone).date()

@@ -30,6 +30,7 @@ class Job:
     rcpt: str
     raw: bytes
     outbound_id: int = 0
+    list_name: str = ""  # whose mail it is: the list's DKIM key signs it
 
 
 @dataclass(frozen=True)
@@ -85,15 +86,15 @@ def claim_due(session: Session, now: datetime, limit: int, owner: str) -> list[J
     ).all()
     if not rows:
         return []
-    raws = {message_id: raw for message_id, raw in session.execute(
-        select(OutboundMessage.id, OutboundMessage.raw)
+    messages = {message_id: (raw, list_name) for message_id, raw, list_name in session.execute(
+        select(OutboundMessage.id, OutboundMessage.raw, OutboundMessage.list_name)
         .where(OutboundMessage.id.in_({r.outbound_id for r in rows}))
     )}
     session.execute(update(Delivery).where(Delivery.id.in_([r.id for r in rows]))
                     .values(lease_until=now + LEASE, lease_owner=owner)
                     .execution_options(synchronize_session=False))
-    return [Job(r.id, r.envelope_from, r.rcpt, raws[r.outbound_id], r.outbound_id)
-            for r in rows]
+    return [Job(r.id, r.envelope_from, r.rcpt, messages[r.outbound_id][0], r.outbound_id,
+                messages[r.outbound_id][1]) for r in rows]
 
 
 def record(session: Session, results: Iterable[Result], now: datetime,

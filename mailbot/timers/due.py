@@ -36,8 +36,9 @@ def send_digests(ctx: Context, posts: delivery.Posts, *, everything_until: datet
 
 def next_due(stores: Stores, config: Config, now: datetime) -> datetime | None:
     """The next moment after `now` when a deadline falls, a reminder or a digest is due."""
-    reminders = {m.name: m.rules.consent.reminder_before for m in config.lists}
-    due = proposals.next_timer(stores.proposals.upcoming(reminders), reminders, now)
+    due = proposals.next_timer(
+        stores.proposals.upcoming([m.name for m in config.lists]),
+        lambda name, deadline: proposals.reminder_time(config, name, deadline), now)
     digests = [next_digest_at(mode, m.rules.digest, config.server.timezone, now)
                for m in config.lists for mode in DIGEST_MODES]
     return min([t for t in (due, *digests) if t is not None], default=None)
