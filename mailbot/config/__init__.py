@@ -8,7 +8,7 @@ the daemon behaves the same whatever directory it is started from.
 import os
 import tomllib
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -89,6 +89,17 @@ class DnsConfig:
 
 
 @dataclass(frozen=True)
+class HttpConfig:
+    """The small web endpoint of RFC 8058 one-click unsubscribe (`[http]`): where it
+    listens, the public address members' mail programs reach it by, and the secret that
+    signs each member's link."""
+
+    listen: HostPort
+    base_url: str
+    secret: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ListConfig:
     name: str
     domain: str
@@ -120,6 +131,7 @@ class Config:
     lists: tuple[ListConfig, ...]
     imap: ImapConfig | None = None
     dns: DnsConfig = DnsConfig()
+    http: HttpConfig | None = None
 
     def get_list(self, name: str) -> ListConfig:
         for mlist in self.lists:
@@ -146,6 +158,7 @@ def load_config(path: Path | str) -> Config:
         lists=_lists(reader, server),
         imap=_imap(reader),
         dns=_dns(reader),
+        http=_http(reader),
     )
     reader.refuse_unknown()
     return config
@@ -341,6 +354,44 @@ def _dns(reader: _Reader) -> DnsConfig:
     if timeout <= 0:
         raise reader.fail("dns.timeout", "must be more than 0 seconds")
     return DnsConfig(nameservers=tuple(checked), timeout=timeout)
+
+
+def _http(reader: _Reader) -> HttpConfig | None:
+    """`[http]`: one-click unsubscribe links, signed with `secret` (or `secret_file`, or
+    `secret_env`: exactly one)."""
+    if "http" not in reader.data:
+        return None
+    table = _table(reader, "http")
+    get = partial(reader.get, table, "http")
+    listen = _host_port(reader, "http.listen", get("listen", str, "127.0.0.1:8080"))
+    if listen is None:
+        raise reader.fail("http.listen", "must be host:port")
+    base_url = get("base_url", str, required=True).rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise reader.fail("http.base_url", f"must start with https:// (not {base_url!r})")
+    secret = _secret(reader, table, "http", "secret")
+    if len(secret) < 16:
+        raise reader.fail("http.secret", "too short: use at least 16 random characters")
+    return HttpConfig(listen=listen, base_url=base_url, secret=secret.encode())
+
+
+def _secret(reader: _Reader, table: dict[str, Any], section: str, key: str) -> str:
+    """A secret from `key`, or the file `key_file`, or the variable `key_env`."""
+    get = partial(reader.get, table, section)
+    inline, path, variable = get(key, str), get(f"{key}_file", str), get(f"{key}_env", str)
+    if sum(x is not None for x in (inline, path, variable)) != 1:
+        raise reader.fail(section, f"set exactly one of {key}, {key}_file, {key}_env")
+    if path is not None:
+        try:
+            return reader.path_of(path).read_text().strip()
+        except OSError as exc:
+            raise reader.fail(f"{section}.{key}_file", f"cannot read it: {exc}") from None
+    if variable is not None:
+        if variable not in os.environ:
+            raise reader.fail(f"{section}.{key}_env", f"the environment has no {variable}")
+        return os.environ[variable].strip()
+    assert isinstance(inline, str)
+    return inline
 
 
 def _table(reader: _Reader, name: str) -> dict[str, Any]:
