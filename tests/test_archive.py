@@ -2,11 +2,13 @@
 `sommaire`/`index` lists them, `envoyer N`/`get N` sends one back attached, for members
 only; `mailbot archive export` writes an mbox; List-Archive says how."""
 
+import json
 import mailbox
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import text
 
@@ -14,7 +16,7 @@ from mailbot.cli import main
 from mailbot.config import Config
 from mailbot.storage import db
 from tests.e2e import Driver
-from tests.helpers import make_message
+from tests.helpers import make_message, write_config
 
 POSTS = [("marie@example.com", "Marie", "Réunion de jeudi", "On se voit à 18h.\n"),
          ("bob@example.net", "Bob", "Vélo à donner", "Un vélo d'enfant, bleu.\n"),
@@ -35,7 +37,7 @@ def _attached(reply: EmailMessage) -> list[EmailMessage]:
 
 async def test_index_lists_the_posts_by_number(bot: Driver) -> None:
     await _post_all(bot)
-    copy = [r for r in bot.sink.received if r.message["List-Id"]][0]
+    copy = next(r for r in bot.sink.received if r.message["List-Id"])
     assert copy.message["List-Archive"] == "<mailto:sel-request@example.org?subject=index>"
     for word in ("sommaire", "index", "Je voudrais voir les anciens messages de la liste"):
         reply = await bot.command(word)
@@ -128,13 +130,8 @@ def test_the_migration_numbers_earlier_posts(database_url: str) -> None:
         engine.dispose()
 
 
-def test_explain_reports_the_archive_requests(tmp_path: Path, capsys: object) -> None:
-    import json
-
-    import pytest
-
-    from tests.helpers import write_config
-    assert isinstance(capsys, pytest.CaptureFixture)
+def test_explain_reports_the_archive_requests(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", sink_port=25)
     said = {"sommaire": {"action": "index", "args": []},
             "get 12": {"action": "get", "args": ["12"], "post": 12},
