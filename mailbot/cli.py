@@ -10,6 +10,7 @@ import os
 import signal
 import smtplib
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -32,6 +33,7 @@ from mailbot.exchange import payments
 from mailbot.handling.actions import ask
 from mailbot.handling.dispatch import replay
 from mailbot.handling.explain import ListStates, describe, explain_file
+from mailbot.lists.archive import Archived, write_mbox
 from mailbot.outbound.compose import Composer
 from mailbot.outbound.context import Context
 from mailbot.outbound.dates import format_when
@@ -160,6 +162,11 @@ def _parser() -> argparse.ArgumentParser:
     keygen.add_argument("--domain", required=True, help="d=, the lists' domain")
     keygen.add_argument("--out", required=True, type=Path, help="the key file to write")
     keygen.add_argument("--bits", type=int, default=2048, choices=[1024, 2048, 3072, 4096])
+    archive = add(verbs, "archive", help="the lists' archive of posts")
+    archive.add_argument("action", choices=["export"])
+    archive.add_argument("--list", dest="list_name", required=True)
+    archive.add_argument("--out", type=Path, help="the mbox file to write (default: stdout)")
+    archive.set_defaults(run=archive_verb)
     database = add(verbs, "db", help="database schema")
     database.add_argument("action", choices=["upgrade"])
     database.set_defaults(run=db_verb)
@@ -520,6 +527,31 @@ def digest_verb(args: argparse.Namespace, config: Config) -> int:
     finally:
         service.close()
     print(f"{sent} digest(s) sent" if sent else "nothing new: no digest sent")
+    return 0
+
+
+def archive_verb(args: argparse.Namespace, config: Config) -> int:
+    """Every archived post of the list, in order, as an mbox (`--out`, else stdout)."""
+    if args.list_name not in {m.name for m in config.lists}:
+        raise MailbotError(f"no list named {args.list_name!r} in {config.path}")
+
+    posts: list[Archived] = []
+
+    def read(session: Session) -> int:
+        posts.extend(Archived(r.archive_number or 0, r.raw, r.mail_from,
+                              r.distributed_at or r.received_at)
+                     for r in Messages(session).archived(args.list_name))
+        return len(posts)
+
+    _with_db(config, read)
+    if args.out is not None:
+        count = write_mbox(posts, args.out)
+        print(f"{count} post(s) of {args.list_name} written to {args.out}", file=sys.stderr)
+        return 0
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "archive.mbox"
+        write_mbox(posts, out)
+        sys.stdout.buffer.write(out.read_bytes())
     return 0
 
 

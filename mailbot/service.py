@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import fcntl
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -21,7 +21,9 @@ from mailbot.core.clock import Clock, SystemClock
 from mailbot.core.errors import MailbotError
 from mailbot.core.tokens import new_token
 from mailbot.digests import delivery as digest_delivery
+from mailbot.handling import unsubscribe
 from mailbot.handling.dispatch import look_ahead, process_next
+from mailbot.inbound import web
 from mailbot.inbound.imap import ImapReader
 from mailbot.inbound.intake import Arrival, store_arrivals
 from mailbot.inbound.smtp import protocol_factory
@@ -30,6 +32,7 @@ from mailbot.outbound.context import Context
 from mailbot.outbound.recorder import Recorder
 from mailbot.outbound.sender import Transport, make_transport
 from mailbot.outbound.signing import with_signing
+from mailbot.outbound.unsubscribe import personalize
 from mailbot.pipeline.dmarc import policies_for
 from mailbot.storage import daemons, deliveries
 from mailbot.storage.db import Database
@@ -133,7 +136,7 @@ class Service:
                 jobs = await self.db.run(deliveries.claim_due, now, min(BATCH, room), self.instance)
                 if not jobs:
                     return tried
-                await self._deliver_and_record(jobs)
+                await self._deliver_and_record(personalize(self.config, jobs))
                 tried += len(jobs)
         finally:  # connections are kept from batch to batch while there is work
             await self.transport.release()
@@ -294,12 +297,27 @@ class Service:
             ports["lmtp" if lmtp else "smtp"] = server.sockets[0].getsockname()[1]
             log.info("%s listening on %s", "LMTP" if lmtp else "SMTP", where)
         try:
-            yield ports
+            async with contextlib.AsyncExitStack() as stack:
+                if self.config.http is not None:
+                    ports["http"] = await stack.enter_async_context(
+                        web.serving(self._endpoint(), self.config.http.listen))
+                yield ports
         finally:
             for server in servers:
                 server.close()
             for server in servers:
                 await server.wait_closed()
+
+    def _endpoint(self) -> web.Endpoint:
+        """One-click unsubscribe: each request a transaction of its own."""
+        async def answer(action: Callable[[Context, str], unsubscribe.Page],
+                         token: str) -> web.Answer:
+            page = await self.db.run(lambda s: action(self._context(s), token))
+            self._send_ready.set()  # a goodbye may be queued
+            return web.Answer(page.status, page.language, page.title, page.text, page.button)
+
+        return web.Endpoint(show=lambda t: answer(unsubscribe.show, t),
+                            unsubscribe=lambda t: answer(unsubscribe.one_click, t))
 
     async def _worker_loop(self) -> None:
         while True:

@@ -19,6 +19,8 @@ WORDS = [
     ("decisions", "decisions", "en"), ("registre", "decisions", "fr"),
     ("withdraw", "withdraw", "en"), ("retirer", "withdraw", "fr"),
     ("extend", "extend", "en"), ("prolonger", "extend", "fr"),
+    ("index", "index", "en"), ("sommaire", "index", "fr"), ("archive", "index", "en"),
+    ("archives", "index", "fr"), ("get", "get", "en"), ("envoyer", "get", "fr"),
     ("join", "join", "en"), ("subscribe", "join", "en"),
     ("inscription", "join", "fr"), ("inscrire", "join", "fr"),
     ("leave", "leave", "en"), ("unsubscribe", "leave", "en"),

@@ -21,7 +21,9 @@ RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join
                 "to-self", "balance", "statement", "items", "item-usage", "no-such-item",
                 "not-your-item", "item-closed", "item-renewed", "item-closed-now", "unclear",
                 "invited-other", "for-other", "post-it", "stance-objection",
-                "stance-objection-again", "stance-support", "stance-closed", "dispute-passed"]
+                "stance-objection-again", "stance-support", "stance-closed", "dispute-passed",
+                "archive-index", "archive-empty", "archive-post", "no-such-post",
+                "archive-usage", "archive-too-many", "archive-members-only"]
 REPLY = {"from_list": False, "quoted": "je voudrais le truc",
          "examples": {"name": "Bob", "amount": "1h30"}}
 MONEY = {"points": 90, "unit": "points", "hours": "1h30"}
@@ -39,6 +41,9 @@ VALUES = {"ask": "De quelle Marie s'agit-il ?", "target": "paul@example.org",
           "proposals": [{"number": 12, "title": "Tondeuse", "proposer": "Marie",
                          "deadline": "jeudi", "objections": 1}],
           "decisions": [{"number": 3, "title": "Fête", "date": "3 mai 2026"}],
+          "posts": [{"number": 4, "date": "23 novembre 2026", "author": "Marie",
+                     "subject": "Réunion"}], "latest": 4, "subject": "Réunion",
+          "author": "Marie", "date": "23 novembre 2026", "most": 5,
           "members": [Member(email="marie@example.com", name="Marie", nomail=True)]}
 
 
@@ -120,6 +125,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "member/confirm-retry": {"action": "pay", "target": "b@x.org", "amount": MONEY,
                              "memo": "jardinage", "payee": "Bob", "replier": "fille@x.org"},
     "member/confirm-not-yours": {"replier": "fille@x.org", "resent": True},
+    "web/unsubscribe-ask": {"email": "m@x.org", "already": False},
+    "web/unsubscribe-done": {"email": "m@x.org", "already": True},
+    "web/unsubscribe-invalid": {"requests": ["sel-request@example.org"]},
     "member/item-recorded": ITEM, "member/item-renewal": ITEM, "member/item-expired": ITEM,
     "member/item-match": {"mine": ITEM, "theirs": {**ITEM, "kind": "request"}},
     "member/digest": {"mode": "daily", "mime": False, "count": 1, "with_files": True,

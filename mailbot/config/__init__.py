@@ -8,7 +8,7 @@ the daemon behaves the same whatever directory it is started from.
 import os
 import tomllib
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
@@ -107,6 +107,17 @@ class DnsConfig:
 
 
 @dataclass(frozen=True)
+class HttpConfig:
+    """The small web endpoint of RFC 8058 one-click unsubscribe (`[http]`): where it
+    listens, the public address members' mail programs reach it by, and the secret that
+    signs each member's link."""
+
+    listen: HostPort
+    base_url: str
+    secret: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ListConfig:
     name: str
     domain: str
@@ -139,6 +150,7 @@ class Config:
     lists: tuple[ListConfig, ...]
     imap: ImapConfig | None = None
     dns: DnsConfig = DnsConfig()
+    http: HttpConfig | None = None
 
     def get_list(self, name: str) -> ListConfig:
         for mlist in self.lists:
@@ -165,6 +177,7 @@ def load_config(path: Path | str) -> Config:
         lists=_lists(reader, server),
         imap=_imap(reader),
         dns=_dns(reader),
+        http=_http(reader),
     )
     reader.refuse_unknown()
     return config
@@ -380,26 +393,24 @@ def _imap_password(reader: _Reader, table: dict[str, Any]) -> str:
 
 
 def _secret(reader: _Reader, table: dict[str, Any], section: str, *,
-            required: bool) -> str | None:
-    """A password from `password`, or the file `password_file`, or the environment
-    variable `password_env`: at most one of them (exactly one when `required`)."""
+            required: bool, key: str = "password") -> str | None:
+    """A secret from `key`, or the file `key_file`, or the environment variable `key_env`:
+    at most one of them (exactly one when `required`)."""
     get = partial(reader.get, table, section)
-    password, path, variable = (get("password", str), get("password_file", str),
-                                get("password_env", str))
+    password, path, variable = get(key, str), get(f"{key}_file", str), get(f"{key}_env", str)
     given = sum(x is not None for x in (password, path, variable))
     if given > 1 or (required and given == 0):
-        raise reader.fail(section, "set exactly one of password, password_file, password_env"
-                          if required else
-                          "set at most one of password, password_file, password_env")
+        raise reader.fail(section, f"set {'exactly' if required else 'at most'} one of "
+                          f"{key}, {key}_file, {key}_env")
     if path is not None:
         try:
             return reader.path_of(path).read_text().strip()
         except OSError as exc:
-            raise reader.fail(f"{section}.password_file", f"cannot read it: {exc}") from None
+            raise reader.fail(f"{section}.{key}_file", f"cannot read it: {exc}") from None
     if variable is not None:
         if variable not in os.environ:
-            raise reader.fail(f"{section}.password_env", f"the environment has no {variable}")
-        from_environment: str = os.environ[variable]
+            raise reader.fail(f"{section}.{key}_env", f"the environment has no {variable}")
+        from_environment: str = os.environ[variable].strip()
         return from_environment
     return None if password is None else str(password)
 
@@ -419,6 +430,26 @@ def _dns(reader: _Reader) -> DnsConfig:
     if timeout <= 0:
         raise reader.fail("dns.timeout", "must be more than 0 seconds")
     return DnsConfig(nameservers=tuple(checked), timeout=timeout)
+
+
+def _http(reader: _Reader) -> HttpConfig | None:
+    """`[http]`: one-click unsubscribe links, signed with `secret` (or `secret_file`, or
+    `secret_env`: exactly one)."""
+    if "http" not in reader.data:
+        return None
+    table = _table(reader, "http")
+    get = partial(reader.get, table, "http")
+    listen = _host_port(reader, "http.listen", get("listen", str, "127.0.0.1:8080"))
+    if listen is None:
+        raise reader.fail("http.listen", "must be host:port")
+    base_url = get("base_url", str, required=True).rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise reader.fail("http.base_url", f"must start with https:// (not {base_url!r})")
+    secret = _secret(reader, table, "http", required=True, key="secret")
+    assert secret is not None
+    if len(secret) < 16:
+        raise reader.fail("http.secret", "too short: use at least 16 random characters")
+    return HttpConfig(listen=listen, base_url=base_url, secret=secret.encode())
 
 
 def _table(reader: _Reader, name: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ def join(ctx: Context, mlist: ListConfig, email: str, name: str, language: str,
 
 
 def leave(ctx: Context, mlist: ListConfig, email: str, language: str,
-          inbound_id: int) -> bool:
+          inbound_id: int | None) -> bool:
     """Remove `email` and say goodbye; False when they were not a member."""
     member = ctx.stores.members.get(mlist.name, email)
     language = (member.language if member else None) or language

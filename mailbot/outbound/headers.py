@@ -29,13 +29,16 @@ def list_headers_of(mlist: ListConfig, request: str) -> ListHeaders:
 
 
 def list_headers(lst: ListHeaders) -> list[tuple[str, str]]:
-    """RFC 2919 List-Id and RFC 2369 List-* headers, plus RFC 8058 one-click when set."""
+    """RFC 2919 List-Id and RFC 2369 List-* headers (List-Archive by mail), plus RFC 8058
+    one-click when set."""
     unsubscribe = f"<mailto:{lst.request}?subject=unsubscribe>"
     headers = [
         ("List-Id", f"{one_line(lst.title)} <{lst.list_id}>"),
         ("List-Post", f"<mailto:{lst.post}>"),
         ("List-Help", f"<mailto:{lst.request}?subject=help>"),
         ("List-Subscribe", f"<mailto:{lst.request}?subject=subscribe>"),
+        # the archive is reached by mail too: `index` lists the posts, `get N` sends one
+        ("List-Archive", f"<mailto:{lst.request}?subject=index>"),
     ]
     if lst.unsubscribe_url:
         headers.append(("List-Unsubscribe", f"<{lst.unsubscribe_url}>, {unsubscribe}"))

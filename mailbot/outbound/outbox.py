@@ -23,6 +23,7 @@ from mailbot.outbound.compose import Composer, Sender
 from mailbot.outbound.conform import conform
 from mailbot.outbound.dates import format_when
 from mailbot.outbound.headers import ListHeaders, list_headers, list_headers_of
+from mailbot.reading.message import parse as parse_message
 from mailbot.storage import deliveries
 from mailbot.storage.members import Member, Members
 
@@ -89,9 +90,11 @@ class Outbox:
     def send(self, mlist: ListConfig, template: str, language: str, values: dict[str, Any],
              *, to: str, purpose: str, reply_token: str | None = None,
              reply_to: str | None = None, in_reply_to: str = "",
-             inbound_id: int | None = None, bounce_token: str | None = None) -> str:
+             inbound_id: int | None = None, bounce_token: str | None = None,
+             attachments: Sequence[bytes] = ()) -> str:
         """Queue one templated message; return its Message-ID ("" when a rate limit held
-        it back).
+        it back). `attachments`: whole messages to attach (message/rfc822), such as posts
+        from the archive.
 
         Replies to it go to the single-use confirm address of `reply_token`, or to
         `reply_to` (another member, to put two people in touch), or to list-request@.
@@ -108,6 +111,8 @@ class Outbox:
             auto="auto-replied" if in_reply_to else "auto-generated",
             hostname=self.config.server.hostname,
         )
+        for attached in attachments:
+            message.add_attachment(parse_message(attached))
         self.queue(mlist, message.as_bytes(policy=policy.SMTP), purpose=purpose,
                    recipients=[(to, self.address(mlist, "bounces", bounce_token))],
                    inbound_id=inbound_id)

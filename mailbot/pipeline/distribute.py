@@ -101,6 +101,7 @@ def pass_post(ctx: Context, row: InboundMessage, post: stages.Post) -> tuple[Ver
     if sender is not None:
         sender.post_count += 1
     row.kind, row.status, row.distributed_at = row.kind or "post", "done", ctx.now
+    ctx.stores.messages.archive(row)  # members may ask for it back: `index`, `get N`
     row.outcome = (row.outcome + "; " if row.outcome else "") + \
         f"distributed to {len(readers)} members"
     return draft.verdict, len(readers)

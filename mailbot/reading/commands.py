@@ -43,6 +43,9 @@ VERBS: dict[str, tuple[str, str]] = {
     "decisions": ("decisions", "en"), "registre": ("decisions", "fr"),
     "withdraw": ("withdraw", "en"), "retirer": ("withdraw", "fr"),
     "extend": ("extend", "en"), "prolonger": ("extend", "fr"),
+    "index": ("index", "en"), "sommaire": ("index", "fr"), "archive": ("index", "en"),
+    "archives": ("index", "fr"),
+    "get": ("get", "en"), "envoyer": ("get", "fr"),
 }
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
+from mailbot.storage.counters import next_number
 from mailbot.storage.models import InboundMessage
 
 __all__ = ["InboundMessage", "Messages"]
@@ -102,3 +103,25 @@ class Messages:
                 InboundMessage.list_name == list_name, InboundMessage.role == "post",
                 InboundMessage.distributed_at > since, InboundMessage.distributed_at <= until)
             .order_by(InboundMessage.distributed_at, InboundMessage.id)).all()
+
+    # --- the archive: distributed posts, numbered per list --------------------------------
+    def archive(self, row: InboundMessage) -> int:
+        """Give a distributed post the next number of its list's archive."""
+        if row.archive_number is None:
+            row.archive_number = next_number(self.session, f"{row.list_name}:post")
+        return row.archive_number
+
+    def archived(self, list_name: str, limit: int | None = None) -> Sequence[InboundMessage]:
+        """The list's archived posts, the latest `limit` (all when None), oldest first."""
+        query = (select(InboundMessage)
+                 .where(InboundMessage.list_name == list_name,
+                        InboundMessage.archive_number.is_not(None))
+                 .order_by(InboundMessage.archive_number.desc()))
+        if limit is not None:
+            query = query.limit(limit)
+        return list(reversed(self.session.scalars(query).all()))
+
+    def archived_post(self, list_name: str, number: int) -> InboundMessage | None:
+        return self.session.scalars(select(InboundMessage).where(
+            InboundMessage.list_name == list_name,
+            InboundMessage.archive_number == number)).first()

@@ -92,6 +92,7 @@ class InboundMessage(Base):
     __tablename__ = "inbound_message"
     __table_args__ = (
         UniqueConstraint("rcpt", "message_key"),
+        UniqueConstraint("list_name", "archive_number"),
         Index("ix_inbound_status", "status", "id"),
     )
 
@@ -111,6 +112,8 @@ class InboundMessage(Base):
     error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     distributed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A distributed post's number in the list's archive (`index`, `get N`), from 1
+    archive_number: Mapped[int | None]
 
 
 class Hold(Base):

@@ -15,7 +15,7 @@ from typing import Any
 
 from mailbot.config import ListConfig
 from mailbot.handling.known import FROM_THE_LIST, known_of, said_of, thread_proposal
-from mailbot.handling.requests import decisions, exchange, membership
+from mailbot.handling.requests import archive, decisions, exchange, membership
 from mailbot.handling.requests.requester import Outcome, Requester
 from mailbot.outbound.context import Context
 from mailbot.reading.authenticity import is_proven
@@ -93,7 +93,8 @@ def _answer(ctx: Context, mlist: ListConfig, state: Requester, results: list[Res
               "quoted": _quoted(said), "examples": _examples(ctx, mlist, state.sender)}
     sent = ctx.outbox.send(mlist, "member/command-reply", state.language, values,
                            to=state.sender, purpose="reply", reply_token=state.token,
-                           in_reply_to=header(msg, "Message-ID"), inbound_id=row.id)
+                           in_reply_to=header(msg, "Message-ID"), inbound_id=row.id,
+                           attachments=state.attachments)
     asked = next((r for r, res in zip(requests, results, strict=False)
                   if res.code == "unclear"), None)
     if sent and asked is not None and state.token is None:
@@ -148,5 +149,5 @@ def _misplaced(state: Requester, request: Request) -> Outcome:
     return "nothing", {}
 
 
-HANDLERS = {**decisions.HANDLERS, **exchange.HANDLERS, **membership.HANDLERS,
+HANDLERS = {**archive.HANDLERS, **decisions.HANDLERS, **exchange.HANDLERS, **membership.HANDLERS,
             "unclear": _unclear}

@@ -5,7 +5,7 @@ Command and return an Outcome: a result code for the reply template, and the val
 needs.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
@@ -47,6 +47,8 @@ class Requester:
     # Whether our MTA proved its From (server.authserv_id): a proven sender's leave, pay,
     # add and remove need no confirmation round trip.
     proven: bool = False
+    # Archived posts to send back attached to the answer (`get N`)
+    attachments: list[bytes] = field(default_factory=list)
 
     @property
     def msg_text(self) -> str:

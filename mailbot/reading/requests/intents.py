@@ -36,9 +36,10 @@ class Draft:
 _POLITE = {"please", "svp", "merci", "thanks", "stp", "s'il", "vous", "plait", "thank", "you",
            "pls", "plz", "!", "?", "."}
 _NO_ARGS = {"help", "join", "leave", "nomail", "mail", "members", "balance", "statement",
-            "proposals", "approve", "discard"}
+            "proposals", "approve", "discard", "index"}
 _MODE_WORDS = {"daily", "weekly", "off", "quotidien", "hebdomadaire", "non", "no", "jour",
                "semaine", "aucun", "each", "mime", "text", "texte"}
+_UNITS = {"points", "point", "pts", "h", "heure", "heures", "hour", "hours", "minutes", "min"}
 _LANGUAGE_WORDS = {"fr", "en", "francais", "anglais", "english", "french"}
 
 
@@ -61,6 +62,9 @@ def typed_command(line: str) -> Command | None:
         fits = 0 < len(rest) <= 2 and rest[0] in _MODE_WORDS
     elif verb == "language":
         fits = len(rest) == 1 and rest[0] in _LANGUAGE_WORDS
+    elif verb == "get":  # "get 12", "envoyer n° 12", not "envoyer 60 points à Lucien"
+        fits = number_arg(command) is not None and len(rest) <= 2 and not any(
+            w in _UNITS for w in rest)
     elif verb in ("renew", "close", "withdraw"):
         fits = number_arg(command) is not None and len(rest) <= 2
     elif verb == "extend":

@@ -279,6 +279,21 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"up for (?:a )?vote|(?:what|anything) to vote|a voter)\b"),
         (1, r"\b(?:propositions|proposals)\b"),
     ),
+    "index": (
+        (3, r"\b(?:sommaire|archives?|(?:anciens|vieux|precedents) (?:messages|mails|courriels)|"
+            r"(?:messages|mails|courriels) (?:precedents|passes|anciens|archives)|(?:la )?liste "
+            r"des (?:messages|mails|courriels|envois)(?! de (?:moi|lui|elle))|(?:past|previous|"
+            r"old|earlier) (?:posts|messages|e ?mails)|list of (?:the )?(?:posts|messages)|"
+            r"(?:messages|posts) (?:sent|posted) (?:to|on) the list)\b"),
+    ),
+    "get": (
+        (3, r"\b(?:renvoy\w*|envoy\w*|relire|revoir|retrouver|recevoir|avoir|send|resend|get|"
+            r"see|read|forward)(?: (?:moi|me|m'|nous|a nouveau|encore|again))* (?:le |la |the |"
+            r"un |une |de nouveau )?(?:message|mail|courriel|post|e ?mail|envoi)s? "
+            r"(?:n ?°|no\.?|numero|number|#)? ?\d+\b"),
+        (2, r"\b(?:message|post|courriel) (?:n ?°|no\.?|numero|number|#)? ?\d+\b(?! (?:fois|"
+            r"times|jours|days|heures|hours|points|minutes))"),
+    ),
     "decisions": (
         (3, r"\b(?:(?:ce qui|ce qu'on|qu'est ce qu'on|qu'a t on|qu'avons nous|on a) (?:a ete )?"
             r"decide|decisions? (?:prises|adoptees|de l'annee|passees)|registre|(?:what|which) "

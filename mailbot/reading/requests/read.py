@@ -39,7 +39,7 @@ from .refs import item_in_bot_mail, numbers_named, proposal_in_bot_mail
 # Actions a member may ask of the robot; at the list address they are administrivia.
 ROBOT_ACTIONS = ("join", "leave", "nomail", "mail", "digest", "language", "help", "members",
                  "balance", "statement", "offers", "requests", "renew", "close", "withdraw",
-                 "extend", "proposals", "decisions", "pay")
+                 "extend", "proposals", "decisions", "pay", "index", "get")
 STRONG = 3 * BODY  # a reply in a thread must say a request outright to be one
 _MAIL_WORDS = (r"\b(?:e ?mail(?:s|ing)?|mails?|messages?|courriels?|envois?|liste?|digest|"
                r"resume|pause|"

@@ -301,6 +301,19 @@ def _decisions(draft: Draft, prepared: Prepared, known: Known, language: str) ->
     return Request("decisions", {"year": int(year.group(1))} if year else {})
 
 
+_POST_NUMBER = re.compile(r"\b(?:message|mail|courriel|post|envoi)s? (?:n ?°|no\.?|numero|"
+                          r"number|#)? ?(\d{1,9})\b|(?:n ?°|numero|number|#) ?(\d{1,9})\b")
+
+
+def _archived_post(draft: Draft, prepared: Prepared, known: Known, language: str) -> Request:
+    """`get N`: the post's number, typed or said; without one, the index to choose from."""
+    number = _typed_number(draft) if draft.typed else None
+    if number is None:
+        found = _POST_NUMBER.search(_text(draft, prepared))
+        number = int(found.group(1) or found.group(2)) if found else None
+    return Request("get", {"post": number}) if number is not None else Request("index")
+
+
 # --- the list address and moderators ---------------------------------------------------------
 
 def _stance(draft: Draft, prepared: Prepared, known: Known, language: str) -> Request:
@@ -365,6 +378,7 @@ _RESOLVERS: dict[str, Resolver] = {
     **dict.fromkeys(("renew", "close"), _about_item),
     **dict.fromkeys(("offers", "requests"), _listing),
     "decisions": _decisions,
+    "get": _archived_post,
     **dict.fromkeys(("object", "support"), _stance),
     **dict.fromkeys(("propose", "offer_item", "request_item"), _new_post),
     "administrivia": _administrivia,
