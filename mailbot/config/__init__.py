@@ -16,7 +16,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from mailbot.config.rules import ListRules, load_rules
+from mailbot.config.rules import ListRules, load_rules, read_charter
 from mailbot.core.durations import parse_duration
 from mailbot.core.errors import ConfigError
 
@@ -98,6 +98,7 @@ class ListConfig:
     rules: ListRules
     language: str
     unsubscribe_url: str | None
+    charter: str = ""  # the text of `moderation.charter_file`, read when the config loads
 
     @property
     def address(self) -> str:
@@ -381,15 +382,17 @@ def _one_list(reader: _Reader, server: ServerConfig, table: Any, index: int) -> 
     if language not in LANGUAGES:
         raise reader.fail(f"{prefix}.language", f"must be one of {', '.join(LANGUAGES)}")
     rules_name = get("rules", str, "default")
+    rules = load_rules(server.rules_dir, rules_name)
     return ListConfig(
         name=name,
         domain=get("domain", str, required=True).lower(),
         title=get("title", str, name),
         moderators=checked,
         rules_name=rules_name,
-        rules=load_rules(server.rules_dir, rules_name),
+        rules=rules,
         language=language,
         unsubscribe_url=get("unsubscribe_url", str, None),
+        charter=read_charter(server.rules_dir, rules, rules_name),
     )
 
 

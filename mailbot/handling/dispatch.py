@@ -56,8 +56,10 @@ def process_next(ctx: Context, up_to: int | None = None) -> int | None:
 def dispatch(ctx: Context, row: InboundMessage) -> None:
     mlist = ctx.config.get_list(row.list_name)
     msg = parse(row.raw)
-    if row.role in ("post", "request", "confirm") and is_banned(
-            (author(msg, row.mail_from)[0], row.mail_from), mlist.rules.abuse.banned):
+    senders = (author(msg, row.mail_from)[0], row.mail_from)
+    if row.role in ("post", "request", "confirm") and (
+            is_banned(senders, mlist.rules.abuse.banned)
+            or ctx.stores.bans.any_of(mlist.name, senders)):
         row.kind, row.outcome = "banned", "ignored: the sender is on the ban list"
         return
     HANDLERS.get(row.role, handle_bounce)(ctx, mlist, row, msg)

@@ -5,6 +5,7 @@ plain text: no autoescaping, undefined variables are errors, and user text is on
 passed in as a value, never rendered as a template itself.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -53,7 +54,8 @@ class Composer:
 
     def compose(self, name: str, language: str, context: dict[str, Any], *, to: str,
                 sender: Sender, now: Any, in_reply_to: str = "", auto: str = "auto-replied",
-                hostname: str = "localhost") -> EmailMessage:
+                hostname: str = "localhost",
+                attachments: Sequence[tuple[str, str]] = ()) -> EmailMessage:
         """A complete plain-text message, marked automatic (RFC 3834 §5) so no bot answers it."""
         subject, body = self.render(name, language, context)
         msg = EmailMessage()
@@ -71,4 +73,7 @@ class Composer:
         msg["Content-Language"] = language
         cte = "7bit" if body.isascii() else "quoted-printable"
         msg.set_content(body, charset="utf-8", cte=cte)
+        for filename, text in attachments:
+            msg.add_attachment(text, subtype="plain", charset="utf-8", filename=filename,
+                               cte="7bit" if text.isascii() else "quoted-printable")
         return msg

@@ -74,11 +74,12 @@ class Outbox:
             groups[member.language or mlist.language].append(member)
         return dict(groups)
 
-    def list_vars(self, mlist: ListConfig) -> dict[str, str]:
+    def list_vars(self, mlist: ListConfig) -> dict[str, str | bool]:
         """What every template knows about the list."""
         return {
             "title": mlist.title, "name": mlist.name, "address": mlist.address,
             "request": self.address(mlist, "request"), "owner": self.address(mlist, "owner"),
+            "has_charter": bool(mlist.charter),
         }
 
     def list_headers(self, mlist: ListConfig) -> ListHeaders:
@@ -88,13 +89,15 @@ class Outbox:
     def send(self, mlist: ListConfig, template: str, language: str, values: dict[str, Any],
              *, to: str, purpose: str, reply_token: str | None = None,
              reply_to: str | None = None, in_reply_to: str = "",
-             inbound_id: int | None = None, bounce_token: str | None = None) -> str:
+             inbound_id: int | None = None, bounce_token: str | None = None,
+             attachments: Sequence[tuple[str, str]] = ()) -> str:
         """Queue one templated message; return its Message-ID ("" when a rate limit held
         it back).
 
         Replies to it go to the single-use confirm address of `reply_token`, or to
         `reply_to` (another member, to put two people in touch), or to list-request@.
-        Its bounce comes back to sel-bounces@, or to sel-bounces+`bounce_token`@."""
+        Its bounce comes back to sel-bounces@, or to sel-bounces+`bounce_token`@.
+        `attachments` are (file name, text) pairs, attached as plain text."""
         if purpose in RATE_LIMITED_PURPOSES and self._over_limit(mlist, to):
             self._tell_rate_limited(mlist, to, language)
             return ""
@@ -105,7 +108,7 @@ class Outbox:
             template, language, {"list": self.list_vars(mlist), **values}, to=to,
             sender=sender, now=self.now, in_reply_to=in_reply_to,
             auto="auto-replied" if in_reply_to else "auto-generated",
-            hostname=self.config.server.hostname,
+            hostname=self.config.server.hostname, attachments=attachments,
         )
         self.queue(mlist, message.as_bytes(policy=policy.SMTP), purpose=purpose,
                    recipients=[(to, self.address(mlist, "bounces", bounce_token))],

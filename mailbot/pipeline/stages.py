@@ -46,6 +46,8 @@ class Post:
     hostname: str
     list_headers: ListHeaders
     approved: bool = False  # a moderator approved it: authorize lets it through
+    moderated: bool = False  # the author is under moderation
+    posts_today: int = 0  # the author's posts that went out today (the flood brake)
     # What the request reader saw in it (a proposal, an offer, a stance…), if anything:
     # the hooks act on it where the subject has no tag.
     seen: Request | None = None
@@ -71,7 +73,8 @@ def authorize(post: Post, draft: Draft) -> Draft:
     rules = post.mlist.rules.posting
     verdict = decide_post(rules, is_member=post.is_member, is_moderator=post.is_moderator,
                           post_count=post.post_count, size=post.size,
-                          automatic=post.automatic)
+                          automatic=post.automatic, moderated=post.moderated,
+                          posts_today=post.posts_today)
     return replace(draft, verdict=verdict)
 
 

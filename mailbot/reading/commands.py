@@ -43,7 +43,16 @@ VERBS: dict[str, tuple[str, str]] = {
     "decisions": ("decisions", "en"), "registre": ("decisions", "fr"),
     "withdraw": ("withdraw", "en"), "retirer": ("withdraw", "fr"),
     "extend": ("extend", "en"), "prolonger": ("extend", "fr"),
+    "charter": ("charter", "en"), "rules": ("charter", "en"),
+    "charte": ("charter", "fr"), "regles": ("charter", "fr"), "reglement": ("charter", "fr"),
+    "moderate": ("moderate", "en"), "moderer": ("moderate", "fr"),
+    "unmoderate": ("unmoderate", "en"), "liberer": ("unmoderate", "fr"),
+    "remind": ("remind", "en"), "rappel": ("remind", "fr"), "rappeler": ("remind", "fr"),
+    "ban": ("ban", "en"), "bannir": ("ban", "fr"),
+    "unban": ("unban", "en"), "debannir": ("unban", "fr"),
 }
+# Commands only a list's moderators may use, about one member (an address or a name).
+MODERATOR_VERBS = ("moderate", "unmoderate", "remind", "ban", "unban")
 
 @dataclass(frozen=True)
 class Command:

@@ -33,6 +33,8 @@ TOPICS = {
     "proposals": r"\b(?:propositions?|proposals?|en discussion|a voter|vote on|up for)\b",
     "decisions": (r"\b(?:decisions?(?! a prendre| en cours| en attente)|decide|adopte|register|"
                   r"registre)\b"),
+    "charter": (r"\b(?:charte|reglement|regles|charter|(?:list|group) rules|house rules|"
+                r"code of conduct)\b"),
 }
 
 
@@ -278,6 +280,14 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"decide) on|proposals? (?:open|pending)|(?:what|which) proposals|(?:being )?voted on|"
             r"up for (?:a )?vote|(?:what|anything) to vote|a voter)\b"),
         (1, r"\b(?:propositions|proposals)\b"),
+    ),
+    "charter": (
+        (3, r"\b(?:(?:la|votre|notre|une) charte|(?:le|votre) reglement (?:de|du|interieur)|"
+            r"(?:les|vos) regles (?:de (?:la liste|vie|bonne conduite|du sel|du groupe|"
+            r"l'association)|du (?:sel|groupe))|(?:the|your|our) (?:list'?s? |group'?s? )?"
+            r"(?:charter|code of conduct)|(?:the|your) (?:list|group|house) rules|the rules of "
+            r"(?:the|this|your) (?:list|group))\b"),
+        (1, r"\b(?:charte|reglement|charter|rules|regles)\b"),
     ),
     "decisions": (
         (3, r"\b(?:(?:ce qui|ce qu'on|qu'est ce qu'on|qu'a t on|qu'avons nous|on a) (?:a ete )?"

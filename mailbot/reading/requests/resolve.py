@@ -352,6 +352,26 @@ def _reason(prepared: Prepared) -> str:
                   r"[\W_]*", "", said, flags=re.I).strip(" –-")
 
 
+def _member_named(draft: Draft, prepared: Prepared, known: Known, language: str) -> Request:
+    """A moderator's act on one member ("modérer marie@exemple.fr", "rappel Marie
+    Dubois"): `who` is the address written, else the member the words name."""
+    phrase = " ".join(draft.words).strip(" .!?")
+    written = read_args.addresses(phrase)
+    if written:
+        return Request(draft.action, {"who": written[0]})
+    if not phrase:
+        return Request(draft.action)
+    found = who_is(phrase, known.roster, exclude=prepared.said.sender)
+    args: dict[str, Value] = {"intent": draft.action}
+    if len(found) > 1:
+        args["candidates"] = tuple(p.email for p in found)
+        return _unclear("which", language, args, name=phrase,
+                        candidates=", ".join(f"{p.name} <{p.email}>" for p in found))
+    if not found:
+        return _unclear("unknown-person", language, args, name=phrase)
+    return Request(draft.action, {"who": found[0].email})
+
+
 def _nothing_understood(draft: Draft, prepared: Prepared, known: Known,
                         language: str) -> Request:
     case = "decide" if prepared.said.role == "confirm" else "what"
@@ -368,6 +388,7 @@ _RESOLVERS: dict[str, Resolver] = {
     **dict.fromkeys(("object", "support"), _stance),
     **dict.fromkeys(("propose", "offer_item", "request_item"), _new_post),
     "administrivia": _administrivia,
+    **dict.fromkeys(("moderate", "unmoderate", "remind", "ban", "unban"), _member_named),
     **dict.fromkeys(("approve", "reject", "discard"), _moderation),
     "unclear": _nothing_understood,
 }
