@@ -47,8 +47,8 @@ def note(ctx: Context, mlist: ListConfig, kind: str, email: str, *, name: str = 
 
 def tell_moderators(ctx: Context, mlist: ListConfig, kind: str, email: str, *, name: str,
                     by: str, detail: str) -> None:
-    values = {"kind": kind, "email": email, "name": name, "detail": detail,
-              "by": ctx.outbox.name_of(mlist, by) if by else ""}
+    values = {"event": {"kind": kind, "email": email, "name": name, "detail": detail,
+                        "by": ctx.outbox.name_of(mlist, by) if by else ""}}
     for moderator in mlist.moderators:
         if moderator != by:
             ctx.outbox.send(mlist, "moderator/membership-change",
@@ -107,8 +107,10 @@ def moderate(ctx: Context, mlist: ListConfig, member: Member, by: str) -> bool:
     ctx.outbox.send(mlist, "member/moderated", language, {"until": until}, to=member.email,
                     purpose="notice", reply_to=ctx.outbox.address(mlist, "owner"),
                     attachments=charter_attachment(mlist, language))
+    for_moderators = format_when(member.moderated_until, ctx.config.server.timezone,
+                                 mlist.language, ctx.now) if member.moderated_until else ""
     note(ctx, mlist, "moderate", member.email, name=member.name, by=by,
-         detail=until)
+         detail=for_moderators)
     return True
 
 
