@@ -377,3 +377,97 @@ async def test_notify_never_tells_nobody(bot: Driver) -> None:
     bot.sink.clear()
     await bot.service.drain()
     assert bot.sink.to(ALICE) == [] and bot.sink.to(CAROL) == []
+
+
+# --- explain, the reader, the pure rule, the CLI ---------------------------------------------------
+
+def test_explain_reports_the_new_commands(tmp_path: Path, database_url: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from mailbot.cli import main
+
+    config = write_config(tmp_path, database_url, maildir=tmp_path / "outbox")
+    message = tmp_path / "cmd.eml"
+    message.write_bytes(make_message(
+        to="sel-request@example.org", subject="charte",
+        body="modérer marie@example.com\nlibérer marie@example.com\nrappel bob@example.net\n"
+             "bannir bob@example.net\ndébannir bob@example.net\n", sender=ALICE))
+    capsys.readouterr()
+    assert main(["explain", "-c", str(config), "--json", str(message)]) == 0
+    out = capsys.readouterr().out
+    requests = json.loads(out.splitlines()[0])["requests"]
+    assert [(r["action"], r.get("who")) for r in requests] == [
+        ("charter", None), ("moderate", MARIE), ("unmoderate", MARIE), ("remind", BOB),
+        ("ban", BOB), ("unban", BOB)]
+
+
+@pytest.mark.parametrize(("subject", "body", "action"), [
+    ("", "Bonjour, où puis-je trouver la charte ?", "charter"),
+    ("", "Pouvez-vous me renvoyer le règlement de la liste svp", "charter"),
+    ("", "What are the group rules?", "charter"),
+    ("Rules", "", "charter"),
+    ("", "moderate Marie Dubois", "moderate"),
+    ("", "Rappel Marie", "remind"),
+])
+def test_the_reader_reads_the_new_requests(subject: str, body: str, action: str) -> None:
+    from mailbot.reading.requests import Known, Person, Said, read_requests
+
+    known = Known(roster=(Person(MARIE, "Marie Dubois"), Person(BOB, "Bob Martin")))
+    found = read_requests(Said(subject, body, sender=ALICE), known)
+    assert [r.action for r in found] == [action]
+    if action in ("moderate", "remind"):
+        assert found[0].args["who"] == MARIE
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("Rappel réunion jeudi", ""),  # a post's topic, never a moderator's act
+    ("Rappel", "N'oubliez pas la réunion de jeudi à 18h, salle des fêtes."),
+])
+def test_a_post_that_starts_with_rappel_is_just_a_post(subject: str, body: str) -> None:
+    from mailbot.reading.requests import Known, Person, Said, read_requests
+
+    known = Known(roster=(Person(MARIE, "Marie Dubois"),))
+    found = read_requests(Said(subject, body, role="post", sender=MARIE), known)
+    assert [r.action for r in found if r.action == "administrivia"] == []
+
+
+@pytest.mark.parametrize(("moderated", "posts_today", "limit", "verdict"), [
+    (False, 0, 0, "accept"), (True, 0, 0, "hold:moderated"), (False, 5, 0, "accept"),
+    (False, 2, 3, "accept"), (False, 3, 3, "hold:flood"), (True, 3, 3, "hold:moderated"),
+])
+def test_authorize_holds_moderated_members_and_floods(moderated: bool, posts_today: int,
+                                                      limit: int, verdict: str) -> None:
+    from mailbot.config.rules import Posting
+    from mailbot.pipeline.authorize import decide_post
+
+    decided = decide_post(Posting(max_posts_per_day=limit), is_member=True, is_moderator=False,
+                          post_count=9, size=10, automatic=False, moderated=moderated,
+                          posts_today=posts_today)
+    assert (decided.action if decided.action == "accept" else
+            f"{decided.action}:{decided.reason}") == verdict
+    moderator = decide_post(Posting(max_posts_per_day=limit), is_member=True,
+                            is_moderator=True, post_count=9, size=10, automatic=False,
+                            moderated=moderated, posts_today=posts_today)
+    assert moderator.action == "accept"
+
+
+async def test_members_list_shows_moderation_reminders_and_bans(
+        bot: Driver, config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from mailbot.cli import main
+
+    await bot.command("modérer Marie", sender=ALICE)
+    await bot.command("rappel Marie", sender=ALICE)
+    asked = await bot.command("bannir bob@example.net", sender=ALICE)
+    await bot.reply_to(asked, "oui", sender=ALICE)
+    capsys.readouterr()
+    code = await asyncio.to_thread(main, ["-c", str(config.path), "members", "list",
+                                          "--list", "sel"])
+    out = capsys.readouterr().out
+    assert code == 0
+    marie = next(line for line in out.splitlines() if line.startswith(MARIE))
+    assert "(moderated since 2026-11-23)" in marie
+    assert f"(charter reminder 2026-11-23 by {ALICE})" in marie
+    assert f"{BOB}\t\tbanned (since 2026-11-23, by {ALICE})" in out
