@@ -143,6 +143,9 @@ async def test_moderating_a_member_by_name_holds_their_posts_then_freeing_them(
     await post(bot, MARIE, "Et encore", name="Marie")
     assert bot.sink.to(MARIE) == [] and copies(bot) == []
 
+    roster = await bot.command("membres", sender=ALICE)
+    assert "marie@example.com (Marie) — sous modération" in roster.text()
+    assert "bob@example.net (Bob)\r\n" in roster.text()
     again = await bot.command("modérer marie@example.com", sender=ALICE)
     assert "déjà sous modération" in again.text()
     assert bot.sink.to(MARIE) == []
