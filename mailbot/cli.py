@@ -31,8 +31,8 @@ from mailbot.reading.message import envelope_sender, header, parse, recipients
 from mailbot.service import Service
 from mailbot.storage import db, deliveries
 from mailbot.storage.members import Members
-from mailbot.storage.moderating import Bans, MembershipLog
 from mailbot.storage.messages import Messages
+from mailbot.storage.moderating import Bans, MembershipLog
 from mailbot.storage.proposals import Proposals
 
 Verb = Callable[[argparse.Namespace, Config], int]

@@ -61,7 +61,7 @@ def attachments(received: Received) -> dict[str, str]:
             for part in received.message.iter_attachments()}
 
 
-# --- 1. the charter ----------------------------------------------------------------------------
+# --- 1. the charter --------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("words", "sender", "english"), [
     ("charte", MARIE, False), ("règles", MARIE, False), ("Regles", MARIE, False),
@@ -121,7 +121,7 @@ def test_check_fails_on_a_missing_or_empty_charter(tmp_path: Path) -> None:
     assert main(["-c", str(path), "check"]) == 0
 
 
-# --- 2. member moderation ----------------------------------------------------------------------
+# --- 2. member moderation --------------------------------------------------------------------
 
 async def test_moderating_a_member_by_name_holds_their_posts_then_freeing_them(
         bot: Driver) -> None:
@@ -222,7 +222,7 @@ async def test_an_unknown_or_ambiguous_name_asks_back(bot: Driver) -> None:
     assert "n'est pas inscrit" in reply.text()
 
 
-# --- 3. the private reminder -------------------------------------------------------------------
+# --- 3. the private reminder -----------------------------------------------------------------
 
 @pytest.mark.parametrize("english", [False, True])
 async def test_a_reminder_comes_from_the_moderators_as_a_group(bot: Driver,
@@ -254,7 +254,7 @@ async def test_a_reminder_comes_from_the_moderators_as_a_group(bot: Driver,
     assert events[MARIE].by == ALICE
 
 
-# --- 4. bans ------------------------------------------------------------------------------------
+# --- 4. bans ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("ban", "unban", "confirm_word"), [
     ("bannir bob@example.net", "débannir bob@example.net", "Pour confirmer l'exclusion"),
@@ -302,7 +302,7 @@ async def test_a_moderator_cannot_be_banned_nor_banned_twice(bot: Driver) -> Non
     assert "n'est pas exclu" in reply.text()
 
 
-# --- 5. the flood brake ----------------------------------------------------------------------------
+# --- 5. the flood brake ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("rules", ['[posting]\nmax_posts_per_day = 2\n'])
 async def test_posts_past_the_day_s_number_are_held_and_the_member_told_once(
@@ -325,7 +325,7 @@ async def test_posts_past_the_day_s_number_are_held_and_the_member_told_once(
     assert len(copies(bot)) == 2
 
 
-# --- membership.notify -----------------------------------------------------------------------------
+# --- membership.notify -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("rules", [WITH_CHARTER + '[membership]\nnotify = "each"\n'])
 async def test_notify_each_tells_every_moderator_at_once(bot: Driver) -> None:
@@ -382,7 +382,7 @@ async def test_notify_never_tells_nobody(bot: Driver) -> None:
     assert bot.sink.to(ALICE) == [] and bot.sink.to(CAROL) == []
 
 
-# --- explain, the reader, the pure rule, the CLI ---------------------------------------------------
+# --- explain, the reader, the pure rule, the CLI ---------------------------------------------
 
 def test_explain_reports_the_new_commands(tmp_path: Path, database_url: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
