@@ -211,6 +211,20 @@ async def test_a_member_who_tries_is_told_it_is_for_moderators(bot: Driver, word
     assert bob is not None and bob.moderated_at is None
 
 
+@pytest.mark.parametrize(("sentence", "says"), [
+    ("Bonjour, pouvez-vous mettre Bob sous modération ? Merci, Alice", "vous seront soumis"),
+    ("Please put Bob under moderation, thanks.", "will come to you before going out"),
+])
+async def test_moderation_asked_in_a_sentence(bot: Driver, sentence: str, says: str) -> None:
+    if "Please" in sentence:
+        await bot.add(ALICE, "Alice")
+        await speaks_english(bot, ALICE)
+    reply = await bot.command(sentence, sender=ALICE)
+    assert says in reply.text()
+    bob = await bot.member(BOB)
+    assert bob is not None and bob.moderated_at is not None
+
+
 async def test_an_unknown_or_ambiguous_name_asks_back(bot: Driver) -> None:
     await bot.add("jean.curie@example.org", "Jean Curie")
     await bot.add("jean.dubois@example.org", "Jean Dubois")
@@ -412,6 +426,12 @@ def test_explain_reports_the_new_commands(tmp_path: Path, database_url: str,
     ("Rules", "", "charter"),
     ("", "moderate Marie Dubois", "moderate"),
     ("", "Rappel Marie", "remind"),
+    ("", "Bonjour, pouvez-vous mettre Marie sous modération ? Merci", "moderate"),
+    ("", "Please put Marie Dubois on moderation for a while.", "moderate"),
+    ("", "On peut lever la modération de Marie, elle s'est excusée.", "unmoderate"),
+    ("", "Please lift Marie's moderation", "unmoderate"),
+    ("", "Pourriez-vous envoyer un petit rappel de la charte à Marie ?", "remind"),
+    ("", "Could you send Marie a friendly reminder of the charter?", "remind"),
 ])
 def test_the_reader_reads_the_new_requests(subject: str, body: str, action: str) -> None:
     from mailbot.reading.requests import Known, Person, Said, read_requests
@@ -419,7 +439,7 @@ def test_the_reader_reads_the_new_requests(subject: str, body: str, action: str)
     known = Known(roster=(Person(MARIE, "Marie Dubois"), Person(BOB, "Bob Martin")))
     found = read_requests(Said(subject, body, sender=ALICE), known)
     assert [r.action for r in found] == [action]
-    if action in ("moderate", "remind"):
+    if action in ("moderate", "unmoderate", "remind"):
         assert found[0].args["who"] == MARIE
 
 

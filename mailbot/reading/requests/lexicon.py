@@ -281,6 +281,30 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"up for (?:a )?vote|(?:what|anything) to vote|a voter)\b"),
         (1, r"\b(?:propositions|proposals)\b"),
     ),
+    # A moderator's acts on one member, said in a sentence ("Pouvez-vous mettre Bob sous
+    # modération ?", "please send Marie a reminder of the charter").
+    "moderate": (
+        (5, r"\b(?:(?:mettre|mettez|placer|placez|passer|passez) (?:\w+ ){1,3}(?:sous|en) "
+            r"moderation|put (?:\w+ ){1,3}(?:under|on) moderation|moderate (?:all )?(?:his|her|"
+            r"their) (?:posts|messages))\b"),
+    ),
+    "unmoderate": (
+        (5, r"\b(?:(?:lever|levez|retirer|retirez|enlever|enlevez|arreter|arretez|finir) (?:la|"
+            r"sa) moderation|(?:sortir|sortez) (?:\w+ ){1,3}de (?:la )?moderation|plus sous "
+            r"moderation|(?:lift|end|remove) (?:the |her |his |their )?moderation|take (?:\w+ )"
+            r"{1,3}off moderation|no longer (?:under|on) moderation|lift (?:\w+(?:'s)? ){0,2}"
+            r"moderation)\b"),
+    ),
+    "remind": (
+        (5, r"\b(?:(?:envoyer|envoyez|faire|faites|adresser|adressez) (?:\w+ ){0,2}(?:un |"
+            r"petit )?rappel (?:de (?:la charte|nos regles|des regles)|a l'ordre)|rappeler "
+            r"(?:la charte|les regles|nos regles) a|(?:send|give) (?:\w+ ){0,3}(?:a |friendly )*"
+            r"reminder of (?:the |our )?(?:charter|rules)|remind (?:\w+ ){1,3}(?:of|about) "
+            r"(?:the|our) (?:charter|rules))\b"),
+        # outweighs "la charte" asked for oneself
+        (3, r"\b(?:rappel (?:de la charte|des regles|de nos regles)|reminder of (?:the |our )?"
+            r"(?:charter|rules))\b"),
+    ),
     "charter": (
         (3, r"\b(?:(?:la|votre|notre|une) charte|(?:le|votre) reglement (?:de|du|interieur)|"
             r"(?:les|vos) regles (?:de (?:la liste|vie|bonne conduite|du sel|du groupe|"

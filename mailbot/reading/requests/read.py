@@ -72,7 +72,8 @@ def at_request(prepared: Prepared, points_per_hour: int) -> list[Draft]:
     item = _asked_to_publish(prepared)
     if item is not None:
         return [item]
-    drafts = [d for d in drafts if d.action in ROBOT_ACTIONS or d.action in ("claim", "dispute")]
+    drafts = [d for d in drafts if d.action in ROBOT_ACTIONS or d.action in (
+        "claim", "dispute", *MODERATOR_VERBS)]
     drafts = _in_context(drafts, prepared)
     if drafts and (drafts[0].score >= ENOUGH or not prepared.sentences):
         return [drafts[0]]  # a bare subject ("désinscrivez-moi") says all there is
