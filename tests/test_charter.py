@@ -494,3 +494,24 @@ async def test_members_list_shows_moderation_reminders_and_bans(
     assert "(moderated since 2026-11-23)" in marie
     assert f"(charter reminder 2026-11-23 by {ALICE})" in marie
     assert f"{BOB}\t\tbanned (since 2026-11-23, by {ALICE})" in out
+
+
+async def test_a_suspension_for_bounces_is_in_the_daily_summary(bot: Driver,
+                                                                config: Config) -> None:
+    from mailbot.bounces.tracking import suspend
+
+    def suspend_bob(session: Any) -> None:
+        ctx = bot.service._context(session)
+        member = ctx.stores.members.get("sel", BOB)
+        assert member is not None
+        suspend(ctx, config.lists[0], member, 5, "bob@example.net: 550 5.1.1 unknown")
+    bot.sink.clear()
+    await bot.service.db.run(suspend_bob)
+    await bot.service.drain()
+    assert len(bot.sink.to(ALICE)) == 1  # the suspension's own notice, at once
+    bot.sink.clear()
+    bot.clock.advance(timedelta(hours=5, minutes=1))  # 18:01 in Paris
+    await bot.service.drain()
+    summary = bot.sink.to(ALICE)
+    assert len(summary) == 1 and "les envois à Bob <bob@example.net> sont suspendus" in \
+        summary[0].text()

@@ -18,9 +18,6 @@ from mailbot.outbound.dates import format_when
 from mailbot.storage.members import Member
 
 CHARTER_FILE = {"fr": "charte.txt", "en": "charter.txt"}
-# The acts a summary or a notice names, in the order a summary lists them.
-KINDS = ("join", "leave", "remove", "suspend", "moderate", "unmoderate", "ban", "unban",
-         "remind")
 
 
 def today(ctx: Context) -> str:
