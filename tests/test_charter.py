@@ -515,3 +515,14 @@ async def test_a_suspension_for_bounces_is_in_the_daily_summary(bot: Driver,
     summary = bot.sink.to(ALICE)
     assert len(summary) == 1 and "les envois à Bob <bob@example.net> sont suspendus" in \
         summary[0].text()
+
+
+@pytest.mark.parametrize("rules", ['[posting]\nmax_posts_per_day = 1\n'])
+async def test_the_flood_brake_speaks_english(bot: Driver) -> None:
+    await speaks_english(bot, BOB)
+    await post(bot, BOB, "First", name="Bob")
+    assert len(copies(bot)) == 2
+    await post(bot, BOB, "Second", name="Bob")
+    told = bot.sink.to(BOB)
+    assert copies(bot) == [] and len(told) == 1
+    assert "you have already sent 1 message(s) today" in told[0].text()
