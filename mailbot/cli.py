@@ -46,6 +46,7 @@ from mailbot.service import Service
 from mailbot.storage import db, deliveries
 from mailbot.storage.members import Members
 from mailbot.storage.messages import Messages
+from mailbot.storage.moderating import Bans, MembershipLog
 from mailbot.storage.proposals import Proposals
 from mailbot.storage.status import read_status
 
@@ -281,11 +282,23 @@ def _members_one(session: Session, mlist: ListConfig, args: argparse.Namespace,
                  now: datetime) -> int:
     members = Members(session)
     if args.action == "list":
-        for member in members.roster(mlist.name):
+        roster = members.roster(mlist.name)
+        reminded = MembershipLog(session).latest(mlist.name, [m.email for m in roster],
+                                                 ("remind",))
+        for member in roster:
             flags = " (nomail)" if member.nomail else ""
             if member.suspended_at is not None:
                 flags += f" (suspended for bounces since {member.suspended_at:%Y-%m-%d})"
+            if member.moderated_at is not None:
+                until = f" until {member.moderated_until:%Y-%m-%d %H:%M}" \
+                    if member.moderated_until else ""
+                flags += f" (moderated since {member.moderated_at:%Y-%m-%d}{until})"
+            if member.email in reminded:
+                event = reminded[member.email]
+                flags += f" (charter reminder {event.at:%Y-%m-%d} by {event.by})"
             print(f"{member.email}\t{member.name}\t{member.delivery}{flags}")
+        for ban in Bans(session).all(mlist.name):
+            print(f"{ban.email}\t\tbanned (since {ban.banned_at:%Y-%m-%d}, by {ban.banned_by})")
         return 0
     if args.action == "add":
         email = _address(args.email)

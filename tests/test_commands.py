@@ -34,6 +34,13 @@ WORDS = [
     ("approve", "approve", "en"), ("approuver", "approve", "fr"),
     ("reject", "reject", "en"), ("refuser", "reject", "fr"),
     ("discard", "discard", "en"), ("jeter", "discard", "fr"),
+    ("charter", "charter", "en"), ("rules", "charter", "en"), ("charte", "charter", "fr"),
+    ("règles", "charter", "fr"), ("règlement", "charter", "fr"),
+    ("moderate", "moderate", "en"), ("modérer", "moderate", "fr"),
+    ("unmoderate", "unmoderate", "en"), ("libérer", "unmoderate", "fr"),
+    ("remind", "remind", "en"), ("rappel", "remind", "fr"), ("rappeler", "remind", "fr"),
+    ("ban", "ban", "en"), ("bannir", "ban", "fr"),
+    ("unban", "unban", "en"), ("débannir", "unban", "fr"),
 ]
 
 

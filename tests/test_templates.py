@@ -8,7 +8,8 @@ from mailbot.outbound.compose import DEFAULT_TEMPLATES, Composer
 from mailbot.storage.models import Member
 
 LIST = {"title": "SEL de Saint-Martin", "name": "sel", "address": "sel@example.org",
-        "request": "sel-request@example.org", "owner": "sel-owner@example.org"}
+        "request": "sel-request@example.org", "owner": "sel-owner@example.org",
+        "has_charter": True}
 RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join",
                 "done-leave", "done-add", "done-remove", "done-pay",
                 "confirm-leave", "confirm-add", "confirm-remove", "one-at-a-time", "nomail",
@@ -23,7 +24,11 @@ RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join
                 "invited-other", "for-other", "post-it", "stance-objection",
                 "stance-objection-again", "stance-support", "stance-closed", "dispute-passed",
                 "archive-index", "archive-empty", "archive-post", "no-such-post",
-                "archive-usage", "archive-too-many", "archive-members-only"]
+                "archive-usage", "archive-too-many", "archive-members-only",
+                "charter", "no-charter", "moderators-only", "member-usage",
+                "not-for-moderators", "moderated", "already-moderated", "unmoderated",
+                "not-moderated", "reminded", "confirm-ban", "done-ban", "already-banned",
+                "unbanned", "not-banned"]
 REPLY = {"from_list": False, "quoted": "je voudrais le truc",
          "examples": {"name": "Bob", "amount": "1h30"}}
 MONEY = {"points": 90, "unit": "points", "hours": "1h30"}
@@ -44,7 +49,9 @@ VALUES = {"ask": "De quelle Marie s'agit-il ?", "target": "paul@example.org",
           "posts": [{"number": 4, "date": "23 novembre 2026", "author": "Marie",
                      "subject": "Réunion"}], "latest": 4, "subject": "Réunion",
           "author": "Marie", "date": "23 novembre 2026", "most": 5,
-          "members": [Member(email="marie@example.com", name="Marie", nomail=True)]}
+          "members": [Member(email="marie@example.com", name="Marie", nomail=True)],
+          "text": "Pas d'attaques personnelles.\n", "email": "paul@example.org", "days": 7,
+          "others": 1, "member": True, "action": "moderate"}
 
 
 class R:
@@ -128,6 +135,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "web/unsubscribe-ask": {"email": "m@x.org", "already": False},
     "web/unsubscribe-done": {"email": "m@x.org", "already": True},
     "web/unsubscribe-invalid": {"requests": ["sel-request@example.org"]},
+    "member/moderated": {"until": "jeudi 26 novembre à 13h00"},
+    "member/unmoderated": {},
+    "member/reminder": {"charter": "1. Pas d'attaques personnelles.\n2. Bienveillance.\n"},
+    "moderator/membership-change": {"event": {
+        "kind": "moderate", "email": "b@x.org", "name": "Bob", "by": "Alice",
+        "detail": "jeudi 26 novembre à 13h00"}},
+    "moderator/membership-summary": {"count": 2, "events": [
+        {"kind": k, "email": "b@x.org", "name": "Bob", "by": "Alice", "detail": "",
+         "when": "jeudi 26 novembre à 13h00"} for k in (
+            "join", "leave", "remove", "suspend", "moderate", "unmoderate", "ban", "unban",
+            "remind", "other")]},
     "member/item-recorded": ITEM, "member/item-renewal": ITEM, "member/item-expired": ITEM,
     "member/item-match": {"mine": ITEM, "theirs": {**ITEM, "kind": "request"}},
     "member/digest": {"mode": "daily", "mime": False, "count": 1, "with_files": True,

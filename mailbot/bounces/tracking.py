@@ -124,6 +124,11 @@ def suspend(ctx: Context, mlist: ListConfig, member: Member, current: int,
     send_probe(ctx, mlist, member)
     _tell_moderators(ctx, mlist, "moderator/bounce-suspended", member,
                      {"score": current, "detail": detail})
+    # That notice is the "at once" one; with membership.notify = "daily" the suspension is
+    # also in the day's summary of changes.
+    ctx.stores.log.record(mlist.name, "suspend", member.email, now=ctx.now, name=member.name,
+                          detail=detail[:300],
+                          reported=mlist.rules.membership.notify != "daily")
 
 
 def send_probe(ctx: Context, mlist: ListConfig, member: Member) -> None:

@@ -19,7 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from mailbot.config import dkim
 from mailbot.config.dkim import DkimKey
-from mailbot.config.rules import ListRules, load_rules
+from mailbot.config.rules import ListRules, load_rules, read_charter
 from mailbot.core.durations import parse_duration
 from mailbot.core.errors import ConfigError
 
@@ -128,6 +128,7 @@ class ListConfig:
     language: str
     unsubscribe_url: str | None
     dkim: DkimKey | None = None  # sign its mail (RFC 6376): [dkim], or its [list.dkim]
+    charter: str = ""  # the text of `moderation.charter_file`, read when the config loads
 
     @property
     def address(self) -> str:
@@ -492,16 +493,18 @@ def _one_list(reader: _Reader, server: ServerConfig, table: Any, index: int) -> 
         raise reader.fail(f"{prefix}.language", f"must be one of {', '.join(LANGUAGES)}")
     rules_name = get("rules", str, "default")
     domain = get("domain", str, required=True).lower()
+    rules = load_rules(server.rules_dir, rules_name)
     return ListConfig(
         name=name,
         domain=domain,
         title=get("title", str, name),
         moderators=checked,
         rules_name=rules_name,
-        rules=load_rules(server.rules_dir, rules_name),
+        rules=rules,
         language=language,
         unsubscribe_url=get("unsubscribe_url", str, None),
         dkim=_dkim(reader, get("dkim", dict, {}), prefix, domain),
+        charter=read_charter(server.rules_dir, rules, rules_name),
     )
 
 

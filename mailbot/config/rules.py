@@ -32,6 +32,8 @@ class Posting:
     max_kb: int = 5120
     first_post_moderated: bool = False
     subject_prefix: str = "[{list}]"
+    # A member's posts past this many in a day are held for the rest of the day (0: none).
+    max_posts_per_day: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,24 @@ class Bounces:
     away_for: timedelta = timedelta(days=7)
 
 
+NOTIFY_MODES = ("each", "daily", "never")
+
+
 @dataclass(frozen=True)
 class Membership:
     confirm_within: timedelta = timedelta(days=7)
     members_can_list: bool = False
+    # Moderators are told of joins, leaves, suspensions, removals, moderation and bans:
+    # each at once, in one summary a day (at digest.time), or never.
+    notify: str = field(default="daily", metadata=_choice(*NOTIFY_MODES))
+
+
+@dataclass(frozen=True)
+class Moderation:
+    # The list's charter: a plain-text file, relative to the rules folder ("": none).
+    charter_file: str = ""
+    # A member put under moderation is freed by itself after this long (None: never).
+    moderated_for: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,7 @@ class ListRules:
     digest: Digest = Digest()
     bounces: Bounces = Bounces()
     membership: Membership = Membership()
+    moderation: Moderation = Moderation()
     abuse: Abuse = Abuse()
 
 
@@ -177,7 +194,9 @@ def convert_value(spec: dataclasses.Field[Any], raw: Any, file: str, key: str) -
         return raw
     if not isinstance(raw, str):
         raise ConfigError(file, key, f"must be a string, not {raw!r}")
-    if kind is timedelta or kind == "timedelta":
+    if kind == timedelta | None and raw.strip() == "":
+        return None  # an optional duration left empty: never
+    if kind is timedelta or kind == "timedelta" or kind == timedelta | None:
         try:
             return parse_duration(raw)
         except ValueError as exc:
@@ -212,5 +231,26 @@ def _check_coherence(rules: ListRules, path: Path) -> None:
         raise ConfigError(str(path), "posting.max_kb", "must be positive")
     if rules.bounces.threshold < 1 or rules.bounces.probes < 1:
         raise ConfigError(str(path), "bounces.threshold", "threshold and probes must be 1 or more")
+    if rules.posting.max_posts_per_day < 0:
+        raise ConfigError(str(path), "posting.max_posts_per_day", "must be 0 (no limit) or more")
     if rules.exchange.points_per_hour <= 0:
         raise ConfigError(str(path), "exchange.points_per_hour", "must be positive")
+
+
+def read_charter(rules_dir: Path, rules: ListRules, rules_name: str) -> str:
+    """The text of the list's charter (`moderation.charter_file`, relative to the rules
+    folder), or "" when it has none; a missing or empty file is a mistake in the rules."""
+    name = rules.moderation.charter_file
+    if not name:
+        return ""
+    where = str(rules_dir / f"{rules_name}.toml")
+    path = rules_dir / name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(where, "moderation.charter_file", f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(where, "moderation.charter_file", f"cannot read {path}: {exc}") from None
+    if not text.strip():
+        raise ConfigError(where, "moderation.charter_file", f"the file is empty: {path}")
+    return text.strip() + "\n"

@@ -1,5 +1,5 @@
-"""Actions confirmed by replying to a single-use address: join, leave, a moderator's add
-or remove, and a payment. Only the owner of the mailbox that received the token can
+"""Actions confirmed by replying to a single-use address: join, leave, a moderator's add,
+remove or ban, and a payment. Only the owner of the mailbox that received the token can
 confirm, so a forged From can never change anybody's membership.
 
 Shared by the confirm handler (the reply came) and the request handler (a sender our MTA
@@ -11,6 +11,7 @@ from email.message import EmailMessage
 
 from mailbot.config import ListConfig
 from mailbot.exchange.payments import money, pay_confirmed
+from mailbot.lists import moderating
 from mailbot.lists.membership import join, leave
 from mailbot.outbound.context import Context
 from mailbot.outbound.dates import format_when
@@ -93,11 +94,19 @@ def carry_out(ctx: Context, mlist: ListConfig, confirmation: Confirmation,
         reply.outcome = pay_confirmed(ctx, mlist, payer=c.email, payee=c.target,
                                       amount=c.amount, memo=c.memo or "", language=c.language)
         return
+    if c.action == "ban":
+        banned = moderating.ban(ctx, mlist, c.target, by=c.email)
+        reply.outcome = f"{c.target} banned" if banned else "already banned"
+        ctx.outbox.send(mlist, "moderator/change-done", c.language,
+                        {"action": "ban", "target": c.target}, to=c.email, purpose="notice",
+                        inbound_id=reply.id)
+        return
+    by = c.email if c.action in ("add", "remove") else ""
     if c.action in ("join", "add"):
-        joined = join(ctx, mlist, c.target, c.name, c.language, reply.id)
+        joined = join(ctx, mlist, c.target, c.name, c.language, reply.id, by=by)
         reply.outcome = f"{c.target} joined" if joined else "already a member"
     else:
-        left = leave(ctx, mlist, c.target, c.language, reply.id)
+        left = leave(ctx, mlist, c.target, c.language, reply.id, by=by)
         reply.outcome = f"{c.target} left" if left else "was not a member"
     if c.action in ("add", "remove"):
         ctx.outbox.send(mlist, "moderator/change-done", c.language,

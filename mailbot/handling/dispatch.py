@@ -80,8 +80,10 @@ def dispatch(ctx: Context, row: InboundMessage) -> None:
     if _from_ourselves(ctx, msg, row):
         row.kind, row.outcome = "loop", "ignored: sent from one of the bot's own addresses"
         return
-    if row.role in ("post", "request", "confirm") and is_banned(
-            (author(msg, row.mail_from)[0], row.mail_from), mlist.rules.abuse.banned):
+    senders = (author(msg, row.mail_from)[0], row.mail_from)
+    if row.role in ("post", "request", "confirm") and (
+            is_banned(senders, mlist.rules.abuse.banned)
+            or ctx.stores.bans.any_of(mlist.name, senders)):
         row.kind, row.outcome = "banned", "ignored: the sender is on the ban list"
         return
     HANDLERS.get(row.role, handle_bounce)(ctx, mlist, row, msg)

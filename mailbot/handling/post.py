@@ -10,6 +10,7 @@ from mailbot.bounces.tracking import mark_away
 from mailbot.config import ListConfig
 from mailbot.decisions.proposals import find_thread, record_stance
 from mailbot.handling.known import FROM_THE_LIST, known_of, said_of, thread_proposal
+from mailbot.lists.moderating import today
 from mailbot.outbound.context import Context
 from mailbot.pipeline.distribute import STANCES, pass_post, read_post, tell_rejected
 from mailbot.reading.message import author, automatic_kind, header, readable_text
@@ -39,7 +40,8 @@ def handle_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: Email
             tell_rejected(ctx, mlist, row, msg, reason_code=verdict.reason, reason="")
     elif verdict.action == "hold":
         hold_post(ctx, mlist, row, msg, verdict.reason,
-                  notify_author=automatic is None and _may_tell(ctx, mlist, row, verdict.reason))
+                  notify_author=automatic is None and _may_tell(ctx, mlist, row, verdict.reason)
+                  and _tell_author(ctx, mlist, row, msg, verdict.reason))
 
 
 def _may_tell(ctx: Context, mlist: ListConfig, row: InboundMessage, reason: str) -> bool:
@@ -48,6 +50,22 @@ def _may_tell(ctx: Context, mlist: ListConfig, row: InboundMessage, reason: str)
     if reason != "no-from":
         return True
     return ctx.stores.members.get(mlist.name, row.mail_from.strip().lower()) is not None
+
+
+def _tell_author(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage,
+                 reason: str) -> bool:
+    """A member under moderation was told once, when it began; a member past the day's
+    number of posts is told once that day."""
+    if reason == "moderated":
+        return False
+    if reason != "flood":
+        return True
+    member = ctx.stores.members.get(mlist.name, author(msg, row.mail_from)[0])
+    day = today(ctx)
+    if member is None or member.flood_told_on == day:
+        return False
+    member.flood_told_on = day
+    return True
 
 
 def _seen(ctx: Context, mlist: ListConfig, row: InboundMessage,
@@ -90,14 +108,16 @@ def hold_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMe
     address, name = author(msg, row.mail_from)
     excerpt = "\n".join(own_text(readable_text(msg)).splitlines()[:15])
     values = {"hold_id": hold.id, "sender": address, "sender_name": name, "reason": reason,
-              "subject": header(msg, "Subject"), "excerpt": excerpt}
+              "subject": header(msg, "Subject"), "excerpt": excerpt,
+              "max_posts": mlist.rules.posting.max_posts_per_day}
     for moderator in mlist.moderators:
         ctx.outbox.send(mlist, "moderator/held", ctx.outbox.language_of(mlist, moderator),
                         values, to=moderator, purpose="moderation", reply_token=hold.token,
                         inbound_id=row.id)
     if notify_author:
         ctx.outbox.send(mlist, "member/held", ctx.outbox.language_of(mlist, address),
-                        {"subject": header(msg, "Subject"), "reason": reason}, to=address,
+                        {"subject": header(msg, "Subject"), "reason": reason,
+                         "max_posts": mlist.rules.posting.max_posts_per_day}, to=address,
                         purpose="notice", in_reply_to=header(msg, "Message-ID"),
                         inbound_id=row.id)
     row.kind, row.status, row.outcome = "post", "held", f"held: {reason}"

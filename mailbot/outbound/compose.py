@@ -9,6 +9,7 @@ in the folder `server.templates_dir` names) or for one list
 (`templates/<list>/member/welcome.fr.txt`); the rest come from the shipped templates.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -86,7 +87,8 @@ class Composer:
 
     def compose(self, name: str, language: str, context: dict[str, Any], *, to: str,
                 sender: Sender, now: Any, in_reply_to: str = "", auto: str = "auto-replied",
-                hostname: str = "localhost") -> EmailMessage:
+                hostname: str = "localhost",
+                attachments: Sequence[tuple[str, str]] = ()) -> EmailMessage:
         """A complete plain-text message, marked automatic (RFC 3834 §5) so no bot answers it."""
         subject, body = self.render(name, language, context)
         msg = EmailMessage()
@@ -104,4 +106,7 @@ class Composer:
         msg["Content-Language"] = language
         cte = "7bit" if body.isascii() else "quoted-printable"
         msg.set_content(body, charset="utf-8", cte=cte)
+        for filename, text in attachments:
+            msg.add_attachment(text, subtype="plain", charset="utf-8", filename=filename,
+                               cte="7bit" if text.isascii() else "quoted-printable")
         return msg

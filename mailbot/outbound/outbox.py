@@ -76,11 +76,12 @@ class Outbox:
             groups[member.language or mlist.language].append(member)
         return dict(groups)
 
-    def list_vars(self, mlist: ListConfig) -> dict[str, str]:
+    def list_vars(self, mlist: ListConfig) -> dict[str, str | bool]:
         """What every template knows about the list."""
         return {
             "title": mlist.title, "name": mlist.name, "address": mlist.address,
             "request": self.address(mlist, "request"), "owner": self.address(mlist, "owner"),
+            "has_charter": bool(mlist.charter),
         }
 
     def list_headers(self, mlist: ListConfig) -> ListHeaders:
@@ -91,14 +92,15 @@ class Outbox:
              *, to: str, purpose: str, reply_token: str | None = None,
              reply_to: str | None = None, in_reply_to: str = "",
              inbound_id: int | None = None, bounce_token: str | None = None,
-             attachments: Sequence[bytes] = ()) -> str:
+             attachments: Sequence[bytes | tuple[str, str]] = ()) -> str:
         """Queue one templated message; return its Message-ID ("" when a rate limit held
-        it back). `attachments`: whole messages to attach (message/rfc822), such as posts
-        from the archive.
+        it back). `attachments`: whole messages to attach (message/rfc822, as bytes), such
+        as posts from the archive, or (file name, text) pairs attached as plain text.
 
         Replies to it go to the single-use confirm address of `reply_token`, or to
         `reply_to` (another member, to put two people in touch), or to list-request@.
-        Its bounce comes back to sel-bounces@, or to sel-bounces+`bounce_token`@."""
+        Its bounce comes back to sel-bounces@, or to sel-bounces+`bounce_token`@.
+"""
         if purpose in RATE_LIMITED_PURPOSES and self._over_limit(mlist, to):
             self._tell_rate_limited(mlist, to, language)
             return ""
@@ -110,9 +112,11 @@ class Outbox:
             sender=sender, now=self.now, in_reply_to=in_reply_to,
             auto="auto-replied" if in_reply_to else "auto-generated",
             hostname=self.config.server.hostname,
+            attachments=[a for a in attachments if isinstance(a, tuple)],
         )
         for attached in attachments:
-            message.add_attachment(parse_message(attached))
+            if isinstance(attached, bytes):
+                message.add_attachment(parse_message(attached))
         self.queue(mlist, message.as_bytes(policy=policy.SMTP), purpose=purpose,
                    recipients=[(to, self.address(mlist, "bounces", bounce_token))],
                    inbound_id=inbound_id)

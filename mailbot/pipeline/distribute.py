@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from mailbot.config import ListConfig
 from mailbot.decisions import proposals
 from mailbot.exchange import items
+from mailbot.lists.moderating import today
 from mailbot.outbound.context import Context
 from mailbot.pipeline import stages
 from mailbot.pipeline.authorize import Verdict
@@ -71,6 +72,7 @@ def read_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMe
     member = ctx.stores.members.get(mlist.name, address)
     strict = mlist.rules.posting.from_rewrite == "auto" and policies_for(
         ctx.config.dns).needs_rewrite(address, ask=False)
+    day = today(ctx)
     return stages.Post(
         raw=row.raw, msg=msg, mlist=mlist, author=address, author_name=name,
         is_member=member is not None, is_moderator=mlist.is_moderator(address),
@@ -78,7 +80,9 @@ def read_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMe
         automatic=automatic_kind(msg, row.mail_from, mlist.list_id) is not None,
         size=row.size, strict_dmarc=strict, hostname=ctx.config.server.hostname,
         list_headers=ctx.outbox.list_headers(mlist), approved=approved, seen=seen,
-        has_author=usable_from(msg) is not None)
+        has_author=usable_from(msg) is not None,
+        moderated=member is not None and member.moderated_at is not None,
+        posts_today=member.posts_that_day if member and member.posts_on == day else 0)
 
 
 def pass_post(ctx: Context, row: InboundMessage, post: stages.Post) -> tuple[Verdict, int]:
@@ -100,6 +104,9 @@ def pass_post(ctx: Context, row: InboundMessage, post: stages.Post) -> tuple[Ver
     sender = ctx.stores.members.get(mlist.name, post.author)
     if sender is not None:
         sender.post_count += 1
+        day = today(ctx)
+        sender.posts_that_day = (sender.posts_that_day if sender.posts_on == day else 0) + 1
+        sender.posts_on = day
     row.kind, row.status, row.distributed_at = row.kind or "post", "done", ctx.now
     ctx.stores.messages.archive(row)  # members may ask for it back: `index`, `get N`
     row.outcome = (row.outcome + "; " if row.outcome else "") + \

@@ -48,6 +48,8 @@ class Post:
     approved: bool = False  # a moderator approved it: authorize lets it through
     # Its From names one readable author (else `author` is the envelope sender's)
     has_author: bool = True
+    moderated: bool = False  # the author is under moderation
+    posts_today: int = 0  # the author's posts that went out today (the flood brake)
     # What the request reader saw in it (a proposal, an offer, a stance…), if anything:
     # the hooks act on it where the subject has no tag.
     seen: Request | None = None
@@ -73,7 +75,9 @@ def authorize(post: Post, draft: Draft) -> Draft:
     rules = post.mlist.rules.posting
     verdict = decide_post(rules, is_member=post.is_member, is_moderator=post.is_moderator,
                           post_count=post.post_count, size=post.size,
-                          automatic=post.automatic, has_author=post.has_author)
+                          automatic=post.automatic, has_author=post.has_author,
+                          moderated=post.moderated,
+                          posts_today=post.posts_today)
     return replace(draft, verdict=verdict)
 
 

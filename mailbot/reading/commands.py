@@ -46,7 +46,16 @@ VERBS: dict[str, tuple[str, str]] = {
     "index": ("index", "en"), "sommaire": ("index", "fr"), "archive": ("index", "en"),
     "archives": ("index", "fr"),
     "get": ("get", "en"), "envoyer": ("get", "fr"),
+    "charter": ("charter", "en"), "rules": ("charter", "en"),
+    "charte": ("charter", "fr"), "regles": ("charter", "fr"), "reglement": ("charter", "fr"),
+    "moderate": ("moderate", "en"), "moderer": ("moderate", "fr"),
+    "unmoderate": ("unmoderate", "en"), "liberer": ("unmoderate", "fr"),
+    "remind": ("remind", "en"), "rappel": ("remind", "fr"), "rappeler": ("remind", "fr"),
+    "ban": ("ban", "en"), "bannir": ("ban", "fr"),
+    "unban": ("unban", "en"), "debannir": ("unban", "fr"),
 }
+# Commands only a list's moderators may use, about one member (an address or a name).
+MODERATOR_VERBS = ("moderate", "unmoderate", "remind", "ban", "unban")
 
 @dataclass(frozen=True)
 class Command:

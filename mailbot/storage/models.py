@@ -84,6 +84,15 @@ class Member(Base):
     bounces_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # An out-of-office reply said the member is away until then (rules: bounces.mark_away).
     away_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Moderation: the member's posts are held for the moderators since then, until then
+    # (None: until a moderator frees them).
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    moderated_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The flood brake (posting.max_posts_per_day): posts that went out on that day (the
+    # list's timezone, YYYY-MM-DD), and the day the member was last told of the limit.
+    posts_on: Mapped[str | None] = mapped_column(String(10))
+    posts_that_day: Mapped[int] = mapped_column(default=0, server_default="0")
+    flood_told_on: Mapped[str | None] = mapped_column(String(10))
 
 
 class InboundMessage(Base):
@@ -346,3 +355,35 @@ class ExchangeItem(Base):
     renewal_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(10), default="active")
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
+
+
+class Ban(Base):
+    """An address a moderator banned: removed from the list, its later mail refused."""
+
+    __tablename__ = "ban"
+    __table_args__ = (UniqueConstraint("list_name", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(320))
+    banned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    banned_by: Mapped[str] = mapped_column(String(320))
+
+
+class MembershipEvent(Base):
+    """One change the moderators are told of (membership.notify): a join, a leave, a
+    suspension, a removal, moderation, a ban… `reported_at` is when they were told (at
+    once, or in the day's summary); None: waiting for the summary."""
+
+    __tablename__ = "membership_event"
+    __table_args__ = (Index("ix_membership_event_unreported", "list_name", "reported_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    by: Mapped[str] = mapped_column(String(320), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

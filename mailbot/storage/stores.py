@@ -8,6 +8,7 @@ from mailbot.storage.bounces import BounceEvents
 from mailbot.storage.exchange import Items, Ledger
 from mailbot.storage.members import Members
 from mailbot.storage.messages import Messages
+from mailbot.storage.moderating import Bans, MembershipLog
 from mailbot.storage.moderation import Confirmations, Holds
 from mailbot.storage.proposals import Proposals
 
@@ -22,9 +23,11 @@ class Stores:
     ledger: Ledger
     items: Items
     bounces: BounceEvents
+    bans: Bans
+    log: MembershipLog
 
     @classmethod
     def of(cls, session: Session) -> "Stores":
         return cls(Members(session), Messages(session), Holds(session),
                    Confirmations(session), Proposals(session), Ledger(session),
-                   Items(session), BounceEvents(session))
+                   Items(session), BounceEvents(session), Bans(session), MembershipLog(session))

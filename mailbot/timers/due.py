@@ -15,16 +15,20 @@ from mailbot.decisions import proposals
 from mailbot.digests import delivery
 from mailbot.digests.schedule import next_digest_at
 from mailbot.exchange import items
+from mailbot.lists import moderating
 from mailbot.outbound.context import Context
 from mailbot.storage.stores import Stores
 
 
 def run_due(ctx: Context, running_since: datetime | None) -> int:
     """Settle the proposals whose deadline has come (first: digests show what it
-    settled), renew or expire items, send reminders and probes; how many were done."""
+    settled), renew or expire items, send reminders and probes, free members whose
+    moderation is over, send the moderators' daily summaries; how many were done."""
     settled = proposals.settle_due(ctx, running_since)
     renewed = items.renew_or_expire_due(ctx)
-    return settled + renewed + proposals.remind_due(ctx) + tracking.run_due(ctx)
+    freed = moderating.lift_due(ctx)  # before the summary, which then tells of it
+    return (settled + renewed + proposals.remind_due(ctx) + tracking.run_due(ctx) + freed
+            + moderating.send_summaries_due(ctx))
 
 
 def send_digests(ctx: Context, posts: delivery.Posts, *, everything_until: datetime | None,
@@ -41,4 +45,6 @@ def next_due(stores: Stores, config: Config, now: datetime) -> datetime | None:
         lambda name, deadline: proposals.reminder_time(config, name, deadline), now)
     digests = [next_digest_at(mode, m.rules.digest, config.server.timezone, now)
                for m in config.lists for mode in DIGEST_MODES]
-    return min([t for t in (due, *digests) if t is not None], default=None)
+    summary = moderating.next_summary_at(config.lists, config.server.timezone, now)
+    freed = stores.log.next_moderation_end(now)
+    return min([t for t in (due, *digests, summary, freed) if t is not None], default=None)

@@ -15,11 +15,11 @@ from typing import Any
 
 from mailbot.config import ListConfig
 from mailbot.handling.known import FROM_THE_LIST, known_of, said_of, thread_proposal
-from mailbot.handling.requests import archive, decisions, exchange, membership
+from mailbot.handling.requests import archive, decisions, exchange, membership, moderation
 from mailbot.handling.requests.requester import Outcome, Requester
 from mailbot.outbound.context import Context
 from mailbot.reading.authenticity import is_proven
-from mailbot.reading.commands import parse_commands
+from mailbot.reading.commands import MODERATOR_VERBS, parse_commands
 from mailbot.reading.message import author, automatic_kind, header, usable_from
 from mailbot.reading.replies import own_text
 from mailbot.reading.requests import Known, Request, Said, read_requests
@@ -134,6 +134,8 @@ def _unclear(state: Requester, request: Request) -> Outcome:
     what was asked at all, it says what it did not understand, with examples."""
     if not request.args:
         return "nothing", {}
+    if request.args.get("intent") in MODERATOR_VERBS and not state.is_moderator:
+        return "moderators-only", {}
     if request.args.get("intent") == "dispute" and state.member is not None:
         return exchange.dispute(state, request)
     return "unclear", {"ask": request.ask}
@@ -150,4 +152,4 @@ def _misplaced(state: Requester, request: Request) -> Outcome:
 
 
 HANDLERS = {**archive.HANDLERS, **decisions.HANDLERS, **exchange.HANDLERS, **membership.HANDLERS,
-            "unclear": _unclear}
+            **moderation.HANDLERS, "unclear": _unclear}

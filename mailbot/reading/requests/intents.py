@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mailbot.reading.amounts import find_amounts
-from mailbot.reading.commands import Command, number_arg, parse_line
+from mailbot.reading.commands import MODERATOR_VERBS, Command, number_arg, parse_line
 from mailbot.reading.spoken import plain
 
 from .lexicon import ASKING, CLAIM, DISPUTE, HOW_TO, INTENTS, LEDGER_WORDS, TOPICS
@@ -36,7 +36,7 @@ class Draft:
 _POLITE = {"please", "svp", "merci", "thanks", "stp", "s'il", "vous", "plait", "thank", "you",
            "pls", "plz", "!", "?", "."}
 _NO_ARGS = {"help", "join", "leave", "nomail", "mail", "members", "balance", "statement",
-            "proposals", "approve", "discard", "index"}
+            "proposals", "approve", "discard", "charter", "index"}
 _MODE_WORDS = {"daily", "weekly", "off", "quotidien", "hebdomadaire", "non", "no", "jour",
                "semaine", "aucun", "each", "mime", "text", "texte"}
 _UNITS = {"points", "point", "pts", "h", "heure", "heures", "hour", "hours", "minutes", "min"}
@@ -73,6 +73,9 @@ def typed_command(line: str) -> Command | None:
         fits = bool(rest) and bool(find_amounts(plain(" ".join(command.args)), 60))
     elif verb in ("add", "remove"):
         fits = any("@" in w for w in rest)
+    elif verb in MODERATOR_VERBS:  # an address, or a name of one to three words
+        fits = any("@" in w for w in rest) or (
+            0 < len(rest) <= 3 and all(re.fullmatch(r"[a-z][a-z.'-]*", w) for w in rest))
     else:  # reject REASON
         fits = True
     return command if fits else None

@@ -33,6 +33,8 @@ TOPICS = {
     "proposals": r"\b(?:propositions?|proposals?|en discussion|a voter|vote on|up for)\b",
     "decisions": (r"\b(?:decisions?(?! a prendre| en cours| en attente)|decide|adopte|register|"
                   r"registre)\b"),
+    "charter": (r"\b(?:charte|reglement|regles|charter|(?:list|group) rules|house rules|"
+                r"code of conduct)\b"),
 }
 
 
@@ -108,9 +110,9 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             rf"je n'ai (?:plus|rien) recu|(?:ne|n') ?ai plus de {_MAILS})"),
         (3, rf"\b(?:(?<!until )(?<!till )(?<!when )(?<!once )i'?m (?:back|home)(?! to)|(?:home|"
             rf"back) again|back from|(?:start|restart|resume|turn on|switch on|send) (?:\w+ "
-            rf"){{0,2}}{_EMAILS_EN}(?: \w+)? (?:again|back on)|(?:turn|switch|put) (?:it|them) "
-            rf"back on|haven'?t (?:had|got|received) any {_EMAILS_EN}|(?:e ?mails?|mail|messages) "
-            rf"back on|start (?:sending|the {_EMAILS_EN}) again|resume "
+            rf"){{0,2}}{_EMAILS_EN}(?: (?!\d)\w+)? (?:again|back on)|(?:turn|switch|put) "
+            rf"(?:it|them) back on|haven'?t (?:had|got|received) any {_EMAILS_EN}|"
+            rf"(?:e ?mails?|mail|messages) back on|start (?:sending|the {_EMAILS_EN}) again|resume "
             rf"(?:my |the )?(?:{_EMAILS_EN}|mail|delivery)|(?:send|receive|get) (?:me )?"
             rf"(?:the )?{_EMAILS_EN} again|turn (?:the )?(?:{_EMAILS_EN}|mail) back on|"
             rf"not (?:getting|receiving) (?:any )?{_EMAILS_EN}|stopped (?:getting|receiving))\b"),
@@ -291,8 +293,40 @@ INTENTS: dict[str, tuple[tuple[int, str], ...]] = {
             r"see|read|forward)(?: (?:moi|me|m'|nous|a nouveau|encore|again))* (?:le |la |the |"
             r"un |une |de nouveau )?(?:message|mail|courriel|post|e ?mail|envoi)s? "
             r"(?:n ?°|no\.?|numero|number|#)? ?\d+\b"),
-        (2, r"\b(?:message|post|courriel) (?:n ?°|no\.?|numero|number|#)? ?\d+\b(?! (?:fois|"
+        (2, r"\b(?:message|post|courriel) (?:n ?°|no\.?|numero|number|#) ?\d+\b(?! (?:fois|"
             r"times|jours|days|heures|hours|points|minutes))"),
+    ),
+    # A moderator's acts on one member, said in a sentence ("Pouvez-vous mettre Bob sous
+    # modération ?", "please send Marie a reminder of the charter").
+    "moderate": (
+        (5, r"\b(?:(?:mettre|mettez|placer|placez|passer|passez) (?:\w+ ){1,3}(?:sous|en) "
+            r"moderation|put (?:\w+ ){1,3}(?:under|on) moderation|moderate (?:all )?(?:his|her|"
+            r"their) (?:posts|messages))\b"),
+    ),
+    "unmoderate": (
+        (5, r"\b(?:(?:lever|levez|retirer|retirez|enlever|enlevez|arreter|arretez|finir) (?:la|"
+            r"sa) moderation|(?:sortir|sortez) (?:\w+ ){1,3}de (?:la )?moderation|plus sous "
+            r"moderation|(?:lift|end|remove) (?:the |her |his |their )?moderation|take (?:\w+ )"
+            r"{1,3}off moderation|no longer (?:under|on) moderation|lift (?:\w+(?:'s)? ){0,2}"
+            r"moderation)\b"),
+    ),
+    "remind": (
+        (5, r"\b(?:(?:envoyer|envoyez|faire|faites|adresser|adressez) (?:\w+ ){0,2}(?:un |"
+            r"petit )?rappel (?:de (?:la charte|nos regles|des regles)|a l'ordre)|rappeler "
+            r"(?:la charte|les regles|nos regles) a|(?:send|give) (?:\w+ ){0,3}(?:a |friendly )*"
+            r"reminder of (?:the |our )?(?:charter|rules)|remind (?:\w+ ){1,3}(?:of|about) "
+            r"(?:the|our) (?:charter|rules))\b"),
+        # outweighs "la charte" asked for oneself
+        (3, r"\b(?:rappel (?:de la charte|des regles|de nos regles)|reminder of (?:the |our )?"
+            r"(?:charter|rules))\b"),
+    ),
+    "charter": (
+        (3, r"\b(?:(?:la|votre|notre|une) charte|(?:le|votre) reglement (?:de|du|interieur)|"
+            r"(?:les|vos) regles (?:de (?:la liste|vie|bonne conduite|du sel|du groupe|"
+            r"l'association)|du (?:sel|groupe))|(?:the|your|our) (?:list'?s? |group'?s? )?"
+            r"(?:charter|code of conduct)|(?:the|your) (?:list|group|house) rules|the rules of "
+            r"(?:the|this|your) (?:list|group))\b"),
+        (1, r"\b(?:charte|reglement|charter|rules|regles)\b"),
     ),
     "decisions": (
         (3, r"\b(?:(?:ce qui|ce qu'on|qu'est ce qu'on|qu'a t on|qu'avons nous|on a) (?:a ete )?"

@@ -6,6 +6,7 @@ request, a stance in a proposal's thread, or a request that belongs to the robot
 
 import re
 
+from mailbot.reading.commands import MODERATOR_VERBS
 from mailbot.reading.items import item_kind_and_title
 from mailbot.reading.proposals import proposal_title
 from mailbot.reading.spoken import plain
@@ -39,7 +40,7 @@ from .refs import item_in_bot_mail, numbers_named, proposal_in_bot_mail
 # Actions a member may ask of the robot; at the list address they are administrivia.
 ROBOT_ACTIONS = ("join", "leave", "nomail", "mail", "digest", "language", "help", "members",
                  "balance", "statement", "offers", "requests", "renew", "close", "withdraw",
-                 "extend", "proposals", "decisions", "pay", "index", "get")
+                 "extend", "proposals", "decisions", "pay", "index", "get", "charter")
 STRONG = 3 * BODY  # a reply in a thread must say a request outright to be one
 _MAIL_WORDS = (r"\b(?:e ?mail(?:s|ing)?|mails?|messages?|courriels?|envois?|liste?|digest|"
                r"resume|pause|"
@@ -71,7 +72,8 @@ def at_request(prepared: Prepared, points_per_hour: int) -> list[Draft]:
     item = _asked_to_publish(prepared)
     if item is not None:
         return [item]
-    drafts = [d for d in drafts if d.action in ROBOT_ACTIONS or d.action in ("claim", "dispute")]
+    drafts = [d for d in drafts if d.action in ROBOT_ACTIONS or d.action in (
+        "claim", "dispute", *MODERATOR_VERBS)]
     drafts = _in_context(drafts, prepared)
     if drafts and (drafts[0].score >= ENOUGH or not prepared.sentences):
         return [drafts[0]]  # a bare subject ("désinscrivez-moi") says all there is
@@ -239,6 +241,9 @@ def _robot_request(prepared: Prepared, points_per_hour: int) -> Draft | None:
     """A request for the robot sent to everyone: a bare command as the whole message, or a
     sentence about the writer's own membership, delivery or account."""
     subject, body = typed_commands(prepared)
+    if subject is not None and subject.action in MODERATOR_VERBS:
+        subject = None  # "Rappel réunion jeudi": a post's topic, not a moderator's act
+    body = [d for d in body if d.action not in MODERATOR_VERBS]
     if subject is not None and not prepared.sentences:
         return Draft("administrivia", SUBJECT_COMMAND, intent=subject.action)
     if len(body) == 1 and len(prepared.sentences) <= 1:

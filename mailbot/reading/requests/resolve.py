@@ -365,6 +365,49 @@ def _reason(prepared: Prepared) -> str:
                   r"[\W_]*", "", said, flags=re.I).strip(" –-")
 
 
+def _member_named(draft: Draft, prepared: Prepared, known: Known, language: str) -> Request:
+    """A moderator's act on one member ("modérer marie@exemple.fr", "rappel Marie
+    Dubois"): `who` is the address written, else the member the words name."""
+    if not draft.typed:  # a sentence: the address written, else the member it names
+        return _member_in_sentence(draft, prepared, known, language)
+    phrase = " ".join(draft.words).strip(" .!?")
+    written = read_args.addresses(phrase)
+    if written:
+        return Request(draft.action, {"who": written[0]})
+    if not phrase:
+        return Request(draft.action)
+    found = who_is(phrase, known.roster, exclude=prepared.said.sender)
+    args: dict[str, Value] = {"intent": draft.action}
+    if len(found) > 1:
+        args["candidates"] = tuple(p.email for p in found)
+        return _unclear("which", language, args, name=phrase,
+                        candidates=", ".join(f"{p.name} <{p.email}>" for p in found))
+    if not found:
+        return _unclear("unknown-person", language, args, name=phrase)
+    return Request(draft.action, {"who": found[0].email})
+
+
+def _member_in_sentence(draft: Draft, prepared: Prepared, known: Known,
+                        language: str) -> Request:
+    text = draft.sentence.text if draft.sentence is not None else prepared.own
+    text = re.sub(r"(\w)['’]s\b", r"\1", text)  # "Marie's moderation"
+    written = read_args.addresses(text)
+    if written:
+        return Request(draft.action, {"who": written[0]})
+    named = mentions(text, known.roster, exclude=prepared.said.sender)
+    here = list(dict.fromkeys(m.person for m in named if m.start == named[0].start)) \
+        if named else []
+    if len(here) == 1:
+        return Request(draft.action, {"who": here[0].email})
+    args: dict[str, Value] = {"intent": draft.action}
+    if here:
+        args["candidates"] = tuple(p.email for p in here)
+        first = here[0].name.split(" ")[0]
+        return _unclear("which", language, args, name=first,
+                        candidates=", ".join(f"{p.name} <{p.email}>" for p in here))
+    return Request(draft.action)
+
+
 def _nothing_understood(draft: Draft, prepared: Prepared, known: Known,
                         language: str) -> Request:
     case = "decide" if prepared.said.role == "confirm" else "what"
@@ -382,6 +425,7 @@ _RESOLVERS: dict[str, Resolver] = {
     **dict.fromkeys(("object", "support"), _stance),
     **dict.fromkeys(("propose", "offer_item", "request_item"), _new_post),
     "administrivia": _administrivia,
+    **dict.fromkeys(("moderate", "unmoderate", "remind", "ban", "unban"), _member_named),
     **dict.fromkeys(("approve", "reject", "discard"), _moderation),
     "unclear": _nothing_understood,
 }
