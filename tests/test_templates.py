@@ -124,6 +124,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
                       "decisions": [{"number": 3, "title": "Fête", "status": "adopted"}],
                       "threads": [], "items": [{"number": 2, "kind": "offer",
                                                 "title": "Vélo", "author": "Bob"}]},
+    # issue 19: join approval
+    "moderator/join-request": {"newcomer": "j@x.org", "newcomer_name": "Jeanne",
+                               "words": ["je fais du pain"]},
+    "moderator/join-decided": {"newcomer": "j@x.org", "newcomer_name": "Jeanne", "reason": "non",
+                               "outcome": "refused"},
+    "member/join-waiting": {}, "member/join-refused": {"reason": "pas du quartier"},
 }
 
 

@@ -98,6 +98,8 @@ class ListConfig:
     rules: ListRules
     language: str
     unsubscribe_url: str | None
+    # Members who keep the time ledger (record paper slips) without being moderators.
+    treasurers: tuple[str, ...] = ()
 
     @property
     def address(self) -> str:
@@ -110,6 +112,10 @@ class ListConfig:
 
     def is_moderator(self, email: str) -> bool:
         return email.lower() in self.moderators
+
+    def keeps_books(self, email: str) -> bool:
+        """A moderator or a treasurer: may record transfers from paper slips."""
+        return self.is_moderator(email) or email.lower() in self.treasurers
 
 
 @dataclass(frozen=True)
@@ -350,7 +356,8 @@ def _table(reader: _Reader, name: str) -> dict[str, Any]:
     return table
 
 
-_LIST_KEYS = {"name", "domain", "title", "moderators", "rules", "language", "unsubscribe_url"}
+_LIST_KEYS = {"name", "domain", "title", "moderators", "rules", "language", "unsubscribe_url",
+              "treasurers"}
 
 
 def _lists(reader: _Reader, server: ServerConfig) -> tuple[ListConfig, ...]:
@@ -377,6 +384,8 @@ def _one_list(reader: _Reader, server: ServerConfig, table: Any, index: int) -> 
         raise reader.fail(f"{prefix}.name", f"not a valid list name: {name!r}")
     moderators = get("moderators", list, [])
     checked = tuple(_address(reader, f"{prefix}.moderators", m) for m in moderators)
+    treasurers = tuple(_address(reader, f"{prefix}.treasurers", t)
+                       for t in get("treasurers", list, []))
     language = get("language", str, server.language)
     if language not in LANGUAGES:
         raise reader.fail(f"{prefix}.language", f"must be one of {', '.join(LANGUAGES)}")
@@ -390,6 +399,7 @@ def _one_list(reader: _Reader, server: ServerConfig, table: Any, index: int) -> 
         rules=load_rules(server.rules_dir, rules_name),
         language=language,
         unsubscribe_url=get("unsubscribe_url", str, None),
+        treasurers=treasurers,
     )
 
 

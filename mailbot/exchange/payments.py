@@ -51,21 +51,42 @@ def find_payee(members: Sequence[Member], who: str) -> PayeeSearch:
     return PayeeSearch(None, [f"{names[c].name} <{names[c].email}>".strip() for c in close])
 
 
+def newcomer_until(stores: Stores, mlist: ListConfig, email: str,
+                   now: datetime | None) -> datetime | None:
+    """Until when `email` is a newcomer whose credit is limited (rules:
+    exchange.newcomer_min_balance for newcomer_for after joining), or None."""
+    rules = mlist.rules.exchange
+    member = stores.members.get(mlist.name, email)
+    if now is None or member is None or rules.newcomer_min_balance <= rules.min_balance:
+        return None
+    until = member.joined_at + rules.newcomer_for
+    return until if until > now else None
+
+
+def minimum_for(stores: Stores, mlist: ListConfig, email: str, now: datetime | None) -> int:
+    """The lowest balance `email` may reach now: the list's, or a newcomer's."""
+    rules = mlist.rules.exchange
+    if newcomer_until(stores, mlist, email, now) is None:
+        return rules.min_balance
+    return rules.newcomer_min_balance
+
+
 def refusal(stores: Stores, mlist: ListConfig, payer: str, payee: str,
-            amount: int) -> str | None:
-    """Why this transfer may not happen now (balance limits), or None."""
+            amount: int, now: datetime | None = None) -> str | None:
+    """Why this transfer may not happen now (balance limits, a newcomer's lower one when
+    `now` is given), or None."""
     rules = mlist.rules.exchange
     ledger = stores.ledger
     return refuse_transfer(payer, payee, amount, ledger.balance(mlist.name, payer),
                            ledger.balance(mlist.name, payee),
-                           Limits(rules.min_balance, rules.max_balance))
+                           Limits(minimum_for(stores, mlist, payer, now), rules.max_balance))
 
 
 def transfer(stores: Stores, mlist: ListConfig, payer: str, payee: str, amount: int,
              memo: str, now: datetime, *, recorded_by: str) -> str | None:
     """Record the transfer, or return why it may not happen (nothing is then written)."""
     stores.members.lock(mlist.name, [payer, payee])
-    refused = refusal(stores, mlist, payer, payee, amount)
+    refused = refusal(stores, mlist, payer, payee, amount, now)
     if refused is None:
         stores.ledger.record(LedgerEntry(
             list_name=mlist.name, payer=payer, payee=payee, amount=amount, memo=memo[:500],

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 
 from mailbot.config import ListConfig
 from mailbot.exchange.payments import money, pay_confirmed
+from mailbot.lists.admission import ask_moderators
 from mailbot.lists.membership import join, leave
 from mailbot.outbound.context import Context
 from mailbot.outbound.dates import format_when
@@ -60,6 +61,10 @@ def carry_out(ctx: Context, mlist: ListConfig, confirmation: Confirmation,
         assert c.amount is not None
         reply.outcome = pay_confirmed(ctx, mlist, payer=c.email, payee=c.target,
                                       amount=c.amount, memo=c.memo or "", language=c.language)
+        return
+    if c.action == "join" and mlist.rules.membership.join == "approve":
+        ask_moderators(ctx, mlist, c.target, c.name, c.language, c.memo or "", reply.id)
+        reply.outcome = f"{c.target} waits for a moderator's approval"
         return
     if c.action in ("join", "add"):
         joined = join(ctx, mlist, c.target, c.name, c.language, reply.id)

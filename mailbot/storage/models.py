@@ -5,10 +5,11 @@ bot sends is an `OutboundMessage` with one `Delivery` per recipient. Times are s
 naive UTC and read back as aware UTC.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -84,6 +85,9 @@ class Member(Base):
     bounces_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # An out-of-office reply said the member is away until then (rules: bounces.mark_away).
     away_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A member without email: the member (parrain/marraine) who acts for them by email and
+    # receives their monthly letter. Their own address is a placeholder that never gets mail.
+    buddy: Mapped[str | None] = mapped_column(String(320))
 
 
 class InboundMessage(Base):
@@ -315,6 +319,8 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
     recorded_by: Mapped[str] = mapped_column(String(320))
+    # The day the exchange took place, when it was written on a paper slip.
+    done_on: Mapped[date | None] = mapped_column(Date())
 
 
 class ExchangeItem(Base):
@@ -342,3 +348,16 @@ class ExchangeItem(Base):
     renewal_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(10), default="active")
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
+
+
+class Meeting(Base):
+    """An agenda a moderator asked for: "the decisions adopted since the last meeting"
+    are those settled after the previous one."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (Index("ix_meeting_list", "list_name", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(100))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    asked_by: Mapped[str] = mapped_column(String(320))
