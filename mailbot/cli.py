@@ -19,7 +19,7 @@ from mailbot.config import Config, ListConfig, load_config
 from mailbot.config.addresses import resolve
 from mailbot.core.clock import SystemClock
 from mailbot.core.errors import MailbotError
-from mailbot.exchange import payments
+from mailbot.exchange import opening, payments
 from mailbot.handling.actions import ask
 from mailbot.handling.dispatch import replay
 from mailbot.handling.explain import ListStates, describe, explain_file
@@ -33,13 +33,18 @@ from mailbot.storage import db, deliveries
 from mailbot.storage.members import Members
 from mailbot.storage.messages import Messages
 from mailbot.storage.proposals import Proposals
+from mailbot.storage.stores import Stores
 
 Verb = Callable[[argparse.Namespace, Config], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and (args.verb != "ledger" or any(e.startswith("-") for e in extra)):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:  # "ledger import --list sel FILE": FILE after the options
+        args.words += extra
     logging.basicConfig(level=logging.INFO if args.verb == "serve" else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
@@ -111,8 +116,12 @@ def _parser() -> argparse.ArgumentParser:
     proposals.add_argument("--all", action="store_true", help="settled ones too")
     proposals.set_defaults(run=proposals_verb)
     ledger = add(verbs, "ledger", help="balances, statements, CSV export, corrections")
-    ledger.add_argument("action", nargs="?", choices=["balances", "statement", "csv", "reverse"],
-                        default="balances")
+    # one positional list, so that FILE may come after the options ("import --list sel F")
+    ledger.add_argument("words", nargs="*", metavar="ACTION [FILE]",
+                        help=f"{'|'.join(LEDGER_ACTIONS)} (default balances); import: the CSV "
+                             "email,points, a header line first")
+    ledger.add_argument("--against", help="import: the system account that balances it")
+    ledger.add_argument("--out", type=Path, help="export: write the CSV there")
     ledger.add_argument("--list", dest="list_name", required=True)
     ledger.add_argument("--member", help="whose statement")
     ledger.add_argument("--entry", type=int, help="the entry to reverse")
@@ -329,7 +338,15 @@ def _queue(session: Session, retry: bool) -> int:
     return 0
 
 
+LEDGER_ACTIONS = ("balances", "statement", "csv", "reverse", "import", "export")
+
+
 def ledger_verb(args: argparse.Namespace, config: Config) -> int:
+    args.action = args.words[0] if args.words else "balances"
+    args.file = Path(args.words[1]) if len(args.words) > 1 else None
+    if args.action not in LEDGER_ACTIONS or len(args.words) > 2:
+        raise MailbotError(f"ledger: say one of {', '.join(LEDGER_ACTIONS)} (and a FILE to "
+                           "import)")
     try:
         mlist = config.get_list(args.list_name)
     except KeyError:
@@ -339,7 +356,34 @@ def ledger_verb(args: argparse.Namespace, config: Config) -> int:
     if args.action == "reverse" and (args.entry is None or not mlist.is_moderator(args.by or "")):
         raise MailbotError("a correction needs --entry ID and --by MODERATOR (a moderator of "
                            f"{mlist.address})")
+    if args.action == "import":
+        if args.file is None:
+            raise MailbotError("say which file: mailbot ledger import --list NAME FILE")
+        with args.file.open(newline="", encoding="utf-8-sig") as handle:
+            balances = opening.parse_balances(csv.reader(handle), mlist, str(args.file))
+        return _with_db(config, _ledger_import, mlist, balances, args)
+    if args.action == "export":
+        return _with_db(config, _ledger_export, mlist, args.out)
     return _with_db(config, _ledger, config, mlist, args)
+
+
+def _ledger_import(session: Session, mlist: ListConfig, balances: list[tuple[str, int]],
+                   args: argparse.Namespace) -> int:
+    written = opening.import_balances(Stores.of(session), mlist, balances,
+                                      against=args.against, recorded_by=args.by or "import",
+                                      now=SystemClock().now())
+    print(f"{written} opening balance(s) recorded from {args.file}")
+    return 0
+
+
+def _ledger_export(session: Session, mlist: ListConfig, out: Path | None) -> int:
+    if out is None:  # the CSV alone on stdout, to be piped
+        opening.export_journal(Stores.of(session), mlist, sys.stdout)
+        return 0
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        count = opening.export_journal(Stores.of(session), mlist, handle)
+    print(f"{count} entries written to {out}")
+    return 0
 
 
 def _ledger(session: Session, config: Config, mlist: ListConfig,
@@ -348,9 +392,11 @@ def _ledger(session: Session, config: Config, mlist: ListConfig,
     ledger = ctx.stores.ledger
     pph, unit = mlist.rules.exchange.points_per_hour, mlist.rules.exchange.unit
     if args.action == "balances":
-        for member in ctx.stores.members.roster(mlist.name):
-            points = ledger.balance(mlist.name, member.email)
-            print(f"{member.email}\t{points} {unit}\t{as_hours(points, pph)}")
+        on_list = {m.email for m in ctx.stores.members.roster(mlist.name)}
+        for email in sorted(on_list | set(ledger.accounts(mlist.name))):  # who left, too
+            points = ledger.balance(mlist.name, email)
+            left = "" if email in on_list else "\t(not on the list)"
+            print(f"{email}\t{points} {unit}\t{as_hours(points, pph)}{left}")
     elif args.action == "statement":
         for entry in ledger.statement(mlist.name, args.member.lower(), limit=1000):
             signed = entry.amount if entry.payee == args.member.lower() else -entry.amount

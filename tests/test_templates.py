@@ -21,7 +21,14 @@ RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join
                 "to-self", "balance", "statement", "items", "item-usage", "no-such-item",
                 "not-your-item", "item-closed", "item-renewed", "item-closed-now", "unclear",
                 "invited-other", "for-other", "post-it", "stance-objection",
-                "stance-objection-again", "stance-support", "stance-closed", "dispute-passed"]
+                "stance-objection-again", "stance-support", "stance-closed", "dispute-passed",
+                # issue 19: join, slips, corrections, yearly statements
+                "done-join", "slip-not-allowed", "slip-unknown", "slip-ambiguous",
+                "slip-unreadable", "slip-no-amount", "slip-bad-day", "slip-below-minimum",
+                "slip-above-maximum", "slip-to-self", "slip-not-positive", "slip-confirm",
+                "slip-added", "slip-done", "ledger-no-entry", "ledger-corrected-already",
+                "ledger-reverse-confirm", "ledger-reversed", "ledger-not-allowed",
+                "ledger-no-account", "year-statement"]
 REPLY = {"from_list": False, "quoted": "je voudrais le truc",
          "examples": {"name": "Bob", "amount": "1h30"}}
 MONEY = {"points": 90, "unit": "points", "hours": "1h30"}
@@ -39,7 +46,13 @@ VALUES = {"ask": "De quelle Marie s'agit-il ?", "target": "paul@example.org",
           "proposals": [{"number": 12, "title": "Tondeuse", "proposer": "Marie",
                          "deadline": "jeudi", "objections": 1}],
           "decisions": [{"number": 3, "title": "Fête", "date": "3 mai 2026"}],
-          "members": [Member(email="marie@example.com", name="Marie", nomail=True)]}
+          "members": [Member(email="marie@example.com", name="Marie", nomail=True)],
+          "payer": "Bob", "day": "12 novembre 2026", "entry": 4, "opening": MONEY, "name": "Zoé",
+          "received": MONEY, "paid": MONEY, "closing": MONEY}
+
+
+SLIP = {"payer": "Bob", "payee": "Dave", "amount": MONEY, "memo": "pain",
+        "day": "12 novembre 2026", "entry": 4}
 
 
 class R:
@@ -130,6 +143,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "moderator/join-decided": {"newcomer": "j@x.org", "newcomer_name": "Jeanne", "reason": "non",
                                "outcome": "refused"},
     "member/join-waiting": {}, "member/join-refused": {"reason": "pas du quartier"},
+    "member/ledger-receipt": {"entry": 4, "payer": "Bob", "payee": "Dave", "for_member": "",
+                              "role": "payer", "amount": MONEY, "memo": "pain",
+                              "day": "12 novembre 2026", "reverses": "", "recorder": "Alice",
+                              "recorder_role": "treasurer", "balance": MONEY},
+    "member/slips-recorded": {"lines": [SLIP], "correction": None},
+    "member/slips-refused": {"lines": [SLIP], "index": 1, "reason": "below-minimum"},
 }
 
 

@@ -28,6 +28,10 @@ from mailbot.storage.members import Member, Members
 RATE_LIMITED_PURPOSES = ("reply",)
 RATE_NOTICE = "rate-notice"  # "I will answer again at …": once a window, never limited
 
+# The placeholder addresses of members without email end so (RFC 2606 reserves the
+# .invalid top-level domain): nothing is ever queued for them.
+NEVER_MAILED = ".invalid"
+
 log = logging.getLogger(__name__)
 
 
@@ -67,6 +71,14 @@ class Outbox:
         member = self._members.get(mlist.name, email)
         return (member.name if member else "") or email
 
+    def mail_for(self, mlist: ListConfig, email: str) -> str | None:
+        """Where mail about a member's account goes: their address, or their buddy's for a
+        member without email; None for someone not on the list (a system account)."""
+        member = self._members.get(mlist.name, email)
+        if member is None:
+            return None
+        return member.buddy or member.email
+
     def by_language(self, mlist: ListConfig,
                     members: Iterable[Member]) -> dict[str, list[Member]]:
         groups: dict[str, list[Member]] = defaultdict(list)
@@ -95,6 +107,8 @@ class Outbox:
         Replies to it go to the single-use confirm address of `reply_token`, or to
         `reply_to` (another member, to put two people in touch), or to list-request@.
         Its bounce comes back to sel-bounces@, or to sel-bounces+`bounce_token`@."""
+        if to.endswith(NEVER_MAILED):  # a member without email: their buddy is written to
+            return ""
         if purpose in RATE_LIMITED_PURPOSES and self._over_limit(mlist, to):
             self._tell_rate_limited(mlist, to, language)
             return ""

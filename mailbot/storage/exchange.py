@@ -42,6 +42,33 @@ class Ledger:
         yield from self.session.scalars(select(LedgerEntry).where(
             LedgerEntry.list_name == list_name).order_by(LedgerEntry.id))
 
+    def between(self, list_name: str, email: str, start: datetime,
+                end: datetime) -> Sequence[LedgerEntry]:
+        """The member's entries recorded in [start, end), oldest first."""
+        return self.session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.list_name == list_name,
+                or_(LedgerEntry.payer == email, LedgerEntry.payee == email),
+                LedgerEntry.created_at >= start, LedgerEntry.created_at < end)
+            .order_by(LedgerEntry.id)).all()
+
+    def balance_before(self, list_name: str, email: str, moment: datetime) -> int:
+        """The member's balance as it stood at `moment`."""
+        signed = [(e.amount if e.payee == email else -e.amount) for e in self.session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.list_name == list_name,
+                or_(LedgerEntry.payer == email, LedgerEntry.payee == email),
+                LedgerEntry.created_at < moment))]
+        return sum(signed)
+
+    def accounts(self, list_name: str) -> list[str]:
+        """Every address the journal names (past members and system accounts too)."""
+        payers = self.session.scalars(select(LedgerEntry.payer).where(
+            LedgerEntry.list_name == list_name).distinct()).all()
+        payees = self.session.scalars(select(LedgerEntry.payee).where(
+            LedgerEntry.list_name == list_name).distinct()).all()
+        return sorted(set(payers) | set(payees))
+
     def record(self, entry: LedgerEntry) -> LedgerEntry:
         self.session.add(entry)
         self.session.flush()

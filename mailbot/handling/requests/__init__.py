@@ -15,7 +15,7 @@ from typing import Any
 
 from mailbot.config import ListConfig
 from mailbot.handling.known import FROM_THE_LIST, known_of, said_of, thread_proposal
-from mailbot.handling.requests import decisions, exchange, membership
+from mailbot.handling.requests import books, decisions, exchange, membership
 from mailbot.handling.requests.requester import Outcome, Requester
 from mailbot.outbound.context import Context
 from mailbot.reading.authenticity import is_proven
@@ -143,5 +143,5 @@ def _misplaced(state: Requester, request: Request) -> Outcome:
     return "nothing", {}
 
 
-HANDLERS = {**decisions.HANDLERS, **exchange.HANDLERS, **membership.HANDLERS,
+HANDLERS = {**books.HANDLERS, **decisions.HANDLERS, **exchange.HANDLERS, **membership.HANDLERS,
             "unclear": _unclear}

@@ -10,6 +10,7 @@ from mailbot.reading.items import item_kind_and_title
 from mailbot.reading.proposals import proposal_title
 from mailbot.reading.spoken import plain
 
+from .books import books_drafts
 from .intents import (
     BODY,
     ENOUGH,
@@ -62,7 +63,10 @@ def read(prepared: Prepared, points_per_hour: int = 60, stranger: bool = False) 
     return drafts
 
 
-def at_request(prepared: Prepared, points_per_hour: int) -> list[Draft]:
+def at_request(prepared: Prepared, points_per_hour: int, unit: str = "points") -> list[Draft]:
+    books = books_drafts(prepared, points_per_hour, unit)
+    if books:  # a slip, a correction, a yearly statement, the agenda
+        return books
     subject, body = typed_commands(prepared)
     if body:  # typed commands, one a line, as the help teaches: all of them, in order
         drafts = ([subject] if subject else []) + body
