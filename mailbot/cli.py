@@ -23,6 +23,7 @@ from mailbot.exchange import opening, payments
 from mailbot.handling.actions import ask
 from mailbot.handling.dispatch import replay
 from mailbot.handling.explain import ListStates, describe, explain_file
+from mailbot.lists import buddies
 from mailbot.outbound.compose import Composer
 from mailbot.outbound.context import Context
 from mailbot.outbound.dates import format_when
@@ -85,10 +86,14 @@ def _parser() -> argparse.ArgumentParser:
                              ("list", "list members"), ("import", "import a CSV email,name")):
         sub = add(actions, action, help=helptext)
         sub.add_argument("--list", dest="list_name", required=True)
-        if action in ("add", "remove"):
+        if action == "remove":
             sub.add_argument("email")
         if action == "add":
+            sub.add_argument("email", nargs="?", default="")
             sub.add_argument("name", nargs="?", default="")
+            sub.add_argument("--name", dest="full_name", help="the member's name")
+            sub.add_argument("--buddy", help="for a member without email: the member who "
+                                             "acts for them by email")
         if action == "import":
             sub.add_argument("file", type=Path)
             sub.add_argument("--invite", action="store_true",
@@ -220,14 +225,24 @@ def _members_one(session: Session, mlist: ListConfig, args: argparse.Namespace,
                 flags += f" (suspended for bounces since {member.suspended_at:%Y-%m-%d})"
             print(f"{member.email}\t{member.name}\t{member.delivery}{flags}")
         return 0
+    if args.action == "add" and args.buddy:
+        return _add_without_email(members, mlist, args, now)
     if args.action == "add":
         email = _address(args.email)
-        _, created = members.add(mlist.name, email, args.name, now)
+        _, created = members.add(mlist.name, email, args.full_name or args.name, now)
         print(f"{args.email}: {'added' if created else 'already a member'}")
         return 0
     if not members.remove(mlist.name, args.email):
         raise MailbotError(f"{args.email} is not a member of {mlist.address}")
     print(f"{args.email}: removed")
+    return 0
+
+
+def _add_without_email(members: Members, mlist: ListConfig, args: argparse.Namespace,
+                       now: datetime) -> int:
+    name = args.full_name or args.name or (args.email if "@" not in args.email else "")
+    member = buddies.add_without_email(members, mlist, name, _address(args.buddy), now)
+    print(f"{member.name}: added without email ({member.email}), in the care of {member.buddy}")
     return 0
 
 

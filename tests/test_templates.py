@@ -28,7 +28,9 @@ RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join
                 "slip-above-maximum", "slip-to-self", "slip-not-positive", "slip-confirm",
                 "slip-added", "slip-done", "ledger-no-entry", "ledger-corrected-already",
                 "ledger-reverse-confirm", "ledger-reversed", "ledger-not-allowed",
-                "ledger-no-account", "year-statement"]
+                "ledger-no-account", "year-statement", "buddy-not-in-care",
+                "buddy-confirm-pay", "buddy-done", "buddy-refused", "buddy-balance",
+                "buddy-statement", "buddy-unclear", "buddy-cannot"]
 REPLY = {"from_list": False, "quoted": "je voudrais le truc",
          "examples": {"name": "Bob", "amount": "1h30"}}
 MONEY = {"points": 90, "unit": "points", "hours": "1h30"}
@@ -47,7 +49,7 @@ VALUES = {"ask": "De quelle Marie s'agit-il ?", "target": "paul@example.org",
                          "deadline": "jeudi", "objections": 1}],
           "decisions": [{"number": 3, "title": "Fête", "date": "3 mai 2026"}],
           "members": [Member(email="marie@example.com", name="Marie", nomail=True)],
-          "payer": "Bob", "day": "12 novembre 2026", "entry": 4, "opening": MONEY, "name": "Zoé",
+          "payer": "Bob", "day": "12 novembre 2026", "entry": 4, "opening": MONEY, "name": "Zoé", "reason": "below-minimum",
           "received": MONEY, "paid": MONEY, "closing": MONEY}
 
 

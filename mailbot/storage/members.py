@@ -57,6 +57,12 @@ class Members:
         self.session.flush()
         return True
 
+    def without_email(self, list_name: str) -> Sequence[Member]:
+        """Members a buddy acts for (they have no email), by name."""
+        return self.session.scalars(select(Member).where(
+            Member.list_name == list_name, Member.buddy.is_not(None))
+            .order_by(Member.name, Member.id)).all()
+
     def receiving_each(self, list_name: str) -> Sequence[Member]:
         """Members who get every post as it comes: mode `each`, not paused nor suspended."""
         return self.session.scalars(

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 
 from mailbot.exchange import treasury
 from mailbot.handling.actions import ask
+from mailbot.handling.requests import exchange
 from mailbot.handling.requests.requester import Outcome, Requester
+from mailbot.lists import buddies
 from mailbot.reading.requests import Request
 
 
@@ -106,4 +108,49 @@ def _this_year(now: datetime, timezone: str) -> int:
     return now.astimezone(ZoneInfo(timezone)).year
 
 
-HANDLERS = {"record": record, "reverse": reverse, "yearly_statement": yearly_statement}
+def for_member(state: Requester, request: Request) -> Outcome:
+    """"pour Jeannine : payer Marie 1h" from Jeannine's buddy: carried out for her, each
+    act confirmed by the buddy, a payment noted in the ledger as done by the buddy."""
+    target = str(request.args["for"])
+    member = state.ctx.stores.members.get(state.mlist.name, target)
+    name = state.ctx.outbox.name_of(state.mlist, target)
+    if member is None or not buddies.in_care_of(member, state.sender):
+        return "buddy-not-in-care", {"name": name}
+    act, args = request.args.get("act"), request.args
+    if act == "pay" and "who" in args and "points" in args:
+        return _pay_for(state, member.email, name, request)
+    if act in ("balance", "statement", "yearly_statement"):
+        inner = Request(str(act), {k: v for k, v in args.items() if k not in ("for", "act")})
+        acting = Requester(state.ctx, state.mlist, member.email, member.name, member,
+                           state.language, inbound=state.inbound, msg=state.msg)
+        code, values = _SHOW[str(act)](acting, inner)
+        return (code if code.startswith("year") else f"buddy-{code}"), {**values, "name": name}
+    if act in ("pay", "unclear"):
+        return "buddy-unclear", {"name": name, "ask": request.ask}
+    return "buddy-cannot", {"name": name}
+
+
+def _pay_for(state: Requester, payer: str, name: str, request: Request) -> Outcome:
+    args = request.args
+    slip: treasury.Slip = {"payer": payer, "payee": args["who"], "points": args["points"],
+                           "memo": args.get("memo", ""), "day": ""}
+    values = {**treasury.describe(state.ctx, state.mlist, slip, state.language), "name": name}
+    refused = treasury.batch_refusal(state.ctx.stores, state.mlist, [slip], state.ctx.now)
+    if refused is not None:
+        return "buddy-refused", {**values, "reason": refused[1]}
+    if state.token is not None:
+        return "one-at-a-time", {}
+    batch = ask(state.ctx, state.mlist, "record", email=state.sender, target=payer, name="",
+                language=state.language, memo=json.dumps([slip], ensure_ascii=False))
+    if state.proven:
+        state.carry_out_now(batch)
+        return "buddy-done", values
+    state.token = batch.token
+    return "buddy-confirm-pay", values
+
+
+_SHOW = {"balance": exchange.show_balance, "statement": exchange.show_statement,
+         "yearly_statement": yearly_statement}
+
+HANDLERS = {"record": record, "reverse": reverse, "yearly_statement": yearly_statement,
+            "for_member": for_member}

@@ -96,7 +96,7 @@ def resolve_yearly(draft: Draft, prepared: Prepared, known: Known, language: str
 
 
 _FOR_MEMBER = re.compile(r"^\s*(?:pour|for|de la part de|on behalf of)\s+(?P<name>[^:\n]{1,40}?)"
-                         r"\s*:\s*(?P<rest>\S.*)$", re.S)
+                         r"\s*:\s*(?P<rest>\S.*)$", re.S | re.I)
 
 
 def for_member(text: str, known: Known) -> tuple[str, str] | None:
