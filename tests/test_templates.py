@@ -50,7 +50,8 @@ VALUES = {"ask": "De quelle Marie s'agit-il ?", "target": "paul@example.org",
           "decisions": [{"number": 3, "title": "Fête", "date": "3 mai 2026"}],
           "members": [Member(email="marie@example.com", name="Marie", nomail=True)],
           "payer": "Bob", "day": "12 novembre 2026", "entry": 4, "opening": MONEY,
-          "name": "Zoé", "reason": "below-minimum", "received": MONEY, "paid": MONEY, "closing": MONEY}
+          "name": "Zoé", "reason": "below-minimum", "received": MONEY, "paid": MONEY,
+          "closing": MONEY}
 
 
 SLIP = {"payer": "Bob", "payee": "Dave", "amount": MONEY, "memo": "pain",
