@@ -23,6 +23,7 @@ from mailbot.exchange import opening, payments
 from mailbot.handling.actions import ask
 from mailbot.handling.dispatch import replay
 from mailbot.handling.explain import ListStates, describe, explain_file
+from mailbot.letters import monthly
 from mailbot.lists import buddies
 from mailbot.outbound.compose import Composer
 from mailbot.outbound.context import Context
@@ -132,6 +133,11 @@ def _parser() -> argparse.ArgumentParser:
     ledger.add_argument("--entry", type=int, help="the entry to reverse")
     ledger.add_argument("--by", help="the moderator recording a correction")
     ledger.set_defaults(run=ledger_verb)
+    letters = add(verbs, "letters", help="printable monthly letters of members without email")
+    letters.add_argument("--list", dest="list_name", required=True)
+    letters.add_argument("--month", required=True, help="YYYY-MM")
+    letters.add_argument("--out", required=True, type=Path, help="the folder to write to")
+    letters.set_defaults(run=letters_verb)
     digest = add(verbs, "digest", help="digests")
     digest.add_argument("action", choices=["send"])
     digest.add_argument("--list", dest="list_name")
@@ -431,6 +437,29 @@ def _ledger(session: Session, config: Config, mlist: ListConfig,
         if correction is None:
             raise MailbotError(f"entry {args.entry} does not exist or is already corrected")
         print(f"entry {correction.id} reverses entry {args.entry}")
+    return 0
+
+
+def letters_verb(args: argparse.Namespace, config: Config) -> int:
+    """One PDF per member without email, for the month, in --out."""
+    try:
+        mlist = config.get_list(args.list_name)
+    except KeyError:
+        raise MailbotError(f"no list named {args.list_name!r} in {config.path}") from None
+    month = monthly.parse_month(args.month)
+    args.out.mkdir(parents=True, exist_ok=True)
+    return _with_db(config, _letters, config, mlist, month, args.out)
+
+
+def _letters(session: Session, config: Config, mlist: ListConfig, month: tuple[int, int],
+             out: Path) -> int:
+    ctx = Context.open(session, config, Composer(), SystemClock().now())
+    written = 0
+    for member in ctx.stores.members.without_email(mlist.name):
+        name, pdf = monthly.build_letter(ctx, mlist, member, *month)
+        (out / name).write_bytes(pdf)
+        written += 1
+    print(f"{written} letter(s) written to {out}")
     return 0
 
 

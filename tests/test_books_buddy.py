@@ -96,3 +96,74 @@ def test_members_add_with_a_buddy_on_the_command_line(
                    f"in the care of {BUDDY}\n")
     listed = ok(capsys, config, "members", "list", "--list", "sel")
     assert "jeannine.roux@sel.no-email.invalid\tJeannine Roux" in listed
+
+
+# --- the monthly letter -------------------------------------------------------------------
+
+def pdf_facts(data: bytes) -> tuple[list[float], str]:
+    """The font sizes of the text a PDF shows (the `Tf` of each text block that shows
+    something) and that text, read from its content streams."""
+    import base64
+    import re
+    import zlib
+
+    texts = []
+    for match in re.finditer(rb"/Filter \[ /ASCII85Decode /FlateDecode \][^>]*>>\s*stream\r?\n"
+                             rb"(.*?)~>\s*endstream", data, re.S):
+        raw = zlib.decompress(base64.a85decode(re.sub(rb"\s", b"", match.group(1))))
+        texts.append(raw.decode("latin-1"))
+    content = "\n".join(texts)
+    shown_blocks = [b for b in re.findall(r"BT .*? ET", content, re.S) if " Tj" in b]
+    sizes = [float(s) for b in shown_blocks for s in re.findall(r"/F\d+ ([\d.]+) Tf", b)]
+    shown = "".join(re.findall(r"\((.*?)(?<!\\)\) Tj", content))
+    return sizes, shown
+
+
+async def test_the_monthly_letter_is_mailed_to_the_buddy_once(bot: Driver) -> None:
+    from datetime import UTC, datetime
+
+    placeholder = await jeannine(bot)
+    ask = await bot.command("pour Jeannine : payer Marie 1h jardinage", sender=BUDDY)
+    await bot.reply_to(ask, "oui", sender=BUDDY)
+    bot.sink.clear()
+    bot.clock.advance(datetime(2026, 12, 1, 9, 0, tzinfo=UTC) - bot.clock.now())
+    await bot.service.tick()
+    await bot.service.drain()
+    [mail] = bot.sink.to(BUDDY)
+    assert "Lettre de novembre 2026 pour Jeannine Roux" in mail.message["Subject"]
+    assert "pour Jeannine : payer Marie 1h jardinage" in mail.text()
+    [attachment] = [p for p in mail.message.iter_attachments()]
+    assert attachment.get_content_type() == "application/pdf"
+    data = attachment.get_content()
+    assert data.startswith(b"%PDF")
+    sizes, shown = pdf_facts(data)
+    assert sizes and min(sizes) >= 14  # large type
+    assert "Jeannine" in shown and "-60 points" in shown and "Marie Dupont" in shown
+    assert "Paul Durand" in shown  # how to answer: through the buddy
+    _, rcpts = await bot.service.db.run(_rows)
+    assert placeholder not in rcpts
+
+    bot.sink.clear()  # the next round sends nothing again
+    await bot.service.tick()
+    await bot.service.drain()
+    assert bot.sink.to(BUDDY) == []
+
+
+def test_letters_verb_writes_one_pdf_per_member_without_email(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, database_url: str) -> None:
+    from tests.helpers import write_config
+
+    config = write_config(tmp_path, database_url, maildir=tmp_path / "outbox")
+    ok(capsys, config, "db", "upgrade")
+    ok(capsys, config, "members", "add", "--list", "sel", BUDDY, "Paul")
+    for name in ("Jeannine Roux", "Odette Blanc"):
+        ok(capsys, config, "members", "add", "--list", "sel", "--buddy", BUDDY, "--name", name)
+    out = tmp_path / "lettres"
+    assert ok(capsys, config, "letters", "--list", "sel", "--month", "2026-12", "--out",
+              str(out)) == f"2 letter(s) written to {out}\n"
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["sel-2026-12-jeannine.roux.pdf", "sel-2026-12-odette.blanc.pdf"]
+    sizes, shown = pdf_facts((out / files[0]).read_bytes())
+    assert min(sizes) >= 14 and "Jeannine" in shown and "cembre 2026" in shown
+    assert "not a month" in fails(capsys, config, "letters", "--list", "sel", "--month",
+                                  "décembre", "--out", str(out))

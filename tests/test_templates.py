@@ -151,6 +151,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
                               "day": "12 novembre 2026", "reverses": "", "recorder": "Alice",
                               "recorder_role": "treasurer", "balance": MONEY},
     "member/slips-recorded": {"lines": [SLIP], "correction": None},
+    "member/letter-buddy": {"member_name": "Jeannine Roux", "first_name": "Jeannine",
+                            "month_name": "décembre 2026"},
+    "letter/monthly": {"member_name": "Jeannine Roux", "first_name": "Jeannine",
+                       "month_name": "décembre 2026", "balance": MONEY,
+                       "lines": [{"date": "12/12", "signed": MONEY, "other": "Bob",
+                                  "memo": "pain"}],
+                       "proposals": [PROPOSAL], "items": [ITEM], "buddy": "p@x.org",
+                       "buddy_name": "Paul", "written": "1 janvier 2027"},
     "member/slips-refused": {"lines": [SLIP], "index": 1, "reason": "below-minimum"},
 }
 

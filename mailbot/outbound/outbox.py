@@ -100,9 +100,10 @@ class Outbox:
     def send(self, mlist: ListConfig, template: str, language: str, values: dict[str, Any],
              *, to: str, purpose: str, reply_token: str | None = None,
              reply_to: str | None = None, in_reply_to: str = "",
-             inbound_id: int | None = None, bounce_token: str | None = None) -> str:
-        """Queue one templated message; return its Message-ID ("" when a rate limit held
-        it back).
+             inbound_id: int | None = None, bounce_token: str | None = None,
+             attachments: Sequence[tuple[str, str, bytes]] = ()) -> str:
+        """Queue one templated message (with `attachments`: file name, MIME type, bytes);
+        return its Message-ID ("" when a rate limit held it back).
 
         Replies to it go to the single-use confirm address of `reply_token`, or to
         `reply_to` (another member, to put two people in touch), or to list-request@.
@@ -121,6 +122,9 @@ class Outbox:
             auto="auto-replied" if in_reply_to else "auto-generated",
             hostname=self.config.server.hostname,
         )
+        for filename, mime, data in attachments:
+            maintype, _, subtype = mime.partition("/")
+            message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
         self.queue(mlist, message.as_bytes(policy=policy.SMTP), purpose=purpose,
                    recipients=[(to, self.address(mlist, "bounces", bounce_token))],
                    inbound_id=inbound_id)

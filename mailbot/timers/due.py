@@ -15,6 +15,7 @@ from mailbot.decisions import proposals
 from mailbot.digests import delivery
 from mailbot.digests.schedule import next_digest_at
 from mailbot.exchange import items
+from mailbot.letters import monthly
 from mailbot.outbound.context import Context
 from mailbot.storage.stores import Stores
 
@@ -24,7 +25,8 @@ def run_due(ctx: Context, running_since: datetime | None) -> int:
     settled), renew or expire items, send reminders and probes; how many were done."""
     settled = proposals.settle_due(ctx, running_since)
     renewed = items.renew_or_expire_due(ctx)
-    return settled + renewed + proposals.remind_due(ctx) + tracking.run_due(ctx)
+    return settled + renewed + proposals.remind_due(ctx) + tracking.run_due(ctx) + \
+        monthly.send_due(ctx)
 
 
 def send_digests(ctx: Context, posts: delivery.Posts, *, everything_until: datetime | None,
