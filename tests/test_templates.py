@@ -30,7 +30,8 @@ RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join
                 "ledger-reverse-confirm", "ledger-reversed", "ledger-not-allowed",
                 "ledger-no-account", "year-statement", "buddy-not-in-care",
                 "buddy-confirm-pay", "buddy-done", "buddy-refused", "buddy-balance",
-                "buddy-statement", "buddy-unclear", "buddy-cannot"]
+                "buddy-statement", "buddy-unclear", "buddy-cannot", "agenda-sent",
+                "agenda-not-allowed"]
 REPLY = {"from_list": False, "quoted": "je voudrais le truc",
          "examples": {"name": "Bob", "amount": "1h30"}}
 MONEY = {"points": 90, "unit": "points", "hours": "1h30"}
@@ -54,6 +55,13 @@ VALUES = {"ask": "De quelle Marie s'agit-il ?", "target": "paul@example.org",
           "closing": MONEY}
 
 
+AGENDA = {"contested": [{"number": 4, "title": "Tondeuse", "proposer": "Marie",
+                        "settled": "3 mai 2026",
+                        "objections": [{"who": "Bob", "reason": "Trop cher"}]}],
+          "adopted": [{"number": 3, "title": "Fête", "date": "3 mai 2026"}],
+          "since": "1 mai 2026",
+          "month": {"name": "mai 2026", "count": 3, "moved": MONEY, "members": 4,
+                    "corrections": 0, "below_zero": 1, "roster": 9}}
 SLIP = {"payer": "Bob", "payee": "Dave", "amount": MONEY, "memo": "pain",
         "day": "12 novembre 2026", "entry": 4}
 
@@ -159,6 +167,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
                                   "memo": "pain"}],
                        "proposals": [PROPOSAL], "items": [ITEM], "buddy": "p@x.org",
                        "buddy_name": "Paul", "written": "1 janvier 2027"},
+    "letter/agenda": AGENDA, "moderator/agenda": {**AGENDA, "text": "# Propositions"},
     "member/slips-refused": {"lines": [SLIP], "index": 1, "reason": "below-minimum"},
 }
 

@@ -69,6 +69,13 @@ class Ledger:
             LedgerEntry.list_name == list_name).distinct()).all()
         return sorted(set(payers) | set(payees))
 
+    def recorded_between(self, list_name: str, start: datetime,
+                         end: datetime) -> Sequence[LedgerEntry]:
+        """Every entry of the list recorded in [start, end), oldest first."""
+        return self.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.list_name == list_name, LedgerEntry.created_at >= start,
+            LedgerEntry.created_at < end).order_by(LedgerEntry.id)).all()
+
     def record(self, entry: LedgerEntry) -> LedgerEntry:
         self.session.add(entry)
         self.session.flush()

@@ -13,6 +13,7 @@ from mailbot.exchange import treasury
 from mailbot.handling.actions import ask
 from mailbot.handling.requests import exchange
 from mailbot.handling.requests.requester import Outcome, Requester
+from mailbot.letters.agenda import send_agenda
 from mailbot.lists import buddies
 from mailbot.reading.requests import Request
 
@@ -152,5 +153,15 @@ def _pay_for(state: Requester, payer: str, name: str, request: Request) -> Outco
 _SHOW = {"balance": exchange.show_balance, "statement": exchange.show_statement,
          "yearly_statement": yearly_statement}
 
-HANDLERS = {"record": record, "reverse": reverse, "yearly_statement": yearly_statement,
+def agenda(state: Requester, request: Request) -> Outcome:
+    """"ordre du jour" / "agenda" from a moderator: sent in a message of its own, with a
+    printable PDF."""
+    if not state.is_moderator:
+        return "agenda-not-allowed", {}
+    send_agenda(state.ctx, state.mlist, state.sender, state.language, state.inbound.id)
+    return "agenda-sent", {}
+
+
+HANDLERS = {"agenda": agenda, "record": record, "reverse": reverse,
+            "yearly_statement": yearly_statement,
             "for_member": for_member}
