@@ -48,7 +48,8 @@ _MAIL_WORDS = (r"\b(?:e ?mail(?:s|ing)?|mails?|messages?|courriels?|envois?|list
 _FIRST_PERSON = re.compile(rf"\b(?:je|j'|me|m'|moi|mon|ma|mes|i|i'm|i'd|i'll|my)\b|{HOW_TO}")
 
 
-def read(prepared: Prepared, points_per_hour: int = 60, stranger: bool = False) -> list[Draft]:
+def read(prepared: Prepared, points_per_hour: int = 60, stranger: bool = False,
+         unit: str = "points") -> list[Draft]:
     """The actions a message asks for; `stranger`: its writer is not on the list."""
     role = prepared.said.role
     if role == "post":
@@ -56,7 +57,7 @@ def read(prepared: Prepared, points_per_hour: int = 60, stranger: bool = False) 
         return [found] if found else []
     if role == "confirm":
         return [at_confirm(prepared, points_per_hour)]
-    drafts = at_request(prepared, points_per_hour)
+    drafts = at_request(prepared, points_per_hour, unit)
     if stranger and drafts[0].action in ("unclear", "help") and any(
             re.search(ABOUT_THE_GROUP, s.plain) for s in prepared.everything):
         return [Draft("join", ENOUGH, drafts[0].sentence)]  # someone outside asks about us

@@ -46,7 +46,8 @@ def read_requests(said: Said, known: Known) -> list[Request]:
     language = language_of(f"{prepared.subject}\n{prepared.own}")
     stranger = all(p.email.lower() != said.sender.lower() for p in known.roster)
     return [resolve(draft, prepared, known, language)
-            for draft in read(prepared, known.points_per_hour, stranger and bool(known.roster))]
+            for draft in read(prepared, known.points_per_hour, stranger and bool(known.roster),
+                              known.unit)]
 
 
 def _for_member(said: Said, known: Known, member: str, rest: str) -> list[Request]:
