@@ -104,3 +104,5 @@ def test_books_requests(text: str, found: tuple[str, dict[str, object]]) -> None
 
 def test_pour_info_is_not_acting_for_someone() -> None:
     assert _read("Pour info : je serai absente en mai")[0][0] != "for_member"
+    # a member with email named first is not someone a buddy acts for
+    assert _read("Pour Bob : payer Dave 1h")[0][0] != "for_member"

@@ -176,10 +176,11 @@ class Outbox:
                                recipients=recipients, now=self.now, inbound_id=inbound_id)
 
     def _window(self, mlist: ListConfig, to: str) -> tuple[timedelta, int]:
-        """Members: `replies_per_hour`. Others: `confirmations_per_day`, so a forged From
-        cannot turn the list into a mail bomb against a stranger."""
+        """Members (and moderators, treasurers): `replies_per_hour`. Others:
+        `confirmations_per_day`, so a forged From cannot turn the list into a mail bomb
+        against a stranger."""
         abuse = mlist.rules.abuse
-        if mlist.is_moderator(to) or self._members.get(mlist.name, to) is not None:
+        if mlist.keeps_books(to) or self._members.get(mlist.name, to) is not None:
             return timedelta(hours=1), abuse.replies_per_hour
         return timedelta(days=1), abuse.confirmations_per_day
 

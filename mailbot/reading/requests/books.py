@@ -95,17 +95,20 @@ def resolve_yearly(draft: Draft, prepared: Prepared, known: Known, language: str
     return Request("yearly_statement", found)
 
 
+NO_EMAIL = ".invalid"  # the placeholder addresses of members without email (lists/buddies.py)
 _FOR_MEMBER = re.compile(r"^\s*(?:pour|for|de la part de|on behalf of)\s+(?P<name>[^:\n]{1,40}?)"
                          r"\s*:\s*(?P<rest>\S.*)$", re.S | re.I)
 
 
 def for_member(text: str, known: Known) -> tuple[str, str] | None:
-    """"pour Jeannine : payer Marie 1h": the member named (an address of the roster) and
-    what is asked for them, when the first own line names one member; else None."""
+    """"pour Jeannine : payer Marie 1h": the member without email named (an address of the
+    roster) and what is asked for them; else None ("pour Marie : …" about a member with
+    email is read as usual)."""
     found = _FOR_MEMBER.match(text.lstrip())
     if found is None:
         return None
-    people = who_is(found.group("name"), known.roster)
+    without_email = [p for p in known.roster if p.email.endswith(NO_EMAIL)]
+    people = who_is(found.group("name"), without_email)
     if len(people) != 1:
         return None
     return people[0].email, found.group("rest")
