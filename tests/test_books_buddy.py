@@ -167,3 +167,16 @@ def test_letters_verb_writes_one_pdf_per_member_without_email(
     assert min(sizes) >= 14 and "Jeannine" in shown and "cembre 2026" in shown
     assert "not a month" in fails(capsys, config, "letters", "--list", "sel", "--month",
                                   "décembre", "--out", str(out))
+
+
+async def test_a_payment_to_a_member_without_email_is_receipted_to_the_buddy(
+        bot: Driver) -> None:
+    placeholder = await jeannine(bot)
+    ask = await bot.command("payer Jeannine Roux 1h repassage", sender="marie@example.com")
+    await bot.reply_to(ask, "oui", sender="marie@example.com")
+    assert await bot.service.db.run(balance, "sel", placeholder) == 60
+    [receipt] = bot.sink.to(BUDDY)
+    assert "Vous recevez ce reçu pour Jeannine Roux" in receipt.text()
+    assert "Marie Dupont (membre) a enregistré" in receipt.text()
+    assert "Solde de Jeannine Roux : 60 points" in receipt.text()
+    assert "payés à Jeannine Roux" in bot.sink.to("marie@example.com")[0].message["Subject"]

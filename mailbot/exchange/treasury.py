@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from mailbot.config import ListConfig
 from mailbot.exchange.ledger import Limits, refuse_transfer
-from mailbot.exchange.payments import minimum_for, money, reverse
+from mailbot.exchange.payments import minimum_for, money, reverse, send_ledger_receipt
 from mailbot.outbound.context import Context
 from mailbot.outbound.dates import format_date
 from mailbot.storage.exchange import LedgerEntry
@@ -107,28 +107,7 @@ def send_receipts(ctx: Context, mlist: ListConfig, entry: LedgerEntry, recorded_
                   inbound_id: int | None) -> None:
     """Both members are told what was written on their account, and by whom."""
     for person in (entry.payer, entry.payee):
-        to = ctx.outbox.mail_for(mlist, person)
-        if to is None:  # a system account, or a member who left
-            continue
-        language = ctx.outbox.language_of(mlist, to)
-        values = {"entry": entry.id, "payer": ctx.outbox.name_of(mlist, entry.payer),
-                  "payee": ctx.outbox.name_of(mlist, entry.payee),
-                  "for_member": ctx.outbox.name_of(mlist, person) if to != person else "",
-                  "role": "payer" if person == entry.payer else "payee",
-                  "amount": money(mlist, entry.amount), "memo": entry.memo,
-                  "day": _day_text(entry.done_on, language),
-                  "reverses": entry.reverses_id or "",
-                  "recorder": ctx.outbox.name_of(mlist, recorded_by),
-                  "recorder_role": _role(mlist, recorded_by),
-                  "balance": money(mlist, ctx.stores.ledger.balance(mlist.name, person))}
-        ctx.outbox.send(mlist, "member/ledger-receipt", language, values, to=to,
-                        purpose="notice", inbound_id=inbound_id)
-
-
-def _role(mlist: ListConfig, email: str) -> str:
-    if email in mlist.treasurers:
-        return "treasurer"
-    return "moderator" if mlist.is_moderator(email) else "buddy"
+        send_ledger_receipt(ctx, mlist, entry, person, recorded_by, inbound_id)
 
 
 def reverse_entry(ctx: Context, mlist: ListConfig, entry_id: int, *, recorded_by: str,

@@ -81,6 +81,11 @@ class Ledger:
         self.session.flush()
         return entry
 
+    def latest(self, list_name: str) -> LedgerEntry:
+        """The newest entry of the list (the one just recorded)."""
+        return self.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.list_name == list_name).order_by(LedgerEntry.id.desc()).limit(1)).one()
+
     def entry(self, entry_id: int) -> LedgerEntry | None:
         return self.session.get(LedgerEntry, entry_id)
 
