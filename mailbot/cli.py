@@ -29,10 +29,12 @@ from mailbot.core import logs
 from mailbot.core.clock import SystemClock
 from mailbot.core.errors import MailbotError
 from mailbot.digests.schedule import next_digest_at
-from mailbot.exchange import payments
+from mailbot.exchange import opening, payments
 from mailbot.handling.actions import ask
 from mailbot.handling.dispatch import replay
 from mailbot.handling.explain import ListStates, describe, explain_file
+from mailbot.letters import monthly
+from mailbot.lists import buddies
 from mailbot.lists.archive import Archived, write_mbox
 from mailbot.outbound.compose import Composer
 from mailbot.outbound.context import Context
@@ -49,13 +51,18 @@ from mailbot.storage.messages import Messages
 from mailbot.storage.moderating import Bans, MembershipLog
 from mailbot.storage.proposals import Proposals
 from mailbot.storage.status import read_status
+from mailbot.storage.stores import Stores
 
 Verb = Callable[[argparse.Namespace, Config], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and (args.verb != "ledger" or any(e.startswith("-") for e in extra)):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:  # "ledger import --list sel FILE": FILE after the options
+        args.words += extra
     logs.configure(args.log_level or ("info" if args.verb == "serve" else "warning"),
                    args.log_format)
     try:
@@ -106,10 +113,14 @@ def _parser() -> argparse.ArgumentParser:
                              ("list", "list members"), ("import", "import a CSV email,name")):
         sub = add(actions, action, help=helptext)
         sub.add_argument("--list", dest="list_name", required=True)
-        if action in ("add", "remove"):
+        if action == "remove":
             sub.add_argument("email")
         if action == "add":
+            sub.add_argument("email", nargs="?", default="")
             sub.add_argument("name", nargs="?", default="")
+            sub.add_argument("--name", dest="full_name", help="the member's name")
+            sub.add_argument("--buddy", help="for a member without email: the member who "
+                                             "acts for them by email")
         if action == "import":
             sub.add_argument("file", type=Path)
             sub.add_argument("--invite", action="store_true",
@@ -145,13 +156,22 @@ def _parser() -> argparse.ArgumentParser:
     proposals.add_argument("--all", action="store_true", help="settled ones too")
     proposals.set_defaults(run=proposals_verb)
     ledger = add(verbs, "ledger", help="balances, statements, CSV export, corrections")
-    ledger.add_argument("action", nargs="?", choices=["balances", "statement", "csv", "reverse"],
-                        default="balances")
+    # one positional list, so that FILE may come after the options ("import --list sel F")
+    ledger.add_argument("words", nargs="*", metavar="ACTION [FILE]",
+                        help=f"{'|'.join(LEDGER_ACTIONS)} (default balances); import: the CSV "
+                             "email,points, a header line first")
+    ledger.add_argument("--against", help="import: the system account that balances it")
+    ledger.add_argument("--out", type=Path, help="export: write the CSV there")
     ledger.add_argument("--list", dest="list_name", required=True)
     ledger.add_argument("--member", help="whose statement")
     ledger.add_argument("--entry", type=int, help="the entry to reverse")
     ledger.add_argument("--by", help="the moderator recording a correction")
     ledger.set_defaults(run=ledger_verb)
+    letters = add(verbs, "letters", help="printable monthly letters of members without email")
+    letters.add_argument("--list", dest="list_name", required=True)
+    letters.add_argument("--month", required=True, help="YYYY-MM")
+    letters.add_argument("--out", required=True, type=Path, help="the folder to write to")
+    letters.set_defaults(run=letters_verb)
     digest = add(verbs, "digest", help="digests")
     digest.add_argument("action", choices=["send"])
     digest.add_argument("--list", dest="list_name")
@@ -300,14 +320,24 @@ def _members_one(session: Session, mlist: ListConfig, args: argparse.Namespace,
         for ban in Bans(session).all(mlist.name):
             print(f"{ban.email}\t\tbanned (since {ban.banned_at:%Y-%m-%d}, by {ban.banned_by})")
         return 0
+    if args.action == "add" and args.buddy:
+        return _add_without_email(members, mlist, args, now)
     if args.action == "add":
         email = _address(args.email)
-        _, created = members.add(mlist.name, email, args.name, now)
+        _, created = members.add(mlist.name, email, args.full_name or args.name, now)
         print(f"{args.email}: {'added' if created else 'already a member'}")
         return 0
     if not members.remove(mlist.name, args.email):
         raise MailbotError(f"{args.email} is not a member of {mlist.address}")
     print(f"{args.email}: removed")
+    return 0
+
+
+def _add_without_email(members: Members, mlist: ListConfig, args: argparse.Namespace,
+                       now: datetime) -> int:
+    name = args.full_name or args.name or (args.email if "@" not in args.email else "")
+    member = buddies.add_without_email(members, mlist, name, _address(args.buddy), now)
+    print(f"{member.name}: added without email ({member.email}), in the care of {member.buddy}")
     return 0
 
 
@@ -479,7 +509,15 @@ def _queue(session: Session, retry: bool) -> int:
     return 0
 
 
+LEDGER_ACTIONS = ("balances", "statement", "csv", "reverse", "import", "export")
+
+
 def ledger_verb(args: argparse.Namespace, config: Config) -> int:
+    args.action = args.words[0] if args.words else "balances"
+    args.file = Path(args.words[1]) if len(args.words) > 1 else None
+    if args.action not in LEDGER_ACTIONS or len(args.words) > 2:
+        raise MailbotError(f"ledger: say one of {', '.join(LEDGER_ACTIONS)} (and a FILE to "
+                           "import)")
     try:
         mlist = config.get_list(args.list_name)
     except KeyError:
@@ -489,7 +527,34 @@ def ledger_verb(args: argparse.Namespace, config: Config) -> int:
     if args.action == "reverse" and (args.entry is None or not mlist.is_moderator(args.by or "")):
         raise MailbotError("a correction needs --entry ID and --by MODERATOR (a moderator of "
                            f"{mlist.address})")
+    if args.action == "import":
+        if args.file is None:
+            raise MailbotError("say which file: mailbot ledger import --list NAME FILE")
+        with args.file.open(newline="", encoding="utf-8-sig") as handle:
+            balances = opening.parse_balances(csv.reader(handle), mlist, str(args.file))
+        return _with_db(config, _ledger_import, mlist, balances, args)
+    if args.action == "export":
+        return _with_db(config, _ledger_export, mlist, args.out)
     return _with_db(config, _ledger, config, mlist, args)
+
+
+def _ledger_import(session: Session, mlist: ListConfig, balances: list[tuple[str, int]],
+                   args: argparse.Namespace) -> int:
+    written = opening.import_balances(Stores.of(session), mlist, balances,
+                                      against=args.against, recorded_by=args.by or "import",
+                                      now=SystemClock().now())
+    print(f"{written} opening balance(s) recorded from {args.file}")
+    return 0
+
+
+def _ledger_export(session: Session, mlist: ListConfig, out: Path | None) -> int:
+    if out is None:  # the CSV alone on stdout, to be piped
+        opening.export_journal(Stores.of(session), mlist, sys.stdout)
+        return 0
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        count = opening.export_journal(Stores.of(session), mlist, handle)
+    print(f"{count} entries written to {out}")
+    return 0
 
 
 def _ledger(session: Session, config: Config, mlist: ListConfig,
@@ -498,9 +563,11 @@ def _ledger(session: Session, config: Config, mlist: ListConfig,
     ledger = ctx.stores.ledger
     pph, unit = mlist.rules.exchange.points_per_hour, mlist.rules.exchange.unit
     if args.action == "balances":
-        for member in ctx.stores.members.roster(mlist.name):
-            points = ledger.balance(mlist.name, member.email)
-            print(f"{member.email}\t{points} {unit}\t{as_hours(points, pph)}")
+        on_list = {m.email for m in ctx.stores.members.roster(mlist.name)}
+        for email in sorted(on_list | set(ledger.accounts(mlist.name))):  # who left, too
+            points = ledger.balance(mlist.name, email)
+            left = "" if email in on_list else "\t(not on the list)"
+            print(f"{email}\t{points} {unit}\t{as_hours(points, pph)}{left}")
     elif args.action == "statement":
         for entry in ledger.statement(mlist.name, args.member.lower(), limit=1000):
             signed = entry.amount if entry.payee == args.member.lower() else -entry.amount
@@ -520,6 +587,29 @@ def _ledger(session: Session, config: Config, mlist: ListConfig,
         if correction is None:
             raise MailbotError(f"entry {args.entry} does not exist or is already corrected")
         print(f"entry {correction.id} reverses entry {args.entry}")
+    return 0
+
+
+def letters_verb(args: argparse.Namespace, config: Config) -> int:
+    """One PDF per member without email, for the month, in --out."""
+    try:
+        mlist = config.get_list(args.list_name)
+    except KeyError:
+        raise MailbotError(f"no list named {args.list_name!r} in {config.path}") from None
+    month = monthly.parse_month(args.month)
+    args.out.mkdir(parents=True, exist_ok=True)
+    return _with_db(config, _letters, config, mlist, month, args.out)
+
+
+def _letters(session: Session, config: Config, mlist: ListConfig, month: tuple[int, int],
+             out: Path) -> int:
+    ctx = Context.open(session, config, Composer(), SystemClock().now())
+    written = 0
+    for member in ctx.stores.members.without_email(mlist.name):
+        name, pdf = monthly.build_letter(ctx, mlist, member, *month)
+        (out / name).write_bytes(pdf)
+        written += 1
+    print(f"{written} letter(s) written to {out}")
     return 0
 
 

@@ -28,7 +28,17 @@ RESULT_CODES = ["help", "nothing", "already-member", "not-member", "confirm-join
                 "charter", "no-charter", "moderators-only", "member-usage",
                 "not-for-moderators", "moderated", "already-moderated", "unmoderated",
                 "not-moderated", "reminded", "confirm-ban", "done-ban", "already-banned",
-                "unbanned", "not-banned"]
+                "unbanned", "not-banned",
+                # issue 19: join, slips, corrections, yearly statements
+                "done-join", "slip-not-allowed", "slip-unknown", "slip-ambiguous",
+                "slip-unreadable", "slip-no-amount", "slip-bad-day", "slip-below-minimum",
+                "slip-above-maximum", "slip-to-self", "slip-not-positive", "slip-confirm",
+                "slip-added", "slip-done", "ledger-no-entry", "ledger-corrected-already",
+                "ledger-reverse-confirm", "ledger-reversed", "ledger-not-allowed",
+                "ledger-no-account", "year-statement", "buddy-not-in-care",
+                "buddy-confirm-pay", "buddy-done", "buddy-refused", "buddy-balance",
+                "buddy-statement", "buddy-unclear", "buddy-cannot", "agenda-sent",
+                "agenda-not-allowed"]
 REPLY = {"from_list": False, "quoted": "je voudrais le truc",
          "examples": {"name": "Bob", "amount": "1h30"}}
 MONEY = {"points": 90, "unit": "points", "hours": "1h30"}
@@ -51,7 +61,21 @@ VALUES = {"ask": "De quelle Marie s'agit-il ?", "target": "paul@example.org",
           "author": "Marie", "date": "23 novembre 2026", "most": 5,
           "members": [Member(email="marie@example.com", name="Marie", nomail=True)],
           "text": "Pas d'attaques personnelles.\n", "email": "paul@example.org", "days": 7,
-          "others": 1, "member": True, "action": "moderate"}
+          "others": 1, "member": True, "action": "moderate",
+          "payer": "Bob", "day": "12 novembre 2026", "entry": 4, "opening": MONEY,
+          "name": "Zoé", "reason": "below-minimum", "received": MONEY, "paid": MONEY,
+          "closing": MONEY}
+
+
+AGENDA = {"contested": [{"number": 4, "title": "Tondeuse", "proposer": "Marie",
+                        "settled": "3 mai 2026",
+                        "objections": [{"who": "Bob", "reason": "Trop cher"}]}],
+          "adopted": [{"number": 3, "title": "Fête", "date": "3 mai 2026"}],
+          "since": "1 mai 2026",
+          "month": {"name": "mai 2026", "count": 3, "moved": MONEY, "members": 4,
+                    "corrections": 0, "below_zero": 1, "roster": 9}}
+SLIP = {"payer": "Bob", "payee": "Dave", "amount": MONEY, "memo": "pain",
+        "day": "12 novembre 2026", "entry": 4}
 
 
 class R:
@@ -153,6 +177,27 @@ SAMPLES: dict[str, dict[str, Any]] = {
                       "decisions": [{"number": 3, "title": "Fête", "status": "adopted"}],
                       "threads": [], "items": [{"number": 2, "kind": "offer",
                                                 "title": "Vélo", "author": "Bob"}]},
+    # issue 19: join approval
+    "moderator/join-request": {"newcomer": "j@x.org", "newcomer_name": "Jeanne",
+                               "words": ["je fais du pain"]},
+    "moderator/join-decided": {"newcomer": "j@x.org", "newcomer_name": "Jeanne", "reason": "non",
+                               "outcome": "refused"},
+    "member/join-waiting": {}, "member/join-refused": {"reason": "pas du quartier"},
+    "member/ledger-receipt": {"entry": 4, "payer": "Bob", "payee": "Dave", "for_member": "",
+                              "role": "payer", "amount": MONEY, "memo": "pain",
+                              "day": "12 novembre 2026", "reverses": "", "recorder": "Alice",
+                              "recorder_role": "treasurer", "balance": MONEY},
+    "member/slips-recorded": {"lines": [SLIP], "correction": None},
+    "member/letter-buddy": {"member_name": "Jeannine Roux", "first_name": "Jeannine",
+                            "month_name": "décembre 2026"},
+    "letter/monthly": {"member_name": "Jeannine Roux", "first_name": "Jeannine",
+                       "month_name": "décembre 2026", "balance": MONEY,
+                       "lines": [{"date": "12/12", "signed": MONEY, "other": "Bob",
+                                  "memo": "pain"}],
+                       "proposals": [PROPOSAL], "items": [ITEM], "buddy": "p@x.org",
+                       "buddy_name": "Paul", "written": "1 janvier 2027"},
+    "letter/agenda": AGENDA, "moderator/agenda": {**AGENDA, "text": "# Propositions"},
+    "member/slips-refused": {"lines": [SLIP], "index": 1, "reason": "below-minimum"},
 }
 
 

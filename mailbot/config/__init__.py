@@ -129,6 +129,8 @@ class ListConfig:
     unsubscribe_url: str | None
     dkim: DkimKey | None = None  # sign its mail (RFC 6376): [dkim], or its [list.dkim]
     charter: str = ""  # the text of `moderation.charter_file`, read when the config loads
+    # Members who keep the time ledger (record paper slips) without being moderators.
+    treasurers: tuple[str, ...] = ()
 
     @property
     def address(self) -> str:
@@ -141,6 +143,10 @@ class ListConfig:
 
     def is_moderator(self, email: str) -> bool:
         return email.lower() in self.moderators
+
+    def keeps_books(self, email: str) -> bool:
+        """A moderator or a treasurer: may record transfers from paper slips."""
+        return self.is_moderator(email) or email.lower() in self.treasurers
 
 
 @dataclass(frozen=True)
@@ -461,7 +467,7 @@ def _table(reader: _Reader, name: str) -> dict[str, Any]:
 
 
 _LIST_KEYS = {"name", "domain", "title", "moderators", "rules", "language", "unsubscribe_url",
-              "dkim"}
+              "dkim", "treasurers"}
 
 
 def _lists(reader: _Reader, server: ServerConfig) -> tuple[ListConfig, ...]:
@@ -488,6 +494,8 @@ def _one_list(reader: _Reader, server: ServerConfig, table: Any, index: int) -> 
         raise reader.fail(f"{prefix}.name", f"not a valid list name: {name!r}")
     moderators = get("moderators", list, [])
     checked = tuple(_address(reader, f"{prefix}.moderators", m) for m in moderators)
+    treasurers = tuple(_address(reader, f"{prefix}.treasurers", t)
+                       for t in get("treasurers", list, []))
     language = get("language", str, server.language)
     if language not in LANGUAGES:
         raise reader.fail(f"{prefix}.language", f"must be one of {', '.join(LANGUAGES)}")
@@ -505,6 +513,7 @@ def _one_list(reader: _Reader, server: ServerConfig, table: Any, index: int) -> 
         unsubscribe_url=get("unsubscribe_url", str, None),
         dkim=_dkim(reader, get("dkim", dict, {}), prefix, domain),
         charter=read_charter(server.rules_dir, rules, rules_name),
+        treasurers=treasurers,
     )
 
 

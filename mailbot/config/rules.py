@@ -51,6 +51,9 @@ class Exchange:
     max_balance: int = 2400
     item_lifetime: timedelta = timedelta(days=60)
     renewal_notice_before: timedelta = timedelta(days=7)
+    # A new member may not go below newcomer_min_balance during newcomer_for after joining.
+    newcomer_min_balance: int = -1200
+    newcomer_for: timedelta = timedelta(days=30)
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -86,6 +89,7 @@ NOTIFY_MODES = ("each", "daily", "never")
 
 @dataclass(frozen=True)
 class Membership:
+    join: str = field(default="confirm", metadata=_choice("open", "confirm", "approve"))
     confirm_within: timedelta = timedelta(days=7)
     members_can_list: bool = False
     # Moderators are told of joins, leaves, suspensions, removals, moderation and bans:
@@ -220,6 +224,8 @@ def _check_coherence(rules: ListRules, path: Path) -> None:
             raise ConfigError(str(path), key, f"not a cron expression: {exc}") from None
     if rules.exchange.min_balance > 0 or rules.exchange.max_balance < 0:
         raise ConfigError(str(path), "exchange.min_balance", "limits must surround zero")
+    if rules.exchange.newcomer_min_balance > 0:
+        raise ConfigError(str(path), "exchange.newcomer_min_balance", "must be 0 or below")
     if rules.consent.reminder_before >= rules.consent.period:
         raise ConfigError(
             str(path), "consent.reminder_before", "must be shorter than consent.period"

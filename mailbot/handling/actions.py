@@ -6,12 +6,15 @@ Shared by the confirm handler (the reply came) and the request handler (a sender
 proved needs no round trip): what a confirmed action does is written once, here.
 """
 
+import json
 from datetime import timedelta
 from email.message import EmailMessage
 
 from mailbot.config import ListConfig
+from mailbot.exchange import treasury
 from mailbot.exchange.payments import money, pay_confirmed
 from mailbot.lists import moderating
+from mailbot.lists.admission import ask_moderators
 from mailbot.lists.membership import join, leave
 from mailbot.outbound.context import Context
 from mailbot.outbound.dates import format_when
@@ -102,6 +105,13 @@ def carry_out(ctx: Context, mlist: ListConfig, confirmation: Confirmation,
                         inbound_id=reply.id)
         return
     by = c.email if c.action in ("add", "remove") else ""
+    if c.action in ("record", "reverse"):
+        reply.outcome = _books(ctx, mlist, c, reply.id)
+        return
+    if c.action == "join" and mlist.rules.membership.join == "approve":
+        ask_moderators(ctx, mlist, c.target, c.name, c.language, c.memo or "", reply.id)
+        reply.outcome = f"{c.target} waits for a moderator's approval"
+        return
     if c.action in ("join", "add"):
         joined = join(ctx, mlist, c.target, c.name, c.language, reply.id, by=by)
         reply.outcome = f"{c.target} joined" if joined else "already a member"
@@ -112,3 +122,19 @@ def carry_out(ctx: Context, mlist: ListConfig, confirmation: Confirmation,
         ctx.outbox.send(mlist, "moderator/change-done", c.language,
                         {"action": c.action, "target": c.target}, to=c.email,
                         purpose="notice", inbound_id=reply.id)
+
+
+def _books(ctx: Context, mlist: ListConfig, c: Confirmation, inbound_id: int) -> str:
+    """A moderator's or treasurer's confirmed slips, or correction."""
+    if c.action == "record":
+        return treasury.record_slips(ctx, mlist, json.loads(c.memo or "[]"),
+                                     recorded_by=c.email, language=c.language,
+                                     inbound_id=inbound_id)
+    correction = treasury.reverse_entry(ctx, mlist, int(c.memo or 0), recorded_by=c.email,
+                                        inbound_id=inbound_id)
+    if correction is None:
+        return f"entry {c.memo} already corrected"
+    ctx.outbox.send(mlist, "member/slips-recorded", c.language,
+                    {"lines": [], "correction": correction.id, "reverses": c.memo},
+                    to=c.email, purpose="notice", inbound_id=inbound_id)
+    return f"entry {correction.id} reverses entry {c.memo}"

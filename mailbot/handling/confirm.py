@@ -8,6 +8,7 @@ from mailbot.bounces.tracking import resume
 from mailbot.config import ListConfig
 from mailbot.handling.actions import ask_again, carry_out, may_confirm
 from mailbot.handling.known import nothing_known, said_of
+from mailbot.lists import admission
 from mailbot.outbound.context import Context
 from mailbot.pipeline.distribute import pass_post, read_post, tell_rejected
 from mailbot.reading.message import author, automatic_kind, header, parse
@@ -30,6 +31,10 @@ def handle_confirm(ctx: Context, mlist: ListConfig, row: InboundMessage,
         decide_hold(ctx, mlist, hold, row, msg)
         return
     confirmation = ctx.stores.confirmations.by_token(token)
+    if confirmation is not None and confirmation.list_name == mlist.name and \
+            confirmation.action == admission.ADMIT:
+        decide_admission(ctx, mlist, confirmation, row, msg)
+        return
     if confirmation is not None and confirmation.list_name == mlist.name:
         replier = author(msg, row.mail_from)[0]
         if may_confirm(mlist, confirmation, replier):
@@ -100,6 +105,33 @@ def decide_hold(ctx: Context, mlist: ListConfig, hold: Hold, reply: InboundMessa
                           reason=str(said_why).lstrip(":;,.-–— "))
     values["status"] = hold.status
     _answer(ctx, mlist, moderator, language, "done", values, msg, reply)
+
+
+def decide_admission(ctx: Context, mlist: ListConfig, request: Confirmation,
+                     reply: InboundMessage, msg: EmailMessage) -> None:
+    """A moderator's reply to a request to join (rules: membership.join = "approve")."""
+    moderator, _ = author(msg, reply.mail_from)
+    values: dict[str, object] = {"newcomer": request.target, "newcomer_name": request.name,
+                                 "reason": ""}
+    outcome = "unclear"
+    said = said_of(msg, "confirm", mlist, reply.mail_from, None)
+    choice = next((r for r in read_requests(said, nothing_known(
+        mlist, ctx.config.server.separator)) if r.action in DECISIONS), None)
+    if not mlist.is_moderator(moderator):
+        outcome = "not-moderator"
+    elif request.used_at is not None:
+        outcome = "already-decided"
+    elif request.expires_at < ctx.now:
+        outcome = "expired"
+    elif choice is not None:
+        said_why = str(choice.args.get("reason") or " ".join(choice.words))
+        reason = said_why.lstrip(":;,.-–— ") if choice.action == "reject" else ""
+        values["reason"] = reason
+        outcome = admission.decide(ctx, mlist, request, choice.action, reason, reply.id)
+    reply.kind, reply.outcome = "moderation", f"join of {request.target}: {outcome}"
+    ctx.outbox.send(mlist, "moderator/join-decided", ctx.outbox.language_of(mlist, moderator),
+                    {**values, "outcome": outcome}, to=moderator, purpose="reply",
+                    in_reply_to=header(msg, "Message-ID"), inbound_id=reply.id)
 
 
 def _answer(ctx: Context, mlist: ListConfig, moderator: str, language: str, outcome: str,

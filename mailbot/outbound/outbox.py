@@ -30,6 +30,10 @@ from mailbot.storage.members import Member, Members
 RATE_LIMITED_PURPOSES = ("reply",)
 RATE_NOTICE = "rate-notice"  # "I will answer again at …": once a window, never limited
 
+# The placeholder addresses of members without email end so (RFC 2606 reserves the
+# .invalid top-level domain): nothing is ever queued for them.
+NEVER_MAILED = ".invalid"
+
 log = logging.getLogger(__name__)
 
 
@@ -69,6 +73,14 @@ class Outbox:
         member = self._members.get(mlist.name, email)
         return (member.name if member else "") or email
 
+    def mail_for(self, mlist: ListConfig, email: str) -> str | None:
+        """Where mail about a member's account goes: their address, or their buddy's for a
+        member without email; None for someone not on the list (a system account)."""
+        member = self._members.get(mlist.name, email)
+        if member is None:
+            return None
+        return member.buddy or member.email
+
     def by_language(self, mlist: ListConfig,
                     members: Iterable[Member]) -> dict[str, list[Member]]:
         groups: dict[str, list[Member]] = defaultdict(list)
@@ -92,15 +104,18 @@ class Outbox:
              *, to: str, purpose: str, reply_token: str | None = None,
              reply_to: str | None = None, in_reply_to: str = "",
              inbound_id: int | None = None, bounce_token: str | None = None,
-             attachments: Sequence[bytes | tuple[str, str]] = ()) -> str:
+             attachments: Sequence[bytes | tuple[str, str] | tuple[str, str, bytes]] = ()
+             ) -> str:
         """Queue one templated message; return its Message-ID ("" when a rate limit held
         it back). `attachments`: whole messages to attach (message/rfc822, as bytes), such
-        as posts from the archive, or (file name, text) pairs attached as plain text.
+        as posts from the archive; (file name, text) pairs attached as plain text; or
+        (file name, MIME type, bytes), such as a PDF.
 
         Replies to it go to the single-use confirm address of `reply_token`, or to
         `reply_to` (another member, to put two people in touch), or to list-request@.
-        Its bounce comes back to sel-bounces@, or to sel-bounces+`bounce_token`@.
-"""
+        Its bounce comes back to sel-bounces@, or to sel-bounces+`bounce_token`@."""
+        if to.endswith(NEVER_MAILED):  # a member without email: their buddy is written to
+            return ""
         if purpose in RATE_LIMITED_PURPOSES and self._over_limit(mlist, to):
             self._tell_rate_limited(mlist, to, language)
             return ""
@@ -112,11 +127,17 @@ class Outbox:
             sender=sender, now=self.now, in_reply_to=in_reply_to,
             auto="auto-replied" if in_reply_to else "auto-generated",
             hostname=self.config.server.hostname,
-            attachments=[a for a in attachments if isinstance(a, tuple)],
+            attachments=[(a[0], a[1]) for a in attachments
+                         if not isinstance(a, bytes) and len(a) == 2],
         )
         for attached in attachments:
             if isinstance(attached, bytes):
                 message.add_attachment(parse_message(attached))
+            elif len(attached) == 3:
+                filename, mime, data = attached
+                maintype, _, subtype = mime.partition("/")
+                message.add_attachment(data, maintype=maintype, subtype=subtype,
+                                       filename=filename)
         self.queue(mlist, message.as_bytes(policy=policy.SMTP), purpose=purpose,
                    recipients=[(to, self.address(mlist, "bounces", bounce_token))],
                    inbound_id=inbound_id)
@@ -172,10 +193,11 @@ class Outbox:
                                recipients=recipients, now=self.now, inbound_id=inbound_id)
 
     def _window(self, mlist: ListConfig, to: str) -> tuple[timedelta, int]:
-        """Members: `replies_per_hour`. Others: `confirmations_per_day`, so a forged From
-        cannot turn the list into a mail bomb against a stranger."""
+        """Members (and moderators, treasurers): `replies_per_hour`. Others:
+        `confirmations_per_day`, so a forged From cannot turn the list into a mail bomb
+        against a stranger."""
         abuse = mlist.rules.abuse
-        if mlist.is_moderator(to) or self._members.get(mlist.name, to) is not None:
+        if mlist.keeps_books(to) or self._members.get(mlist.name, to) is not None:
             return timedelta(hours=1), abuse.replies_per_hour
         return timedelta(days=1), abuse.confirmations_per_day
 

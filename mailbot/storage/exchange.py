@@ -42,10 +42,49 @@ class Ledger:
         yield from self.session.scalars(select(LedgerEntry).where(
             LedgerEntry.list_name == list_name).order_by(LedgerEntry.id))
 
+    def between(self, list_name: str, email: str, start: datetime,
+                end: datetime) -> Sequence[LedgerEntry]:
+        """The member's entries recorded in [start, end), oldest first."""
+        return self.session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.list_name == list_name,
+                or_(LedgerEntry.payer == email, LedgerEntry.payee == email),
+                LedgerEntry.created_at >= start, LedgerEntry.created_at < end)
+            .order_by(LedgerEntry.id)).all()
+
+    def balance_before(self, list_name: str, email: str, moment: datetime) -> int:
+        """The member's balance as it stood at `moment`."""
+        signed = [(e.amount if e.payee == email else -e.amount) for e in self.session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.list_name == list_name,
+                or_(LedgerEntry.payer == email, LedgerEntry.payee == email),
+                LedgerEntry.created_at < moment))]
+        return sum(signed)
+
+    def accounts(self, list_name: str) -> list[str]:
+        """Every address the journal names (past members and system accounts too)."""
+        payers = self.session.scalars(select(LedgerEntry.payer).where(
+            LedgerEntry.list_name == list_name).distinct()).all()
+        payees = self.session.scalars(select(LedgerEntry.payee).where(
+            LedgerEntry.list_name == list_name).distinct()).all()
+        return sorted(set(payers) | set(payees))
+
+    def recorded_between(self, list_name: str, start: datetime,
+                         end: datetime) -> Sequence[LedgerEntry]:
+        """Every entry of the list recorded in [start, end), oldest first."""
+        return self.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.list_name == list_name, LedgerEntry.created_at >= start,
+            LedgerEntry.created_at < end).order_by(LedgerEntry.id)).all()
+
     def record(self, entry: LedgerEntry) -> LedgerEntry:
         self.session.add(entry)
         self.session.flush()
         return entry
+
+    def latest(self, list_name: str) -> LedgerEntry:
+        """The newest entry of the list (the one just recorded)."""
+        return self.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.list_name == list_name).order_by(LedgerEntry.id.desc()).limit(1)).one()
 
     def entry(self, entry_id: int) -> LedgerEntry | None:
         return self.session.get(LedgerEntry, entry_id)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from mailbot.config.rules import DIGEST_MODES
 from mailbot.core.tokens import new_token
+from mailbot.storage.counters import next_number
 from mailbot.storage.models import Member
 
 __all__ = ["Member", "Members"]
@@ -56,6 +57,16 @@ class Members:
         self.session.delete(member)
         self.session.flush()
         return True
+
+    def without_email(self, list_name: str) -> Sequence[Member]:
+        """Members a buddy acts for (they have no email), by name."""
+        return self.session.scalars(select(Member).where(
+            Member.list_name == list_name, Member.buddy.is_not(None))
+            .order_by(Member.name, Member.id)).all()
+
+    def first_mark(self, name: str) -> bool:
+        """True the first time `name` is marked (a locked counter: one daemon only)."""
+        return next_number(self.session, name) == 1
 
     def receiving_each(self, list_name: str) -> Sequence[Member]:
         """Members who get every post as it comes: mode `each`, not paused nor suspended."""

@@ -5,10 +5,11 @@ bot sends is an `OutboundMessage` with one `Delivery` per recipient. Times are s
 naive UTC and read back as aware UTC.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -93,6 +94,9 @@ class Member(Base):
     posts_on: Mapped[str | None] = mapped_column(String(10))
     posts_that_day: Mapped[int] = mapped_column(default=0, server_default="0")
     flood_told_on: Mapped[str | None] = mapped_column(String(10))
+    # A member without email: the member (parrain/marraine) who acts for them by email and
+    # receives their monthly letter. Their own address is a placeholder that never gets mail.
+    buddy: Mapped[str | None] = mapped_column(String(320))
 
 
 class InboundMessage(Base):
@@ -328,6 +332,8 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
     recorded_by: Mapped[str] = mapped_column(String(320))
+    # The day the exchange took place, when it was written on a paper slip.
+    done_on: Mapped[date | None] = mapped_column(Date())
 
 
 class ExchangeItem(Base):
@@ -387,3 +393,14 @@ class MembershipEvent(Base):
     by: Mapped[str] = mapped_column(String(320), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+class Meeting(Base):
+    """An agenda a moderator asked for: "the decisions adopted since the last meeting"
+    are those settled after the previous one."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (Index("ix_meeting_list", "list_name", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(100))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    asked_by: Mapped[str] = mapped_column(String(320))

@@ -8,7 +8,7 @@ from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 from mailbot.storage.counters import next_number
-from mailbot.storage.models import Objection, Proposal, ProposalRef, Support
+from mailbot.storage.models import Meeting, Objection, Proposal, ProposalRef, Support
 
 __all__ = ["Objection", "Proposal", "Proposals"]
 
@@ -65,6 +65,24 @@ class Proposals:
                                    Proposal.settled_at > since, Proposal.settled_at <= until,
                                    Proposal.status.in_([ADOPTED, CONTESTED]))
             .order_by(Proposal.settled_at)).all()
+
+    def contested(self, list_name: str) -> Sequence[Proposal]:
+        """Proposals settled as contested (they wait for a discussion), oldest first."""
+        return self.session.scalars(
+            select(Proposal).where(Proposal.list_name == list_name,
+                                   Proposal.status == CONTESTED)
+            .order_by(Proposal.settled_at)).all()
+
+    def last_meeting(self, list_name: str) -> Meeting | None:
+        """The latest agenda a moderator asked for."""
+        return self.session.scalars(select(Meeting).where(Meeting.list_name == list_name)
+                                    .order_by(Meeting.asked_at.desc()).limit(1)).first()
+
+    def hold_meeting(self, list_name: str, asked_by: str, now: datetime) -> Meeting:
+        meeting = Meeting(list_name=list_name, asked_by=asked_by, asked_at=now)
+        self.session.add(meeting)
+        self.session.flush()
+        return meeting
 
     def listing(self, list_name: str | None, everything: bool) -> Sequence[Proposal]:
         """For the CLI: open ones (or all), by list and number."""

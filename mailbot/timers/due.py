@@ -15,6 +15,7 @@ from mailbot.decisions import proposals
 from mailbot.digests import delivery
 from mailbot.digests.schedule import next_digest_at
 from mailbot.exchange import items
+from mailbot.letters import monthly
 from mailbot.lists import moderating
 from mailbot.outbound.context import Context
 from mailbot.storage.stores import Stores
@@ -28,7 +29,7 @@ def run_due(ctx: Context, running_since: datetime | None) -> int:
     renewed = items.renew_or_expire_due(ctx)
     freed = moderating.lift_due(ctx)  # before the summary, which then tells of it
     return (settled + renewed + proposals.remind_due(ctx) + tracking.run_due(ctx) + freed
-            + moderating.send_summaries_due(ctx))
+            + moderating.send_summaries_due(ctx) + monthly.send_due(ctx))
 
 
 def send_digests(ctx: Context, posts: delivery.Posts, *, everything_until: datetime | None,

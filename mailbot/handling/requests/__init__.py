@@ -15,7 +15,7 @@ from typing import Any
 
 from mailbot.config import ListConfig
 from mailbot.handling.known import FROM_THE_LIST, known_of, said_of, thread_proposal
-from mailbot.handling.requests import archive, decisions, exchange, membership, moderation
+from mailbot.handling.requests import archive, books, decisions, exchange, membership, moderation
 from mailbot.handling.requests.requester import Outcome, Requester
 from mailbot.outbound.context import Context
 from mailbot.reading.authenticity import is_proven
@@ -151,5 +151,5 @@ def _misplaced(state: Requester, request: Request) -> Outcome:
     return "nothing", {}
 
 
-HANDLERS = {**archive.HANDLERS, **decisions.HANDLERS, **exchange.HANDLERS, **membership.HANDLERS,
-            **moderation.HANDLERS, "unclear": _unclear}
+HANDLERS = {**archive.HANDLERS, **books.HANDLERS, **decisions.HANDLERS, **exchange.HANDLERS,
+            **membership.HANDLERS, **moderation.HANDLERS, "unclear": _unclear}

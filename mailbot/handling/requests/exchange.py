@@ -4,9 +4,10 @@ offres, demandes, renouveler, clore)."""
 
 from mailbot.exchange import items
 from mailbot.exchange.ledger import memo_of
-from mailbot.exchange.payments import find_payee, money, refusal
+from mailbot.exchange.payments import find_payee, minimum_for, money, newcomer_until, refusal
 from mailbot.handling.actions import ask
 from mailbot.handling.requests.requester import Outcome, Requester, number_of
+from mailbot.outbound.dates import format_date
 from mailbot.reading.amounts import parse_amount
 from mailbot.reading.replies import own_text
 from mailbot.reading.requests import Request
@@ -23,10 +24,15 @@ def pay(state: Requester, request: Request) -> Outcome:
     if not isinstance(found[0], Member):
         return found
     payee, amount, memo = found[0], int(found[1]), str(found[2])
-    refused = refusal(state.ctx.stores, state.mlist, state.sender, payee.email, amount)
+    stores, now = state.ctx.stores, state.ctx.now
+    refused = refusal(stores, state.mlist, state.sender, payee.email, amount, now)
+    newcomer = newcomer_until(stores, state.mlist, state.sender, now)
     values = {"amount": money(state.mlist, amount), "payee": payee.name or payee.email,
-              "memo": memo, "min": money(state.mlist, rules.min_balance),
-              "max": money(state.mlist, rules.max_balance)}
+              "memo": memo, "min": money(state.mlist, minimum_for(stores, state.mlist,
+                                                                  state.sender, now)),
+              "max": money(state.mlist, rules.max_balance),
+              "newcomer": format_date(newcomer, state.ctx.config.server.timezone,
+                                     state.language) if newcomer else ""}
     if refused is not None:
         return refused, values
     if state.token is not None:

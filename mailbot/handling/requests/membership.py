@@ -12,6 +12,8 @@ from mailbot.config.rules import DIGEST_MODES
 from mailbot.digests.delivery import send_last
 from mailbot.handling.actions import ask
 from mailbot.handling.requests.requester import Outcome, Requester
+from mailbot.lists.membership import join
+from mailbot.reading.replies import own_text
 from mailbot.reading.requests import Request
 from mailbot.reading.text import fold
 from mailbot.storage.members import Member
@@ -30,14 +32,24 @@ def _join(state: Requester, request: Request) -> Outcome:
         return _invite(state, who)
     if state.member is not None:
         return "already-member", {}
-    return _confirm(state, "join", state.sender, state.name)
+    if state.mlist.rules.membership.join == "open":  # rules: no confirmation asked
+        join(state.ctx, state.mlist, state.sender, state.name, state.language,
+             state.inbound.id)
+        return "done-join", {}
+    return _confirm(state, "join", state.sender, state.name, _words(state))
+
+
+def _words(state: Requester) -> str:
+    """The newcomer's own words, for the moderators who approve joins (a few lines)."""
+    lines = [line.rstrip() for line in own_text(state.msg_text).splitlines() if line.strip()]
+    return "\n".join(lines[:10])[:1000]
 
 
 def _invite(state: Requester, who: str) -> Outcome:
     if state.ctx.stores.members.get(state.mlist.name, who) is not None:
         return "already-member-other", {"target": who}
     confirmation = ask(state.ctx, state.mlist, "join", email=who, target=who, name="",
-                       language=state.mlist.language)
+                       language=state.mlist.language, memo=_words(state))
     state.ctx.outbox.send(state.mlist, "member/invite", state.mlist.language, {}, to=who,
                           purpose="notice", reply_token=confirmation.token,
                           inbound_id=state.inbound.id)
@@ -50,11 +62,12 @@ def _leave(state: Requester, request: Request) -> Outcome:
     return _confirm(state, "leave", state.sender, state.member.name)
 
 
-def _confirm(state: Requester, action: str, target: str, name: str) -> Outcome:
+def _confirm(state: Requester, action: str, target: str, name: str,
+             memo: str | None = None) -> Outcome:
     if state.token is not None:
         return "one-at-a-time", {}
     confirmation = ask(state.ctx, state.mlist, action, email=state.sender, target=target,
-                       name=name, language=state.language)
+                       name=name, language=state.language, memo=memo)
     if state.proven and action != "join":  # joining always asks: consent to receive mail
         state.carry_out_now(confirmation)
         return f"done-{action}", {"target": target}

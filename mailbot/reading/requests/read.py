@@ -11,6 +11,7 @@ from mailbot.reading.items import item_kind_and_title
 from mailbot.reading.proposals import proposal_title
 from mailbot.reading.spoken import plain
 
+from .books import books_drafts
 from .intents import (
     BODY,
     ENOUGH,
@@ -48,7 +49,8 @@ _MAIL_WORDS = (r"\b(?:e ?mail(?:s|ing)?|mails?|messages?|courriels?|envois?|list
 _FIRST_PERSON = re.compile(rf"\b(?:je|j'|me|m'|moi|mon|ma|mes|i|i'm|i'd|i'll|my)\b|{HOW_TO}")
 
 
-def read(prepared: Prepared, points_per_hour: int = 60, stranger: bool = False) -> list[Draft]:
+def read(prepared: Prepared, points_per_hour: int = 60, stranger: bool = False,
+         unit: str = "points") -> list[Draft]:
     """The actions a message asks for; `stranger`: its writer is not on the list."""
     role = prepared.said.role
     if role == "post":
@@ -56,14 +58,17 @@ def read(prepared: Prepared, points_per_hour: int = 60, stranger: bool = False) 
         return [found] if found else []
     if role == "confirm":
         return [at_confirm(prepared, points_per_hour)]
-    drafts = at_request(prepared, points_per_hour)
+    drafts = at_request(prepared, points_per_hour, unit)
     if stranger and drafts[0].action in ("unclear", "help") and any(
             re.search(ABOUT_THE_GROUP, s.plain) for s in prepared.everything):
         return [Draft("join", ENOUGH, drafts[0].sentence)]  # someone outside asks about us
     return drafts
 
 
-def at_request(prepared: Prepared, points_per_hour: int) -> list[Draft]:
+def at_request(prepared: Prepared, points_per_hour: int, unit: str = "points") -> list[Draft]:
+    books = books_drafts(prepared, points_per_hour, unit)
+    if books:  # a slip, a correction, a yearly statement, the agenda
+        return books
     subject, body = typed_commands(prepared)
     if body:  # typed commands, one a line, as the help teaches: all of them, in order
         drafts = ([subject] if subject else []) + body

@@ -7,6 +7,7 @@ daemon's request handler and `mailbot explain` both call is `read_requests`.
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from mailbot.reading.amounts import as_hours, find_amounts
 from mailbot.reading.commands import Command, number_arg
@@ -16,6 +17,7 @@ from mailbot.reading.spoken import plain
 from mailbot.reading.subjects import without_marks
 
 from . import args as read_args
+from . import books
 from .asks import ask
 from .intents import Draft, language_of
 from .lexicon import HOW_TO
@@ -38,10 +40,22 @@ from .refs import (
 def read_requests(said: Said, known: Known) -> list[Request]:
     """Every request in one message, its arguments resolved against `known`."""
     prepared = prepare(said)
+    acting = books.for_member(prepared.own, known) if said.role == "request" else None
+    if acting is not None:  # a buddy acting for a member without email
+        return _for_member(said, known, *acting)
     language = language_of(f"{prepared.subject}\n{prepared.own}")
     stranger = all(p.email.lower() != said.sender.lower() for p in known.roster)
     return [resolve(draft, prepared, known, language)
-            for draft in read(prepared, known.points_per_hour, stranger and bool(known.roster))]
+            for draft in read(prepared, known.points_per_hour, stranger and bool(known.roster),
+                              known.unit)]
+
+
+def _for_member(said: Said, known: Known, member: str, rest: str) -> list[Request]:
+    """"pour Jeannine : payer Marie 1h": what is asked, read as if Jeannine wrote it,
+    marked with whom it is for (`for`) and what it is (`act`)."""
+    inner = read_requests(replace(said, subject="", text=rest, sender=member), known)
+    return [Request("for_member", {**r.args, "for": member, "act": r.action}, r.ask, r.words,
+                    r.language, r.line) for r in inner]
 
 
 def resolve(draft: Draft, prepared: Prepared, known: Known, language: str) -> Request:
@@ -415,6 +429,8 @@ def _nothing_understood(draft: Draft, prepared: Prepared, known: Known,
 
 
 _RESOLVERS: dict[str, Resolver] = {
+    "record": books.resolve_record, "reverse": books.resolve_reverse,
+    "yearly_statement": books.resolve_yearly,
     "pay": _pay, "claim": _claim, "dispute": _dispute,
     **dict.fromkeys(("join", "leave", "nomail", "mail", "digest", "language"), _membership),
     **dict.fromkeys(("withdraw", "extend"), _about_proposal),

@@ -1,0 +1,1 @@
+"""Printable letters for members without email (issue 19): once a month, in large type."""
