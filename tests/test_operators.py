@@ -182,3 +182,17 @@ def test_serve_refuses_to_start_with_a_broken_template(
     err = capsys.readouterr().err
     assert err.startswith("mailbot: ") and "welcome.fr.txt line 1" in err
     assert not (tmp_path / "x.db").exists()  # stopped before touching anything
+
+
+def test_log_format_json_writes_one_json_object_a_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = write_config(tmp_path, f"sqlite:///{tmp_path}/x.db", maildir=tmp_path / "out")
+    done = subprocess.run(
+        [sys.executable, "-m", "mailbot.cli", "--log-format", "json", "--log-level", "info",
+         "-c", str(path), "db", "upgrade"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(x) for x in lines)
+    assert any(x["logger"].startswith("alembic") for x in lines)

@@ -26,10 +26,14 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(level: str, fmt: str) -> None:
+    """Log to stderr at `level`, as text or JSON. Like `logging.basicConfig`, it leaves a
+    logging set up by the host alone (the one pytest installs, for instance)."""
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
+    root = logging.getLogger()
+    if root.handlers:
+        return
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.addHandler(handler)
     root.setLevel(level.upper())
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
