@@ -21,9 +21,8 @@ from mailbot.core.durations import parse_duration
 from mailbot.core.errors import ConfigError
 from mailbot.core.retry import next_attempt, should_give_up
 from mailbot.pipeline.authorize import Verdict, decide_post
-from mailbot.pipeline.decorate import ListHeaders, PostHeaders, build_list_copy
+from mailbot.pipeline.decorate import ListHeaders, PostHeaders, build_list_copy, split_raw
 from mailbot.reading.message import automatic_kind, parse, readable_text
-from mailbot.reading.raw import split_raw
 from mailbot.reading.subjects import build_subject
 from tests.helpers import ROOT, make_message, write_config
 

@@ -13,10 +13,9 @@ from dataclasses import replace
 from mailbot.config import Config, HttpConfig
 from mailbot.config.addresses import address_for, resolve
 from mailbot.core.signed import member_token
-from mailbot.reading.raw import field_name, split_raw
 from mailbot.storage.deliveries import Job
 
-_OURS = ("list-unsubscribe", "list-unsubscribe-post")
+_OURS = (b"list-unsubscribe", b"list-unsubscribe-post")
 
 
 def unsubscribe_url(http: HttpConfig, list_name: str, email: str) -> str:
@@ -35,12 +34,36 @@ def _personal(config: Config, http: HttpConfig, job: Job) -> Job:
     found = resolve(job.envelope_from, config.lists, config.server.separator)
     if found is None or found.role != "bounces" or not found.token:
         return job  # not a copy of its own: shared by a batch, or not a list copy
-    fields, body = split_raw(job.raw)
-    if not any(field_name(f) == "list-unsubscribe" for f in fields):
+    head, sep, body = _split(job.raw)
+    fields = _fields(head)
+    if not any(_name(f) == b"list-unsubscribe" for f in fields):
         return job  # a message the bot wrote to one person: no list headers
     request = address_for(found.mlist, config.server.separator, "request")
     url = unsubscribe_url(http, found.mlist.name, job.rcpt)
     added = (f"List-Unsubscribe: <{url}>,\r\n <mailto:{request}?subject=unsubscribe>\r\n"
              "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n").encode("ascii")
-    kept = b"".join(f + b"\r\n" for f in fields if field_name(f) not in _OURS)
-    return replace(job, raw=kept + added + b"\r\n" + body)
+    kept = b"".join(f + b"\r\n" for f in fields if _name(f) not in _OURS)
+    return replace(job, raw=kept + added + sep + body)
+
+
+def _split(raw: bytes) -> tuple[bytes, bytes, bytes]:
+    """The header block, the blank line, the body (bytes untouched)."""
+    found = [(i, s) for s in (b"\r\n\r\n", b"\n\n") if (i := raw.find(s)) >= 0]
+    if not found:
+        return raw, b"\r\n", b""
+    cut, sep = min(found)
+    return raw[:cut], b"\r\n", raw[cut + len(sep):]
+
+
+def _fields(head: bytes) -> list[bytes]:
+    fields: list[bytes] = []
+    for line in head.replace(b"\r\n", b"\n").split(b"\n"):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += b"\r\n" + line
+        elif line:
+            fields.append(line)
+    return fields
+
+
+def _name(field: bytes) -> bytes:
+    return field.split(b":", 1)[0].strip().lower()

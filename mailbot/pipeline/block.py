@@ -9,7 +9,7 @@ original content reaches readers untouched.
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
-from mailbot.reading.raw import split_raw
+from mailbot.pipeline.decorate import split_raw
 
 _CONTENT_HEADERS = ("content-type", "content-transfer-encoding", "content-disposition",
                     "mime-version", "content-id", "content-description")

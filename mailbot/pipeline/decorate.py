@@ -11,8 +11,6 @@ from email.headerregistry import Address
 from email.utils import make_msgid
 
 from mailbot.outbound.headers import ListHeaders, list_headers
-from mailbot.reading.raw import field_name as _name
-from mailbot.reading.raw import split_raw
 from mailbot.reading.text import one_line
 
 _SMTP = policy.SMTP
@@ -37,6 +35,28 @@ class PostHeaders:
     # the post's From is missing, several or unreadable (a moderator approved it): the
     # copy names the author read from the envelope instead
     replace_from: bool = False
+
+
+def split_raw(raw: bytes) -> tuple[list[bytes], bytes]:
+    """Header fields (each with its folded continuation lines) and the body bytes."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    if not ends:
+        head, body = raw, b""
+    else:
+        cut = min(ends)
+        sep = b"\r\n\r\n" if raw.startswith(b"\r\n\r\n", cut) else b"\n\n"
+        head, body = raw[:cut], raw[cut + len(sep):]
+    fields: list[bytes] = []
+    for line in head.replace(b"\r\n", b"\n").split(b"\n"):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += b"\r\n" + line
+        elif line:
+            fields.append(line)
+    return fields, body
+
+
+def _name(field: bytes) -> str:
+    return field.split(b":", 1)[0].strip().decode("ascii", "replace").lower()
 
 
 def _fold(name: str, value: str) -> bytes:
