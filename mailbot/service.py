@@ -48,6 +48,7 @@ BATCH = 200  # deliveries claimed at a time (each connection records its own as 
 LOOK_AHEAD = 50  # new messages whose posts' DMARC policies are asked before handling them
 IDLE_POLL = 1.0  # seconds between looks at the database when nothing woke us
 CAPPED_WAIT = 30.0  # seconds between looks when the sending cap of the hour is reached
+RECORD_LINGER = 0.05  # seconds delivery results wait for others to share their commit
 TIMER_POLL = 30.0  # at most this long between looks for deadlines (new ones come by posts)
 
 
@@ -68,7 +69,10 @@ class Service:
         self.capped = False  # outbound.max_per_hour reached: the rest waits
         self.running_since: datetime | None = None  # set by serve: what passed before was missed
         self._registered = False
-        self.recorder = Recorder(self._record)
+        # with room for several unrecorded transactions per connection, results wait a
+        # moment to share a commit; with none (record_batch = 1) every wait is a delay
+        self.recorder = Recorder(self._record, linger=(
+            RECORD_LINGER if config.outbound.record_batch > 1 else 0.0))
         self.intake: GroupCommit[Arrival] = GroupCommit(self._store)
 
     # --- intake -------------------------------------------------------------------------
@@ -122,24 +126,41 @@ class Service:
 
     async def deliver_due(self) -> int:
         """Deliver every delivery due now, batch by batch; return how many were tried.
+        The next batch is claimed while the last one goes out.
 
         With `outbound.max_per_hour`, what is over the cap waits in the queue."""
         await self._register()
         tried = 0
         try:
-            while True:
-                now = self.clock.now()
-                room = await self._room_this_hour(now)
-                self.capped = room <= 0
-                if self.capped:
-                    return tried
-                jobs = await self.db.run(deliveries.claim_due, now, min(BATCH, room), self.instance)
-                if not jobs:
-                    return tried
-                await self._deliver_and_record(personalize(self.config, jobs))
+            jobs = await self._claim()
+            while jobs:
+                sending = asyncio.create_task(self._deliver_and_record(jobs))
+                try:
+                    following = [] if self.config.outbound.max_per_hour else await self._claim()
+                except asyncio.CancelledError:
+                    sending.cancel()
+                    raise
+                except Exception:
+                    await sending
+                    raise
+                await sending
                 tried += len(jobs)
+                if self.config.outbound.max_per_hour:  # what was sent counts once recorded
+                    await self.transport.release()
+                jobs = following or await self._claim()
+            return tried
         finally:  # connections are kept from batch to batch while there is work
             await self.transport.release()
+
+    async def _claim(self) -> list[deliveries.Job]:
+        """The next batch of due deliveries, leased to this daemon (none when capped)."""
+        now = self.clock.now()
+        room = await self._room_this_hour(now)
+        self.capped = room <= 0
+        if self.capped:
+            return []
+        jobs = await self.db.run(deliveries.claim_due, now, min(BATCH, room), self.instance)
+        return personalize(self.config, jobs)
 
     # --- timers -------------------------------------------------------------------------
     async def tick(self) -> int:

@@ -35,7 +35,9 @@ from tests.test_daemon import Daemon, daemons, free_port, ok, wait_for
 
 pytestmark = pytest.mark.slow
 
-MAX_CONNECTIONS = 4  # outbound.max_connections in write_config: what may be in flight
+MAX_CONNECTIONS = 4  # outbound.max_connections in write_config
+RECORD_BATCH = 3  # outbound.record_batch set by seed: unrecorded transactions a connection
+IN_FLIGHT = MAX_CONNECTIONS * RECORD_BATCH  # may have: what a kill -9 may make go out twice
 SETTLE = 1.5  # seconds to keep watching for a duplicate once everything has arrived
 POSTER = "marie@example.com"
 
@@ -48,12 +50,16 @@ def roster(size: int) -> list[str]:
 
 
 def seed(tmp_path: Path, database_url: str, sink_port: int,
-         members: list[str]) -> tuple[Path, int]:
+         members: list[str], record_batch: int = RECORD_BATCH) -> tuple[Path, int]:
     """A config (SMTP on a free port) and a list with these members, seeded in-process."""
     port = free_port()
     config = write_config(tmp_path, database_url, sink_port=sink_port,
                           listen=f"127.0.0.1:{port}")
-    assert f"max_connections = {MAX_CONNECTIONS}\n" in config.read_text()
+    text = config.read_text()
+    assert f"max_connections = {MAX_CONNECTIONS}\n" in text
+    config.write_text(text.replace(f"max_connections = {MAX_CONNECTIONS}\n",
+                                   f"max_connections = {MAX_CONNECTIONS}\n"
+                                   f"record_batch = {record_batch}\n"))
     database = db.Database(database_url)
     try:
         db.upgrade(database.engine)
@@ -238,10 +244,11 @@ async def test_kill_9_at_random_moments_of_a_fan_out_loses_nothing(
         dups = duplicates(counts)
         print(f"\n[{database_url.split('+')[0].split(':')[0]}] {KILLS} kill -9: {dups} "
               f"duplicate(s) among {sum(counts.values())} copies; accepted but unrecorded "
-              f"at each kill: {in_flight} (max_connections = {MAX_CONNECTIONS})")
+              f"at each kill: {in_flight} (max_connections = {MAX_CONNECTIONS}, "
+              f"record_batch = {RECORD_BATCH})")
         assert dups == len(events)  # each duplicate is an answer lost in a kill, no other
-        # a connection starts a transaction only once the last one is recorded
-        assert max(in_flight) <= MAX_CONNECTIONS
+        # a connection goes on only while fewer than record_batch of its are unrecorded
+        assert max(in_flight) <= IN_FLIGHT
 
 
 class GatedSink(FaultSink):
@@ -279,16 +286,18 @@ def database_stalled(database_url: str) -> Iterator[None]:
         engine.dispose()
 
 
-async def test_a_kill_while_recording_is_slow_resends_at_most_max_connections(
-        tmp_path: Path, database_url: str) -> None:
+@pytest.mark.parametrize("record_batch", [1, RECORD_BATCH])
+async def test_a_kill_while_recording_is_slow_resends_at_most_one_record_batch_a_connection(
+        tmp_path: Path, database_url: str, record_batch: int) -> None:
     """A batch of 40 at DATA; the database made slow for writers (a lock held by the test)
-    before the smarthost answers; it accepts what is in flight, and no connection starts
-    another transaction while its result waits to be recorded; kill -9. Only what was in
-    flight (max_connections) goes out twice."""
+    before the smarthost answers; it accepts what is in flight, and each connection goes
+    on until `record_batch` of its transactions wait to be recorded, then waits; kill -9.
+    Only those (max_connections × record_batch) go out twice."""
     members = roster(40)
     mid = "<stalled@example.com>"
+    bound = MAX_CONNECTIONS * record_batch
     async with running(GatedSink()) as sink:
-        config, port = seed(tmp_path, database_url, sink.port, members)
+        config, port = seed(tmp_path, database_url, sink.port, members, record_batch)
         async with daemons(config, port, tmp_path / "serve.log") as new:
             first = await new().start()
             code, text = await smtp_send(port, make_message(message_id=mid))
@@ -297,10 +306,10 @@ async def test_a_kill_while_recording_is_slow_resends_at_most_max_connections(
                            "a claimed batch at DATA")
             with database_stalled(database_url):
                 sink.release.set()
-                await wait_for(lambda: len(sink.received) == MAX_CONNECTIONS, 15,
-                               "the transactions in flight accepted by the sink")
+                await wait_for(lambda: len(sink.received) == bound, 15,
+                               "the transactions sent before the connections wait")
                 await asyncio.sleep(1.0)  # nothing more goes out while results wait
-                assert len(sink.received) == MAX_CONNECTIONS
+                assert len(sink.received) == bound
                 first.signal(signal.SIGKILL)
                 assert await first.wait(5) == -signal.SIGKILL
             lost_answers = await asyncio.to_thread(unrecorded, sink, database_url)
@@ -308,10 +317,10 @@ async def test_a_kill_while_recording_is_slow_resends_at_most_max_connections(
             second = await new().start()
             counts = await assert_all_arrive(sink, expected([mid], members), second, 15)
         dups = duplicates(counts)
-        print(f"\n[{database_url.split('+')[0].split(':')[0]}] one kill -9 while recording "
-              f"waited: {dups} duplicate(s), {len(lost_answers)} accepted but unrecorded")
-        assert dups == len(lost_answers)
-        assert dups <= MAX_CONNECTIONS
+        print(f"\n[{database_url.split('+')[0].split(':')[0]}] record_batch = {record_batch}: "
+              f"one kill -9 while recording waited: {dups} duplicate(s), "
+              f"{len(lost_answers)} accepted but unrecorded")
+        assert dups == len(lost_answers) == bound
 
 
 # --- 2. the smarthost says 4xx for a while ----------------------------------------------
@@ -434,7 +443,7 @@ async def test_postgresql_restarted_mid_fan_out_loses_nothing(
                       f"leased in the queue; {daemon.text().count('will try again')} "
                       "'will try again' log lines")
                 assert all(code == 250 or 400 <= code < 500 for code in codes)
-                assert duplicates(counts) <= MAX_CONNECTIONS
+                assert duplicates(counts) <= IN_FLIGHT
                 assert left == 0  # every result recorded once the database was back
 
 
@@ -442,8 +451,8 @@ async def test_postgresql_restarted_mid_fan_out_loses_nothing(
 async def test_a_database_outage_while_results_come_back_sends_nothing_twice(
         tmp_path: Path) -> None:
     """A batch of 40 in flight (held at DATA), the database stopped, the smarthost
-    accepts what is in flight, and no connection goes on while its results wait to be
-    recorded; the database started again: the daemon records them and sends the rest,
+    accepts what is in flight, and no connection goes on once record_batch of its results
+    wait to be recorded; the database started again: the daemon records them and sends the rest,
     and neither it nor a successor sends anything twice."""
     members = roster(40)
     mid = "<outage@example.com>"
@@ -458,10 +467,10 @@ async def test_a_database_outage_while_results_come_back_sends_nothing_twice(
                                "a claimed batch at DATA")
                 await asyncio.to_thread(pg.stop, "fast")
                 sink.release.set()
-                await wait_for(lambda: len(sink.received) == MAX_CONNECTIONS, 15,
-                               "the transactions in flight accepted by the sink")
+                await wait_for(lambda: len(sink.received) == IN_FLIGHT, 15,
+                               "the transactions sent before the connections wait")
                 await asyncio.sleep(1.0)  # the connections wait for their results
-                assert len(sink.received) == MAX_CONNECTIONS
+                assert len(sink.received) == IN_FLIGHT
                 await asyncio.to_thread(pg.start)
                 await wait_for(lambda: len(sink.received) == len(members), 20,
                                "the rest of the batch once the database is back")

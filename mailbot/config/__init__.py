@@ -96,6 +96,9 @@ class OutboundConfig:
     # `verp` is false: then copies to one domain share a transaction, up to this many RCPTs.
     verp: bool = True
     batch_recipients: int = 50
+    # Transactions a connection may have sent and not yet recorded: a kill -9 can make at
+    # most this many per connection go out twice (1: wait for each record, the slowest).
+    record_batch: int = 50
 
 
 @dataclass(frozen=True)
@@ -361,6 +364,8 @@ def _outbound(reader: _Reader) -> OutboundConfig:
         verp=get("verp", bool, True),
         batch_recipients=_at_least_one(reader, "outbound.batch_recipients",
                                        get("batch_recipients", int, 50)),
+        record_batch=_at_least_one(reader, "outbound.record_batch",
+                                   get("record_batch", int, 50)),
     )
 
 

@@ -3,9 +3,10 @@
 The SMTP transport keeps up to `max_connections` connections open and sends many
 deliveries over each (bounded concurrency). Connections are kept from one batch to the
 next while the sender finds work, and closed (`release`) when it has none. Each result is
-reported the moment the server answers, and a connection starts its next transaction
-only once that report returned (was recorded): after a crash, at most one transaction per
-connection can have been accepted by the server and not recorded, and be sent again.
+handed to `report` the moment the server answers; recording goes on beside the sending,
+and a connection waits only once `outbound.record_batch` of its transactions are sent and
+not yet recorded. After a crash, at most that many transactions per connection can have
+been accepted by the server and not recorded, and be sent again.
 aiosmtplib errors are mapped here to temporary (4xx, network) or permanent (5xx) results.
 """
 
@@ -13,6 +14,7 @@ import asyncio
 import mailbox
 import ssl
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Protocol
 import aiosmtplib
 
 from mailbot.config import OutboundConfig
+from mailbot.outbound import transaction
 from mailbot.outbound.batching import build_batches
 from mailbot.storage.deliveries import Job, Result
 
@@ -33,12 +36,13 @@ MAX_AGE = 60.0  # seconds
 
 class Transport(Protocol):
     async def deliver(self, jobs: Sequence[Job], report: Report) -> None:
-        """Attempt every job, awaiting `report` with each transaction's results as soon as
-        they are known."""
+        """Attempt every job, handing each transaction's results to `report` as soon as
+        they are known. Reports may still be under way when it returns."""
         ...
 
     async def release(self) -> None:
-        """Close what was kept open for the next batch (the sender found no more work)."""
+        """Wait for the reports still under way, and close what was kept open for the next
+        batch (the sender found no more work)."""
         ...
 
 
@@ -78,6 +82,8 @@ class _Connection:
     client: aiosmtplib.SMTP
     opened: float = field(default_factory=time.monotonic)
     transactions: int = 0
+    # its transactions' reports still being recorded, kept with it from batch to batch
+    unrecorded: deque[asyncio.Future[None]] = field(default_factory=deque)
 
     def reusable(self) -> bool:
         return (self.client.is_connected and self.transactions < MAX_TRANSACTIONS
@@ -89,6 +95,7 @@ class SmtpTransport:
         assert cfg.smtp is not None
         self.cfg, self.hostname = cfg, hostname
         self._kept: list[_Connection] = []
+        self._left = deque[asyncio.Future[None]]()  # reports of connections closed since
 
     async def deliver(self, jobs: Sequence[Job], report: Report) -> None:
         pending: asyncio.Queue[list[Job]] = asyncio.Queue()
@@ -99,29 +106,37 @@ class SmtpTransport:
         await asyncio.gather(*(self._work(pending, report) for _ in range(workers)))
 
     async def release(self) -> None:
+        """Wait for every report still being recorded, and close the connections."""
         kept, self._kept = self._kept, []
+        for unrecorded in [self._left, *(conn.unrecorded for conn in kept)]:
+            await _within(unrecorded, 0)
         await asyncio.gather(*(_close(c.client) for c in kept))
 
     async def _work(self, pending: asyncio.Queue[list[Job]], report: Report) -> None:
         """One connection's loop: take batches until none are left, reconnecting after
-        errors. (A protocol loop: longer than most functions here.)"""
+        errors; results are recorded beside it. (A protocol loop: longer than most
+        functions here.)"""
         conn = self._kept_connection()
+        unrecorded = conn.unrecorded if conn else deque[asyncio.Future[None]]()
         try:
-            while not pending.empty():
+            while True:
+                await _within(unrecorded, self.cfg.record_batch - 1)
+                if pending.empty():
+                    break
                 batch = pending.get_nowait()
                 results = await self._send(conn, batch) if conn else None
                 if results is None:  # none yet, worn out, or a kept one the server closed
                     if conn is not None:
                         await _close(conn.client)
                     try:
-                        conn = _Connection(await self._connect())
+                        conn = _Connection(await self._connect(), unrecorded=unrecorded)
                     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                         conn = None
                         await report(_unreachable(batch, pending, exc))
-                        return
+                        break
                     results = await self._send(conn, batch, fresh=True)
                     assert results is not None
-                await report(results)
+                unrecorded.append(asyncio.ensure_future(report(results)))
                 if not any(r.ok for r in results):  # start afresh after a failure
                     assert conn is not None
                     await _close(conn.client)
@@ -132,8 +147,13 @@ class SmtpTransport:
                 conn = None
             raise
         finally:
-            if conn is not None:
-                await self._keep(conn)
+            if conn is not None and conn.reusable():  # its reports go on with it
+                self._kept.append(conn)
+            else:
+                if conn is not None:
+                    await _close(conn.client)
+                if unrecorded:  # closed, or stopping: what is being recorded is let finish
+                    await asyncio.wait(list(unrecorded))
 
     def _kept_connection(self) -> _Connection | None:
         while self._kept:
@@ -141,13 +161,8 @@ class SmtpTransport:
             if conn.client.is_connected:
                 return conn
             conn.client.close()
+            self._left.extend(conn.unrecorded)  # closed by the server while kept
         return None
-
-    async def _keep(self, conn: _Connection) -> None:
-        if conn.reusable():
-            self._kept.append(conn)
-        else:
-            await _close(conn.client)
 
     async def _connect(self) -> aiosmtplib.SMTP:
         cfg, smtp = self.cfg, self.cfg.smtp
@@ -171,8 +186,8 @@ class SmtpTransport:
             return None
         conn.transactions += 1
         try:
-            refused, _ = await conn.client.sendmail(
-                first.envelope_from, [j.rcpt for j in batch], first.raw)
+            refused = await transaction.send(
+                conn.client, first.envelope_from, [j.rcpt for j in batch], first.raw)
         except aiosmtplib.SMTPServerDisconnected as exc:
             if not fresh:  # closed while idle, or between transactions
                 return None
@@ -206,6 +221,15 @@ def _unreachable(first: list[Job], pending: asyncio.Queue[list[Job]],
     while not pending.empty():
         batches.append(pending.get_nowait())
     return [Result(j.delivery_id, False, error=error) for batch in batches for j in batch]
+
+
+async def _within(unrecorded: deque[asyncio.Future[None]], most: int) -> None:
+    """Wait until at most `most` of these reports are still being recorded (the oldest
+    first: results are written in the order they came)."""
+    while unrecorded and unrecorded[0].done():
+        unrecorded.popleft().result()
+    while len(unrecorded) > most:
+        await unrecorded.popleft()
 
 
 async def _close(client: aiosmtplib.SMTP) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from mailbot.core.retry import next_attempt, should_give_up
@@ -79,7 +79,8 @@ def claim_due(session: Session, now: datetime, limit: int, owner: str) -> list[J
         select(Delivery.id, Delivery.envelope_from, Delivery.rcpt, Delivery.outbound_id)
         .where(Delivery.status == "queued", Delivery.next_attempt_at <= now,
                or_(Delivery.lease_until.is_(None), Delivery.lease_until < now,
-                   Delivery.lease_owner.not_in(alive(now))))
+                   and_(Delivery.lease_owner != owner,  # ours are under way (prefetch)
+                        Delivery.lease_owner.not_in(alive(now)))))
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

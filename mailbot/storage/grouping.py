@@ -30,12 +30,16 @@ MAX_ITEMS = 100  # items per shared transaction
 class GroupCommit(Generic[T]):
     def __init__(self, write: Callable[[list[T]], Awaitable[None]], *,
                  max_items: int | None = MAX_ITEMS,
-                 retry: Callable[[list[T]], str] | None = None) -> None:
+                 retry: Callable[[list[T]], str] | None = None,
+                 linger: float = 0.0) -> None:
         """`retry`, when given, names a group of items for the log ("3 delivery
-        results") and makes a failed write be tried again rather than split."""
+        results") and makes a failed write be tried again rather than split. `linger`:
+        seconds a writer waits before each write, so that more items share it (for
+        callers that can wait, such as delivery results under `outbound.record_batch`)."""
         self.write = write
         self.max_items = max_items
         self.retry = retry
+        self.linger = linger
         self._waiting: list[tuple[T, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -57,6 +61,8 @@ class GroupCommit(Generic[T]):
 
     async def _write_all(self) -> None:
         while self._waiting:
+            if self.linger:
+                await asyncio.sleep(self.linger)
             cut = len(self._waiting) if self.max_items is None else self.max_items
             taken = self._waiting[:cut]
             del self._waiting[:cut]
