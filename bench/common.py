@@ -1,8 +1,9 @@
 """Shared bench parts: a throwaway database, a config, the real daemon, SMTP sinks, a raw sender.
 
 Every wait is bounded: a bench that cannot finish says why in one line and exits 1.
-`python bench/common.py sink PORT` / `send PORT CONCURRENCY EML RCPTS` run a bare sink or a
-bare sender in their own process, so raw limits have the same process layout as the daemon.
+`python bench/common.py sink PORT` / `send PORT CONCURRENCY EML RCPTS` (RCPTS: a file with
+a line of recipients per transaction) run a bare sink or a bare sender in their own
+process, so raw limits have the same process layout as the daemon.
 """
 
 import argparse
@@ -282,19 +283,20 @@ class Sink:
             self.server.close()
 
 
-async def raw_send(port: int, messages: list[tuple[str, str, bytes]],
+async def raw_send(port: int, messages: list[tuple[str, list[str], bytes]],
                    concurrency: int) -> list[float]:
-    """Send (mail from, rcpt, raw) over `concurrency` connections, one RCPT per message as
-    the daemon does; return each message's seconds from MAIL FROM to the final 250."""
+    """Send (mail from, rcpts, raw) over `concurrency` connections, one transaction per
+    message (one RCPT each as the daemon does with VERP, or several as it does without);
+    return each message's seconds from MAIL FROM to the final 250."""
     pending, latencies = list(reversed(messages)), list[float]()
 
     async def one_connection() -> None:
         client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=30, start_tls=False)
         await client.connect()
         while pending:
-            sender, rcpt, raw = pending.pop()
+            sender, rcpts, raw = pending.pop()
             started = time.monotonic()
-            await client.sendmail(sender, [rcpt], raw)
+            await client.sendmail(sender, rcpts, raw)
             latencies.append(time.monotonic() - started)
         await client.quit()
 
@@ -302,12 +304,13 @@ async def raw_send(port: int, messages: list[tuple[str, str, bytes]],
     return latencies
 
 
-async def raw_send_process(port: int, raw: bytes, rcpts: list[str], tmp: Path,
+async def raw_send_process(port: int, raw: bytes, transactions: list[list[str]], tmp: Path,
                            timeout: float) -> float:
-    """`raw_send` of `raw` to each of `rcpts` with MAX_CONNECTIONS, in its own process; its
-    seconds from the first connection to the last 250."""
+    """`raw_send` of `raw` in these transactions (each a list of RCPTs) with
+    MAX_CONNECTIONS, in its own process; its seconds from the first connection to the last
+    250."""
     (tmp / "raw.eml").write_bytes(raw)
-    (tmp / "rcpts.txt").write_text("\n".join(rcpts))
+    (tmp / "rcpts.txt").write_text("\n".join(" ".join(t) for t in transactions))
     out = await child(PY, HERE, "send", str(port), str(MAX_CONNECTIONS), str(tmp / "raw.eml"),
                       str(tmp / "rcpts.txt"), timeout=timeout, what="the raw sender")
     return float(out)
@@ -335,9 +338,10 @@ async def _child_main(argv: list[str]) -> None:
         await sink.start(int(argv[1]))
         print("ready", flush=True)
         await asyncio.Event().wait()  # until killed
-    body, rcpts = Path(argv[3]).read_bytes(), Path(argv[4]).read_text().split()
+    body = Path(argv[3]).read_bytes()
+    groups = [line.split() for line in Path(argv[4]).read_text().splitlines()]
     started = time.monotonic()
-    await raw_send(int(argv[1]), [("raw@example.org", r, body) for r in rcpts], int(argv[2]))
+    await raw_send(int(argv[1]), [("raw@example.org", g, body) for g in groups], int(argv[2]))
     print(time.monotonic() - started)
 
 

@@ -5,13 +5,16 @@ The raw limit is the same number of deliveries (the same bytes: the first copy t
 got) sent by a bare aiosmtplib client in its own process, over as many connections as the
 daemon's `max_connections`, one RCPT per message as the daemon does with VERP (the
 default), to the same kind of sink. Then the same fan-out again with `outbound.verp =
-false` (copies share a transaction, up to `batch_recipients` RCPTs): `fanout_N.noverp.*`.
+false` (copies share a transaction, up to `batch_recipients` RCPTs): `fanout_N.noverp.*`,
+with its own raw limit in the same transaction shape (the same RCPTs a transaction).
 With MAILBOT_BENCH_DKIM=1 the list signs its mail (a 2048-bit key from `mailbot dkim
 keygen`): the difference between two runs is the cost of signing.
 
     [MAILBOT_BENCH_DKIM=1] .venv/bin/python bench/fanout.py --db sqlite|postgresql [--quick]
+        [--members N[,N…]] [--posts M] [--no-shared]
 """
 
+import argparse
 import asyncio
 import os
 import sys
@@ -35,6 +38,7 @@ from common import (
 )
 
 STALL = 60.0  # seconds without a new delivery before the bench gives up
+BATCH_RECIPIENTS = 50  # outbound.batch_recipients (the default): RCPTs a shared transaction
 
 
 async def by_daemon(kind: str, tmp: Path, members: int, posts: int, name: str, *,
@@ -75,20 +79,34 @@ async def by_daemon(kind: str, tmp: Path, members: int, posts: int, name: str, *
     return elapsed, sink.sample
 
 
-async def fanout(kind: str, tmp: Path, members: int, posts: int) -> None:
-    name, want = f"fanout_{members}", members * posts
+async def fanout(kind: str, tmp: Path, members: int, posts: int, shared: bool) -> None:
+    name = f"fanout_{members}"
     elapsed, sample = await by_daemon(kind, tmp / "verp", members, posts, name, verp=True)
+    await raw_limit(name, elapsed, sample, members, posts, tmp / "verp", per_transaction=1)
+    if shared:
+        elapsed, sample = await by_daemon(kind, tmp / "noverp", members, posts,
+                                          f"{name}.noverp", verp=False)
+        await raw_limit(f"{name}.noverp", elapsed, sample, members, posts, tmp / "noverp",
+                        per_transaction=BATCH_RECIPIENTS)
+
+
+async def raw_limit(name: str, elapsed: float, sample: bytes, members: int, posts: int,
+                    tmp: Path, per_transaction: int) -> None:
+    """The same deliveries from a bare client, in the same transaction shape (one post's
+    recipients `per_transaction` at a time, as the daemon batches them); the ratio."""
+    want = members * posts
     raw_sink = Sink()
     await raw_sink.start()
-    rcpts = [f"member{i}@example.net" for i in range(members)] * posts
-    raw_s = await raw_send_process(raw_sink.port, sample, rcpts, tmp,
+    rcpts = [f"member{i}@example.net" for i in range(members)]
+    one_post = [rcpts[i:i + per_transaction] for i in range(0, members, per_transaction)]
+    raw_s = await raw_send_process(raw_sink.port, sample, one_post * posts, tmp,
                                    timeout=max(120.0, want / 50))
     await raw_sink.stop()
     if raw_sink.deliveries != want:
         raise BenchError(f"raw sink got {raw_sink.deliveries} of {want} deliveries")
     emit(f"{name}.raw_deliveries_per_s", want / raw_s)
+    emit(f"{name}.raw_smtp_transactions", raw_sink.transactions)
     emit(f"{name}.ratio", (want / elapsed) / (want / raw_s), 2)
-    await by_daemon(kind, tmp / "noverp", members, posts, f"{name}.noverp", verp=False)
 
 
 async def sign_with_dkim(config: Path, tmp: Path) -> None:
@@ -117,13 +135,34 @@ async def wait_settle(sink: Sink, want: int) -> None:
                          f"want {want} of each")
 
 
+SIZES: tuple[int, ...] | None = None  # --members, else by --quick
+POSTS: int | None = None  # --posts
+SHARED = True  # --no-shared: VERP only
+
+
 async def run(kind: str, quick: bool, tmp: Path) -> None:
-    sizes, posts = ((200, 1000), 5) if quick else ((1000, 10000), 50)
+    sizes = SIZES or ((200, 1000) if quick else (1000, 10000))
+    posts = POSTS or (5 if quick else 50)
     for members in sizes:
         for folder in ("verp", "noverp"):
             (tmp / str(members) / folder).mkdir(parents=True)
-        await fanout(kind, tmp / str(members), members, posts)
+        await fanout(kind, tmp / str(members), members, posts, SHARED)
+
+
+def own_options() -> None:
+    """--members N[,N…], --posts M and --no-shared, taken off argv before common.main."""
+    global SIZES, POSTS, SHARED
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--members")
+    parser.add_argument("--posts", type=int)
+    parser.add_argument("--no-shared", action="store_true")
+    args, rest = parser.parse_known_args()
+    if args.members:
+        SIZES = tuple(int(n.replace("_", "")) for n in args.members.split(","))
+    POSTS, SHARED = args.posts, not args.no_shared
+    sys.argv[1:] = rest
 
 
 if __name__ == "__main__":
+    own_options()
     main(run, limit=900 if "--quick" in sys.argv else 4 * 3600)

@@ -35,13 +35,14 @@ from common import (
 CLIENTS = 20
 
 
-def load(count: int, senders: list[str]) -> list[tuple[str, str, bytes]]:
-    return [(senders[i % CLIENTS], "sel@example.org",
+def load(count: int, senders: list[str]) -> list[tuple[str, list[str], bytes]]:
+    return [(senders[i % CLIENTS], ["sel@example.org"],
              message(senders[i % CLIENTS], f"Message {i}", "Bonjour à tous.\n" * 20))
             for i in range(count)]
 
 
-async def timed(port: int, messages: list[tuple[str, str, bytes]]) -> tuple[float, list[float]]:
+async def timed(port: int,
+                messages: list[tuple[str, list[str], bytes]]) -> tuple[float, list[float]]:
     started = time.monotonic()
     latencies = await raw_send(port, messages, CLIENTS)
     return time.monotonic() - started, sorted(latencies)

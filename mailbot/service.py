@@ -11,6 +11,7 @@ import fcntl
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,6 @@ from mailbot.core.tokens import new_token
 from mailbot.digests import delivery as digest_delivery
 from mailbot.handling import unsubscribe
 from mailbot.handling.dispatch import look_ahead, process_next
-from mailbot.inbound import web
 from mailbot.inbound.imap import ImapReader
 from mailbot.inbound.intake import Arrival, store_arrivals
 from mailbot.inbound.smtp import protocol_factory
@@ -41,6 +41,9 @@ from mailbot.storage.messages import Messages
 from mailbot.storage.moderation import Holds
 from mailbot.storage.stores import Stores
 from mailbot.timers import due
+
+if TYPE_CHECKING:  # aiohttp is loaded only when [http] is set (about 25 MB less otherwise)
+    from mailbot.inbound import web
 
 log = logging.getLogger(__name__)
 
@@ -320,6 +323,8 @@ class Service:
         try:
             async with contextlib.AsyncExitStack() as stack:
                 if self.config.http is not None:
+                    from mailbot.inbound import web
+
                     ports["http"] = await stack.enter_async_context(
                         web.serving(self._endpoint(), self.config.http.listen))
                 yield ports
@@ -329,10 +334,12 @@ class Service:
             for server in servers:
                 await server.wait_closed()
 
-    def _endpoint(self) -> web.Endpoint:
+    def _endpoint(self) -> "web.Endpoint":
         """One-click unsubscribe: each request a transaction of its own."""
+        from mailbot.inbound import web
+
         async def answer(action: Callable[[Context, str], unsubscribe.Page],
-                         token: str) -> web.Answer:
+                         token: str) -> "web.Answer":
             page = await self.db.run(lambda s: action(self._context(s), token))
             self._send_ready.set()  # a goodbye may be queued
             return web.Answer(page.status, page.language, page.title, page.text, page.button)

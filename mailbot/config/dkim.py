@@ -10,9 +10,8 @@ import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from dkim.crypto import parse_pem_private_key
+# dkimpy and cryptography are imported by the functions that need them: a config with no
+# [dkim] never loads them.
 
 KEYS = ("selector", "key_file", "domain")
 
@@ -30,6 +29,8 @@ class DkimKey:
 def read_key(path: Path) -> bytes:
     """The PEM bytes of an RSA private key; ValueError saying what is wrong with the file
     (OSError when it cannot be read at all)."""
+    from dkim.crypto import parse_pem_private_key
+
     data = path.read_bytes()
     try:
         parse_pem_private_key(data)
@@ -43,6 +44,9 @@ def read_key(path: Path) -> bytes:
 def generate_key(bits: int = 2048) -> bytes:
     """A new RSA private key, PEM (PKCS#1, which every DKIM signer reads). RFC 8301 §3.2:
     at least 1024 bits, 2048 recommended."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     return private.private_bytes(serialization.Encoding.PEM,
                                  serialization.PrivateFormat.TraditionalOpenSSL,
@@ -51,6 +55,8 @@ def generate_key(bits: int = 2048) -> bytes:
 
 def dns_record(selector: str, domain: str, key: bytes) -> str:
     """The TXT record that publishes the public half of `key` (RFC 6376 §3.6.1)."""
+    from cryptography.hazmat.primitives import serialization
+
     private = serialization.load_pem_private_key(key, password=None)
     public = private.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)

@@ -20,7 +20,7 @@ from mailbot.outbound.dates import format_when
 from mailbot.reading.message import author, header, readable_text
 from mailbot.reading.proposals import proposal_title, referenced_number
 from mailbot.reading.replies import own_text, read_reply, reason_of
-from mailbot.storage.members import Member
+from mailbot.storage.members import Reader
 from mailbot.storage.messages import InboundMessage
 from mailbot.storage.proposals import Objection, Proposal
 
@@ -37,7 +37,7 @@ class Opened:
 
     proposal: Proposal
     blocks: dict[str, str]
-    recipients: list[Member]
+    recipients: list[Reader]
 
 
 def on_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage, *,
@@ -93,12 +93,12 @@ def open_proposal(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: Ema
     return Opened(proposal, blocks, recipients_of(ctx, mlist, proposal))
 
 
-def recipients_of(ctx: Context, mlist: ListConfig, proposal: Proposal) -> list[Member]:
+def recipients_of(ctx: Context, mlist: ListConfig, proposal: Proposal) -> list[Reader]:
     """Everyone receiving posts, and digest readers whose digest would come too late."""
-    each = list(ctx.stores.members.receiving_each(mlist.name))
+    each = ctx.stores.members.receiving_each(mlist.name)
     digest_readers = ctx.stores.members.reading_digests(mlist.name)
     rules = mlist.rules
-    late = [m for m in digest_readers if needs_proposal_copy(
+    late = [Reader.of(m) for m in digest_readers if needs_proposal_copy(
         m.delivery, next_digest_at(m.delivery, rules.digest, ctx.config.server.timezone,
                                    ctx.now),
         proposal.deadline, rules.consent.reminder_before)]
@@ -185,7 +185,7 @@ class _Round:
 
     objections: dict[int, list[Objection]]
     supports: dict[int, int]
-    readers: dict[str, Sequence[Member]] = field(default_factory=dict)
+    readers: dict[str, Sequence[Reader]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, ctx: Context, proposals: Sequence[Proposal]) -> "_Round":
@@ -193,7 +193,7 @@ class _Round:
         store = ctx.stores.proposals
         return cls(store.standing_objections(ids), store.supports(ids))
 
-    def readers_of(self, ctx: Context, list_name: str) -> Sequence[Member]:
+    def readers_of(self, ctx: Context, list_name: str) -> Sequence[Reader]:
         if list_name not in self.readers:
             self.readers[list_name] = ctx.stores.members.receiving_each(list_name)
         return self.readers[list_name]
@@ -266,7 +266,7 @@ def _remind_list(ctx: Context, mlist: ListConfig) -> int:
 
 
 def tell_list(ctx: Context, mlist: ListConfig, proposal: Proposal, template: str,
-              values: dict[str, Any], readers: Sequence[Member] | None = None) -> None:
+              values: dict[str, Any], readers: Sequence[Reader] | None = None) -> None:
     """Tell the whole list, in each reader's language, threaded under the proposal."""
     ids = ctx.outbox.announce(mlist, template,
                               lambda lang: {**describe(ctx, mlist, proposal, lang), **values},

@@ -25,7 +25,7 @@ from mailbot.outbound.dates import format_when
 from mailbot.outbound.headers import ListHeaders, list_headers, list_headers_of
 from mailbot.reading.message import parse as parse_message
 from mailbot.storage import deliveries
-from mailbot.storage.members import Member, Members
+from mailbot.storage.members import Addressee, Members, Reader
 
 RATE_LIMITED_PURPOSES = ("reply",)
 RATE_NOTICE = "rate-notice"  # "I will answer again at …": once a window, never limited
@@ -50,7 +50,7 @@ class Outbox:
     def address(self, mlist: ListConfig, role: str, token: str | None = None) -> str:
         return address_for(mlist, self.config.server.separator, role, token)
 
-    def envelope_for(self, mlist: ListConfig, member: Member, *,
+    def envelope_for(self, mlist: ListConfig, member: Addressee, *,
                      verp: bool | None = None) -> str:
         """The envelope sender of a list-wide copy to one member: their VERP address, or
         the plain bounce address when VERP is off (`outbound.verp`, unless `verp` says),
@@ -58,7 +58,7 @@ class Outbox:
         verp = self.config.outbound.verp if verp is None else verp
         return self.address(mlist, "bounces", member.verp_token if verp else None)
 
-    def recipients(self, mlist: ListConfig, members: Iterable[Member], *,
+    def recipients(self, mlist: ListConfig, members: Iterable[Addressee], *,
                    verp: bool | None = None) -> list[tuple[str, str]]:
         """(address, envelope sender) for each member."""
         return [(m.email, self.envelope_for(mlist, m, verp=verp)) for m in members]
@@ -82,8 +82,8 @@ class Outbox:
         return member.buddy or member.email
 
     def by_language(self, mlist: ListConfig,
-                    members: Iterable[Member]) -> dict[str, list[Member]]:
-        groups: dict[str, list[Member]] = defaultdict(list)
+                    members: Iterable[Reader]) -> dict[str, list[Reader]]:
+        groups: dict[str, list[Reader]] = defaultdict(list)
         for member in members:
             groups[member.language or mlist.language].append(member)
         return dict(groups)
@@ -166,7 +166,7 @@ class Outbox:
     def announce(self, mlist: ListConfig, template: str,
                  values_for: Callable[[str], dict[str, Any]], *,
                  references: Sequence[str] = (), purpose: str = "announce",
-                 readers: Sequence[Member] | None = None) -> list[str]:
+                 readers: Sequence[Reader] | None = None) -> list[str]:
         """Tell every member receiving posts (`readers`, when the caller has read them
         already), one copy per language; return the copies' Message-IDs."""
         message_ids = []

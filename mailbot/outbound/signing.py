@@ -13,8 +13,6 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 
-import dkim
-
 from mailbot.config import ListConfig
 from mailbot.config.dkim import DkimKey
 from mailbot.outbound.sender import Report, Transport
@@ -32,7 +30,10 @@ REMEMBERED = 32  # signed messages kept for the next batches of the same fan-out
 
 def build_signature(raw: bytes, key: DkimKey) -> bytes:
     """The `DKIM-Signature:` header line (CRLF-terminated) for `raw`. Relaxed
-    canonicalization of header and body: what survives re-folding and trailing spaces."""
+    canonicalization of header and body: what survives re-folding and trailing spaces.
+    (dkimpy is imported here: daemons that sign nothing never load it.)"""
+    import dkim
+
     signer = dkim.DKIM(raw, linesep=b"\r\n")
     signer.should_sign.add(b"list-unsubscribe-post")
     signer.add_frozen(OVERSIGNED)
@@ -65,6 +66,8 @@ class Signer:
         return replace(job, raw=signed)
 
     def _signed_copy(self, job: Job, key: DkimKey) -> bytes:
+        import dkim
+
         try:
             signature = build_signature(job.raw, key)
         except dkim.DKIMException as exc:

@@ -19,7 +19,7 @@ from mailbot.pipeline.authorize import Verdict
 from mailbot.pipeline.dmarc import policies_for
 from mailbot.reading.message import author, automatic_kind, header, usable_from
 from mailbot.reading.requests import Request
-from mailbot.storage.members import Member
+from mailbot.storage.members import Reader
 from mailbot.storage.messages import InboundMessage
 
 
@@ -28,7 +28,7 @@ class Fanout:
     """What a hook changes in the fan-out: who gets the post (instead of every member in
     `each` mode) and a block for each language's copy."""
 
-    readers: Sequence[Member]
+    readers: Sequence[Reader]
     blocks: dict[str, str]
 
 

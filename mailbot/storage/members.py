@@ -6,6 +6,7 @@ own settings (mode, language, pause) is done on the row, inside the caller's tra
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -15,7 +16,33 @@ from mailbot.core.tokens import new_token
 from mailbot.storage.counters import next_number
 from mailbot.storage.models import Member
 
-__all__ = ["Member", "Members"]
+__all__ = ["Addressee", "Member", "Members", "Reader"]
+
+
+class Addressee(Protocol):
+    """What a list copy needs of a member: a `Member` row, or a `Reader`."""
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def language(self) -> str | None: ...
+
+    @property
+    def verp_token(self) -> str: ...
+
+
+class Reader(NamedTuple):
+    """A member as a list copy sees them, read as plain columns: the readers of a post to
+    50,000 members are 50,000 small tuples, not ORM rows held by the session."""
+
+    email: str
+    language: str | None
+    verp_token: str
+
+    @classmethod
+    def of(cls, member: Addressee) -> "Reader":
+        return cls(member.email, member.language, member.verp_token)
 
 
 def gets_mail() -> ColumnElement[bool]:
@@ -68,12 +95,12 @@ class Members:
         """True the first time `name` is marked (a locked counter: one daemon only)."""
         return next_number(self.session, name) == 1
 
-    def receiving_each(self, list_name: str) -> Sequence[Member]:
+    def receiving_each(self, list_name: str) -> list[Reader]:
         """Members who get every post as it comes: mode `each`, not paused nor suspended."""
-        return self.session.scalars(
-            select(Member)
+        return [Reader(*row) for row in self.session.execute(
+            select(Member.email, Member.language, Member.verp_token)
             .where(Member.list_name == list_name, Member.delivery == "each", gets_mail())
-            .order_by(Member.id)).all()
+            .order_by(Member.id))]
 
     def reading_digests(self, list_name: str) -> Sequence[Member]:
         """Members in a digest mode who get mail."""
