@@ -24,7 +24,7 @@ FROM_THE_LIST = "from-list"
 def known_of(stores: Stores, mlist: ListConfig, separator: str) -> Known:
     rules = mlist.rules.exchange
     return Known(
-        roster=tuple(Person(m.email, m.name) for m in stores.members.roster(mlist.name)),
+        roster=tuple(Person(email, name) for email, name in stores.members.names(mlist.name)),
         proposals=tuple(OpenProposal(p.number, p.title, p.proposer)
                         for p in stores.proposals.still_open(mlist.name)),
         items=tuple(OpenItem(i.number, i.kind, i.title, i.author,
