@@ -370,17 +370,19 @@ def _import(session: Session, config: Config, mlist: ListConfig,
             rows: list[tuple[str, str]], invite: bool, now: datetime) -> int:
     ctx = Context.open(session, config, Composer.of(config), now)
     members = ctx.stores.members
+    if not invite:
+        done = members.add_many(mlist.name, rows, now)
+        print(f"{done} added, {len(rows) - done} already there")
+        return 0
     done = 0
     for email, name in rows:
-        if not invite:
-            done += members.add(mlist.name, email, name, now)[1]
-        elif members.get(mlist.name, email) is None:
+        if members.get(mlist.name, email) is None:
             confirmation = ask(ctx, mlist, "join", email=email, target=email, name=name,
                                language=mlist.language)
             ctx.outbox.send(mlist, "member/invite", mlist.language, {}, to=email,
                             purpose="notice", reply_token=confirmation.token)
             done += 1
-    print(f"{done} {'invited' if invite else 'added'}, {len(rows) - done} already there")
+    print(f"{done} invited, {len(rows) - done} already there")
     return 0
 
 

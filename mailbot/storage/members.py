@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from mailbot.config.rules import DIGEST_MODES
@@ -83,6 +83,25 @@ class Members:
         self.session.add(member)
         self.session.flush()
         return member, True
+
+    def add_many(self, list_name: str, people: Iterable[tuple[str, str]],
+                  now: datetime) -> int:
+        """Add everyone not yet on the list (as `add` would, in mode `each`); how many were
+        added. One read of the addresses already there, then plain inserts a thousand at
+        a time: 50,000 people from a spreadsheet take seconds, not minutes."""
+        there = set(self.session.scalars(
+            select(Member.email).where(Member.list_name == list_name)))
+        rows = []
+        for email, name in people:
+            if email.lower() in there:
+                continue
+            there.add(email.lower())
+            rows.append({"list_name": list_name, "email": email.lower(), "name": name,
+                         "language": None, "delivery": "each", "nomail": False,
+                         "verp_token": new_token(), "post_count": 0, "joined_at": now})
+        for start in range(0, len(rows), 1000):
+            self.session.execute(insert(Member), rows[start:start + 1000])
+        return len(rows)
 
     def remove(self, list_name: str, email: str) -> bool:
         member = self.get(list_name, email)
