@@ -42,6 +42,7 @@ ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(SRC),
                                                                  os.environ.get("PYTHONPATH"))))}
 HERE = str(Path(__file__).resolve())
 _MID = re.compile(rb"^Message-ID:[ \t]*(\S+)", re.M | re.I)
+FIGURES: dict[str, float] = {}  # every figure emitted so far, for scripts that compare runs
 
 
 class BenchError(Exception):
@@ -49,6 +50,7 @@ class BenchError(Exception):
 
 
 def emit(name: str, value: float, digits: int = 1) -> None:
+    FIGURES[name] = value
     shown = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
     print(f"{name}={shown}", flush=True)
 
@@ -60,15 +62,20 @@ def main(run: Callable[[str, bool, Path], Awaitable[None]], limit: float) -> Non
     parser.add_argument("--db", choices=["sqlite", "postgresql"], required=True)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    where = f"bench: {Path(sys.argv[0]).name} --db {args.db}"
+    bounded(f"bench: {Path(sys.argv[0]).name} --db {args.db}",
+            lambda tmp: run(args.db, args.quick, tmp), limit)
+
+
+def bounded(where: str, run: Callable[[Path], Awaitable[None]], limit: float) -> None:
+    """`run(tmp)` in a temporary folder within `limit` seconds; on failure exit 1 with one
+    line starting with `where`."""
     started = time.monotonic()
-    signal.signal(signal.SIGTERM, _terminated)  # so that the daemon and the schema go too
     try:
         with tempfile.TemporaryDirectory(prefix="mailbot-bench-") as tmp:
-            asyncio.run(asyncio.wait_for(run(args.db, args.quick, Path(tmp)), limit))
+            asyncio.run(_cancelled_by_sigterm(asyncio.wait_for(run(Path(tmp)), limit)))
     except BenchError as exc:
         sys.exit(f"{where}: {exc}")
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         sys.exit(f"{where}: interrupted (SIGINT or SIGTERM)")
     except Exception as exc:
         if os.environ.get("BENCH_TRACEBACK"):
@@ -80,8 +87,13 @@ def main(run: Callable[[str, bool, Path], Awaitable[None]], limit: float) -> Non
                  + f" (at {frame.filename}:{frame.lineno})")
 
 
-def _terminated(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # asyncio.run then cancels the bench, whose `finally`s clean up
+async def _cancelled_by_sigterm(bench: Awaitable[None]) -> None:
+    """SIGTERM cancels the bench as SIGINT does, so that its `finally`s stop the daemon and
+    drop the schema (a handler raising in whatever code runs would leave a task orphaned)."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    await bench
 
 
 @contextlib.contextmanager
@@ -136,10 +148,11 @@ def write_config(tmp: Path, url: str, *, sink_port: int, port: int, outbound: st
     return path
 
 
-async def child(*argv: str, timeout: float, what: str) -> str:
+async def child(*argv: str, timeout: float, what: str,
+                env: dict[str, str] | None = None) -> str:
     """A subprocess to completion within `timeout`; its stdout, or BenchError."""
     proc = await asyncio.create_subprocess_exec(
-        *argv, env=ENV, cwd=SRC, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        *argv, env=env or ENV, cwd=SRC, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
@@ -241,15 +254,22 @@ def message(sender: str, subject: str, body: str = "Un message pour la liste.\n"
     return msg.as_bytes(policy=policy.SMTP)
 
 
+def message_id(raw: bytes) -> bytes:
+    found = _MID.search(raw)
+    return found[1] if found else b""
+
+
 class Sink:
     """A real aiosmtpd server on loopback: counts (Message-ID, recipient) pairs, connections
-    and times, or (`keep=True`, the bare intake sink) only keeps every message in memory."""
+    and times (`done`: when each Message-ID last arrived), or (`keep=True`, the bare intake
+    sink) only keeps every message in memory."""
 
     def __init__(self, keep: bool = False) -> None:
         self.keep, self.kept, self.pairs = keep, list[bytes](), set[tuple[bytes, str]]()
         self.deliveries, self.transactions, self.connections = 0, 0, 0
         self.first, self.last = 0.0, 0.0
         self.sample, self.port = b"", 0  # the first message received
+        self.done: dict[bytes, float] = {}
         self.server: asyncio.Server | None = None
 
     async def handle_EHLO(self, server: Any, session: Any, envelope: Envelope, hostname: str,
@@ -264,11 +284,11 @@ class Sink:
             self.kept.append(raw)
             return "250 2.0.0 OK"
         self.sample = self.sample or raw
-        found = _MID.search(raw)
-        self.pairs.update((found[1] if found else b"", rcpt) for rcpt in envelope.rcpt_tos)
+        mid = message_id(raw)
+        self.pairs.update((mid, rcpt) for rcpt in envelope.rcpt_tos)
         self.deliveries += len(envelope.rcpt_tos)
         self.transactions += 1
-        self.last = time.monotonic()
+        self.last = self.done[mid] = time.monotonic()
         self.first = self.first or self.last
         return "250 2.0.0 OK"
 

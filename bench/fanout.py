@@ -4,7 +4,8 @@ Members are seeded through the real `mailbot members import` (its time is printe
 The raw limit is the same number of deliveries (the same bytes: the first copy the sink
 got) sent by a bare aiosmtplib client in its own process, over as many connections as the
 daemon's `max_connections`, one RCPT per message as the daemon does with VERP (the
-default), to the same kind of sink. Then the same fan-out again with `outbound.verp =
+default), to the same kind of sink. `first_post_s`: from the first post's 250 to the last
+copy of the first message the sink saw. Then the same fan-out again with `outbound.verp =
 false` (copies share a transaction, up to `batch_recipients` RCPTs): `fanout_N.noverp.*`,
 with its own raw limit in the same transaction shape (the same RCPTs a transaction).
 With MAILBOT_BENCH_DKIM=1 the list signs its mail (a 2048-bit key from `mailbot dkim
@@ -32,6 +33,7 @@ from common import (
     import_members,
     main,
     message,
+    message_id,
     raw_send_process,
     serving,
     write_config,
@@ -57,7 +59,7 @@ async def by_daemon(kind: str, tmp: Path, members: int, posts: int, name: str, *
         if verp:
             emit(f"{name}.members_import_s", seeding)
         async with serving(config, port, name) as daemon:
-            await daemon.start()
+            emit(f"{name}.startup_s", await daemon.start(), 2)
             client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=30)
             await client.connect()
             first_accept = 0.0
@@ -72,6 +74,7 @@ async def by_daemon(kind: str, tmp: Path, members: int, posts: int, name: str, *
             await wait_settle(sink, want)
             emit(f"{name}.deliveries", want)
             emit(f"{name}.deliveries_per_s", want / elapsed)
+            emit(f"{name}.first_post_s", sink.done[message_id(sink.sample)] - first_accept, 2)
             emit(f"{name}.smtp_transactions", sink.transactions)
             emit(f"{name}.smtp_connections", sink.connections)
             emit(f"{name}.peak_rss_mb", daemon.peak_rss_mb())
