@@ -2,11 +2,13 @@
 
 For each number of daemons D: (a) fan-out: N members imported once, M posts sent over the
 daemons' listeners in turn; deliveries/s from the first 250 to the last delivery, each
-daemon's share (by the EHLO name it gives the sink), and duplicates (there must be none);
+daemon's share (by the EHLO name it gives the sink), the daemons' CPU time per delivery,
+and duplicates (there must be none);
 (b) intake: 20 concurrent clients spread over the listeners, posting from members whose
-delivery is off (as bench/intake.py does): accepted/s, p50/p99, and how long the workers
-still needed after the last 250. `vs_1` compares each figure with one daemon in the same
-run. Every daemon has its own config (listen port, hostname) on the same schema.
+delivery is off (as bench/intake.py does): accepted/s, p50/p99, how long the workers
+still needed after the last 250, and the daemons' CPU time per message. `vs_1` compares
+each rate with one daemon in the same run. Every daemon has its own config (listen port,
+hostname) on the same schema.
 
 All the daemons, PostgreSQL and the sink share this machine's cores: where D exceeds what
 the cores can run, more daemons add no CPU and the figures show what sharing costs.
@@ -78,6 +80,17 @@ async def daemons(tmp: Path, url: str, count: int, sink_port: int,
         yield running
 
 
+def cpu_seconds(running: list[Daemon]) -> float:
+    """The CPU time (user + system) the daemons have used so far: less swayed than rates
+    by what else runs on the machine."""
+    ticks = 0
+    for daemon in running:
+        assert daemon.proc is not None
+        stat = Path(f"/proc/{daemon.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(stat[11]) + int(stat[12])  # utime and stime, fields 14 and 15
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 async def fanout(tmp: Path, count: int, members: int, posts: int) -> float:
     """Deliveries/s with `count` daemons; fails on a lost or doubled copy."""
     name, want = f"scaleout_{count}.fanout", members * posts
@@ -88,15 +101,18 @@ async def fanout(tmp: Path, count: int, members: int, posts: int) -> float:
         seed = write_config(tmp, url, sink_port=sink.port, port=free_port())
         await import_members(seed, tmp, emails)
         async with daemons(tmp, url, count, sink.port, name) as running:
+            cpu = cpu_seconds(running)
             first_accept = await post_spread([d.port for d in running], emails[0], posts)
             await wait_deliveries(sink, want)
             elapsed = sink.last - first_accept
+            cpu = cpu_seconds(running) - cpu
             await asyncio.sleep(SETTLE)
     await sink.stop()
     emit(f"{name}.deliveries", want)
     emit(f"{name}.deliveries_per_s", want / elapsed)
     emit(f"{name}.by_daemon", "/".join(str(sink.by_daemon[f"d{i}.example.org"])
                                        for i in range(count)))
+    emit(f"{name}.daemon_cpu_ms_per_delivery", cpu * 1000 / want, 2)
     emit(f"{name}.duplicates", sink.deliveries - len(sink.pairs))
     if sink.deliveries != want or len(sink.pairs) != want:
         raise BenchError(f"{name}: {sink.deliveries} deliveries, {len(sink.pairs)} distinct "
@@ -132,13 +148,15 @@ async def intake(tmp: Path, count: int, messages: int) -> float:
         await import_members(seed, tmp, senders)
         sql(url, "UPDATE member SET delivery = 'off'")
         async with daemons(tmp, url, count, sink.port, name) as running:
-            started = time.monotonic()
+            cpu, started = cpu_seconds(running), time.monotonic()
             latencies = await send_spread([d.port for d in running], load(messages, senders))
             rate = report(name, messages, time.monotonic() - started, sorted(latencies))
             stored = sql(url, "SELECT count(*) FROM inbound_message")
             if stored != messages:
                 raise BenchError(f"{name}: {stored} messages stored, {messages} accepted")
             await processed(url, name, running[0])
+            emit(f"{name}.daemon_cpu_ms_per_message",
+                 (cpu_seconds(running) - cpu) * 1000 / messages, 2)
     await sink.stop()
     return rate
 
@@ -165,7 +183,7 @@ async def send_spread(ports: list[int], messages: list[tuple[str, str, bytes]]) 
 async def run(counts: list[int], kind: str, quick: bool, tmp: Path) -> None:
     if kind != "postgresql":
         raise BenchError("several daemons share a PostgreSQL database (SQLite allows one serve)")
-    members, posts, messages = (1000, 4, 400) if quick else (1000, 20, 2000)
+    members, posts, messages = (1000, 4, 200) if quick else (1000, 20, 2000)
     cores = os.cpu_count() or 1
     emit("scaleout.cores", cores)
     emit("scaleout.load", os.getloadavg()[0], 2)
