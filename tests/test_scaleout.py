@@ -201,7 +201,9 @@ async def test_three_daemons_share_the_work_and_survive_a_kill_9(
                 await asyncio.sleep(0.05)
             await asyncio.sleep(SETTLE)  # a duplicate would show up now
             assert all(d.proc is not None and d.proc.returncode is None for d in running[1:])
-            assert {"d1.example.org", "d2.example.org"} <= set(sink.names), "both delivered"
+            # survivors delivered; not necessarily both: a claim takes every copy queued,
+            # and a daemon already sending claims again at once (seen under heavy load)
+            assert set(sink.names) - {"d0.example.org"}, "the survivors delivered"
     assert set(sink.counts()) == want
     assert_duplicates_from(sink, "d0.example.org")
 
