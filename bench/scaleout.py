@@ -208,10 +208,13 @@ def daemon_counts(text: str) -> list[int]:
     return counts
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
+def with_daemons(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--daemons", type=daemon_counts, default=[1, 2, 4],
                         help="how many daemons for each round (default: 1,2,4)")
-    counts = parser.parse_known_args()[0].daemons
+    return parser
+
+
+if __name__ == "__main__":
+    counts = with_daemons(argparse.ArgumentParser(add_help=False)).parse_known_args()[0].daemons
     main(functools.partial(run, counts), limit=900 if "--quick" in sys.argv else 3600,
-         parser=parser)
+         parser=with_daemons(argparse.ArgumentParser()))
