@@ -55,10 +55,12 @@ def emit(name: str, value: float, digits: int = 1) -> None:
     print(f"{name}={shown}", flush=True)
 
 
-def main(run: Callable[[str, bool, Path], Awaitable[None]], limit: float) -> None:
-    """Parse --db/--quick, run `run(db, quick, tmp)` within `limit` seconds, exit 1 on failure
-    with one line (BENCH_TRACEBACK=1 for the traceback)."""
-    parser = argparse.ArgumentParser()
+def main(run: Callable[[str, bool, Path], Awaitable[None]], limit: float,
+         parser: argparse.ArgumentParser | None = None) -> None:
+    """Parse --db/--quick (on `parser`, which may know a bench's own options), run
+    `run(db, quick, tmp)` within `limit` seconds, exit 1 on failure with one line
+    (BENCH_TRACEBACK=1 for the traceback)."""
+    parser = parser or argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgresql"], required=True)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -131,7 +133,8 @@ def free_port() -> int:
         return port
 
 
-def write_config(tmp: Path, url: str, *, sink_port: int, port: int, outbound: str = "") -> Path:
+def write_config(tmp: Path, url: str, *, sink_port: int, port: int, outbound: str = "",
+                 hostname: str = "lists.example.org") -> Path:
     """A config with one list `sel@example.org` on the default rules, sending to the sink;
     `outbound`: more lines for its [outbound] section."""
     (tmp / "rules").mkdir(exist_ok=True)
@@ -140,7 +143,7 @@ def write_config(tmp: Path, url: str, *, sink_port: int, port: int, outbound: st
     path = tmp / "config.toml"
     path.write_text(f'[server]\nlisten = "127.0.0.1:{port}"\ndatabase_url = "{url}"\n'
                     'timezone = "Europe/Paris"\nlanguage = "fr"\nrules_dir = "rules"\n'
-                    f'hostname = "lists.example.org"\n\n[outbound]\n'
+                    f'hostname = "{hostname}"\n\n[outbound]\n'
                     f'smtp = "127.0.0.1:{sink_port}"\nmax_connections = {MAX_CONNECTIONS}\n'
                     f'timeout = 30\n{outbound}\n[[list]]\nname = "sel"\ndomain = "example.org"\n'
                     'title = "SEL de Saint-Martin"\nmoderators = ["alice@example.org"]\n'
