@@ -20,6 +20,7 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aiosmtplib
@@ -68,16 +69,8 @@ async def by_daemon(kind: str, tmp: Path, members: int, posts: int, name: str, *
                                       message(emails[0], f"Annonce {number}"))
                 first_accept = first_accept or time.monotonic()
             await client.quit()
-            want = members * posts
-            await wait_deliveries(sink, want)
-            elapsed = sink.last - first_accept
-            await wait_settle(sink, want)
-            emit(f"{name}.deliveries", want)
-            emit(f"{name}.deliveries_per_s", want / elapsed)
-            emit(f"{name}.first_post_s", sink.done[message_id(sink.sample)] - first_accept, 2)
-            emit(f"{name}.smtp_transactions", sink.transactions)
-            emit(f"{name}.smtp_connections", sink.connections)
-            emit(f"{name}.peak_rss_mb", daemon.peak_rss_mb())
+            elapsed = await delivered(name, sink, members * posts, first_accept,
+                                      daemon.peak_rss_mb)
     await sink.stop()
     return elapsed, sink.sample
 
@@ -118,6 +111,22 @@ async def sign_with_dkim(config: Path, tmp: Path) -> None:
     await cli(config, "dkim", "keygen", "--selector", "bench", "--domain", "example.org",
               "--out", str(key), timeout=60)
     config.write_text(config.read_text() + f'\n[dkim]\nselector = "bench"\nkey_file = "{key}"\n')
+
+
+async def delivered(name: str, sink: Sink, want: int, first_accept: float,
+                    peak_rss_mb: Callable[[], float]) -> float:
+    """Once `want` deliveries are in and settled, the fan-out's figures; its seconds from
+    the first accepted post to the last delivery."""
+    await wait_deliveries(sink, want)
+    elapsed = sink.last - first_accept
+    await wait_settle(sink, want)
+    emit(f"{name}.deliveries", want)
+    emit(f"{name}.deliveries_per_s", want / elapsed)
+    emit(f"{name}.first_post_s", sink.done[message_id(sink.sample)] - first_accept, 2)
+    emit(f"{name}.smtp_transactions", sink.transactions)
+    emit(f"{name}.smtp_connections", sink.connections)
+    emit(f"{name}.peak_rss_mb", peak_rss_mb())
+    return elapsed
 
 
 async def wait_deliveries(sink: Sink, want: int) -> None:

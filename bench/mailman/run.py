@@ -34,9 +34,8 @@ from common import (
     emit,
     free_port,
     message,
-    message_id,
 )
-from fanout import by_daemon, wait_deliveries, wait_settle
+from fanout import by_daemon, delivered
 from run_all import machine
 
 VERSION = "3.3.10"
@@ -248,16 +247,7 @@ async def by_mailman(mm: Mailman, members: int, posts: int, name: str, *, verp: 
     try:
         emit(f"{name}.startup_s", await mm.start(), 2)
         first_accept = await asyncio.to_thread(post_lmtp, mm.lmtp_port, posts)
-        want = members * posts
-        await wait_deliveries(sink, want)
-        elapsed = sink.last - first_accept
-        await wait_settle(sink, want)
-        emit(f"{name}.deliveries", want)
-        emit(f"{name}.deliveries_per_s", want / elapsed)
-        emit(f"{name}.first_post_s", sink.done[message_id(sink.sample)] - first_accept, 2)
-        emit(f"{name}.smtp_transactions", sink.transactions)
-        emit(f"{name}.smtp_connections", sink.connections)
-        emit(f"{name}.peak_rss_mb", mm.peak_rss_mb())
+        await delivered(name, sink, members * posts, first_accept, mm.peak_rss_mb)
     finally:
         await mm.stop()
         await sink.stop()
