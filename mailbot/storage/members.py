@@ -7,7 +7,7 @@ own settings (mode, language, pause) is done on the row, inside the caller's tra
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from mailbot.config.rules import DIGEST_MODES
@@ -16,6 +16,12 @@ from mailbot.storage.counters import next_number
 from mailbot.storage.models import Member
 
 __all__ = ["Member", "Members"]
+
+# The worker's most frequent queries, built once: building a statement (and its cache key)
+# costs more than running it.
+_ONE = select(Member).where(Member.list_name == bindparam("list_name"),
+                            Member.email == bindparam("email"))
+_ROSTER = select(Member).where(Member.list_name == bindparam("list_name")).order_by(Member.email)
 
 
 def gets_mail() -> ColumnElement[bool]:
@@ -28,13 +34,11 @@ class Members:
         self.session = session
 
     def get(self, list_name: str, email: str) -> Member | None:
-        return self.session.scalar(
-            select(Member).where(Member.list_name == list_name, Member.email == email.lower()))
+        return self.session.scalar(_ONE, {"list_name": list_name, "email": email.lower()})
 
     def roster(self, list_name: str) -> Sequence[Member]:
         """Everyone on the list, by address."""
-        return self.session.scalars(
-            select(Member).where(Member.list_name == list_name).order_by(Member.email)).all()
+        return self.session.scalars(_ROSTER, {"list_name": list_name}).all()
 
     def add(self, list_name: str, email: str, name: str, now: datetime,
             language: str | None = None) -> tuple[Member, bool]:
