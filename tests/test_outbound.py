@@ -278,3 +278,28 @@ def test_a_claim_leases_its_deliveries_to_its_daemon_only(database_url: str) -> 
         assert len(again) == 5
     finally:
         database.close()
+
+
+def test_a_daemon_never_claims_back_its_own_leases(database_url: str) -> None:
+    """The sender claims its next batch while the last one goes out: the deliveries it
+    holds are not handed to it twice, even when its heartbeat looks old; another daemon
+    takes them over once their owner looks dead."""
+    from datetime import UTC, datetime
+
+    from mailbot.storage import deliveries
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    database = db.Database(database_url)
+    try:
+        db.upgrade(database.engine)
+        database.transaction(lambda s: deliveries.enqueue(
+            s, list_name="sel", purpose="post", raw=b"Subject: x\r\n\r\nx\r\n",
+            recipients=[(r, "sel-bounces@example.org") for r in ("a@x.org", "b@x.org")],
+            now=now))
+        first = database.transaction(deliveries.claim_due, now, 10, "me")
+        assert len(first) == 2
+        assert database.transaction(deliveries.claim_due, now, 10, "me") == []
+        taken = database.transaction(deliveries.claim_due, now, 10, "someone-else")
+        assert {job.delivery_id for job in taken} == {job.delivery_id for job in first}
+    finally:
+        database.close()
