@@ -54,14 +54,19 @@ def process_next(ctx: Context, up_to: int | None = None) -> int | None:
     try:
         with ctx.stores.messages.savepoint():
             dispatch(ctx, row)
+            _handled(ctx, row)  # inside: the row is written once, as the savepoint ends
     except Exception:
         log.exception("message %s quarantined", row.id)
         quarantine(ctx, row, traceback.format_exc())
+        _handled(ctx, row)
+    log_handled(row, time.perf_counter() - started)
+    return row.id
+
+
+def _handled(ctx: Context, row: InboundMessage) -> None:
     if row.status == "new":
         row.status = "done"
     row.processed_at = ctx.now
-    log_handled(row, time.perf_counter() - started)
-    return row.id
 
 
 def log_handled(row: InboundMessage, seconds: float) -> None:

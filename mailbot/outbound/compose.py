@@ -11,6 +11,7 @@ in the folder `server.templates_dir` names) or for one list
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -28,9 +29,13 @@ from jinja2 import (
 
 from mailbot.config import Config
 from mailbot.config.shipped import templates_dir
+from mailbot.reading.message import RememberingHeaders
 from mailbot.reading.text import one_line
 
 DEFAULT_TEMPLATES = templates_dir()
+# policy.default, but the header fields every message repeats (From, To, Content-Type…) are
+# parsed once, not for each message.
+WRITING = policy.default.clone(header_factory=RememberingHeaders())
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class Composer:
                 attachments: Sequence[tuple[str, str]] = ()) -> EmailMessage:
         """A complete plain-text message, marked automatic (RFC 3834 §5) so no bot answers it."""
         subject, body = self.render(name, language, context)
-        msg = EmailMessage()
+        msg = EmailMessage(policy=WRITING)
         msg["From"] = Address(display_name=one_line(sender.name), addr_spec=sender.address)
         msg["To"] = to
         msg["Subject"] = subject

@@ -116,9 +116,11 @@ class Outbox:
         Its bounce comes back to sel-bounces@, or to sel-bounces+`bounce_token`@."""
         if to.endswith(NEVER_MAILED):  # a member without email: their buddy is written to
             return ""
-        if purpose in RATE_LIMITED_PURPOSES and self._over_limit(mlist, to):
-            self._tell_rate_limited(mlist, to, language)
-            return ""
+        if purpose in RATE_LIMITED_PURPOSES:
+            window, limit = self._window(mlist, to)
+            if self._sent_since(to, window, RATE_LIMITED_PURPOSES) >= limit:
+                self._tell_rate_limited(mlist, to, language, window)
+                return ""
         if reply_token:
             reply_to = self.address(mlist, "confirm", reply_token)
         sender = Sender(mlist.title, self.address(mlist, "request"), reply_to)
@@ -201,17 +203,15 @@ class Outbox:
             return timedelta(hours=1), abuse.replies_per_hour
         return timedelta(days=1), abuse.confirmations_per_day
 
-    def _over_limit(self, mlist: ListConfig, to: str) -> bool:
-        window, limit = self._window(mlist, to)
-        return deliveries.sent_to_since(self._session, to, self.now - window,
-                                        RATE_LIMITED_PURPOSES) >= limit
+    def _sent_since(self, to: str, window: timedelta, purposes: Sequence[str]) -> int:
+        return deliveries.sent_to_since(self._session, to, self.now - window, purposes)
 
-    def _tell_rate_limited(self, mlist: ListConfig, to: str, language: str) -> None:
+    def _tell_rate_limited(self, mlist: ListConfig, to: str, language: str,
+                           window: timedelta) -> None:
         """Never silent: once a window, a short notice saying when answers come again."""
-        window, _ = self._window(mlist, to)
-        since = self.now - window
-        if deliveries.sent_to_since(self._session, to, since, (RATE_NOTICE,)):
+        if self._sent_since(to, window, (RATE_NOTICE,)):
             return
+        since = self.now - window
         first = deliveries.first_sent_to_since(self._session, to, since,
                                                RATE_LIMITED_PURPOSES) or self.now
         until = format_when(first + window, self.config.server.timezone, language, self.now)

@@ -12,21 +12,33 @@ from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
+from typing import Any
 
 from mailbot.reading.text import html_to_text
 
 
-class _Remembered(HeaderRegistry):
+class RememberingHeaders(HeaderRegistry):
     """The standard header classes, but a header value already parsed is not parsed again:
     `policy.default` parses a header each time it is read (Content-Type alone dozens of
-    times per message), the worker's largest cost. Header objects are immutable."""
+    times per message), the worker's largest cost. Header objects are immutable. Nor is
+    the class for a header name made anew (with `type()`) each time a header is read or
+    set, as the standard registry does."""
+
+    def __call__(self, name: str, value: Any) -> BaseHeader:
+        if isinstance(value, str):
+            return self._parsed(name, value)
+        return super().__call__(name, value)  # an Address, a date: not kept
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 (one instance, for the process)
-    def __call__(self, name: str, value: str) -> BaseHeader:
+    def _parsed(self, name: str, value: str) -> BaseHeader:
         return super().__call__(name, value)
 
+    @functools.lru_cache(maxsize=256)  # noqa: B019
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        return super().__getitem__(name)
 
-READING = policy.default.clone(header_factory=_Remembered())
+
+READING = policy.default.clone(header_factory=RememberingHeaders())
 
 
 def parse(raw: bytes) -> EmailMessage:

@@ -47,6 +47,10 @@ def _alternation(phrases: Iterable[str]) -> str:
 
 
 _WROTE = re.compile(_alternation(words.WROTE))
+# Each verb _WROTE finds holds one of these phrases; searched plainly (no look-around first,
+# so the engine skips to the letters they start with), about five times faster: most lines
+# have none, and need no _WROTE search at all.
+_WROTE_PHRASES = re.compile("|".join(re.escape(fold(p)) for p in words.WROTE))
 _ADDRESS_THEN_COLON = re.compile(r"\S@\S+?[>\])]?\s*:$")
 _ADDRESSES = re.compile(r"\S+@\S+")
 _ROLES = {role: _alternation(keys) for role, keys in words.HEADER_KEYS.items()}
@@ -91,7 +95,7 @@ def attribution_span(lines: Sequence[str], flats: Sequence[str], index: int) -> 
         # a finished sentence, or a line above a header that stands alone, is the writer's.
         first = flats[index]
         if first.endswith((".", "!", "?")) or not (
-                _dated(first) or "@" in first or _WROTE.search(first)):
+                _dated(first) or "@" in first or _verbs(first)):
             return 0
         below = _span(lines, flats, index + 1)
         if below == 1 and _dated(flats[index + 1]) and not first.endswith(","):
@@ -108,8 +112,9 @@ def _span(lines: Sequence[str], flats: Sequence[str], index: int) -> int:
         if len(joined) > 400:
             return 0
         joined = joined.rstrip(" -")  # Zoho's "---- On … wrote ----"
-        found = _is_attribution(joined)
-        if found == "weak" or (not found and _is_undotted_attribution(joined)):
+        verbs = _verbs(joined)
+        found = _is_attribution(joined, verbs)
+        if found == "weak" or (not found and _is_undotted_attribution(joined, verbs)):
             found = "weak" if _opens_quote(lines, flats, end + 1) else ""
         if found:
             return end - index + 1
@@ -121,11 +126,15 @@ def _dated(text: str) -> bool:
     return any(c.isdigit() for c in _ADDRESSES.sub("", text))
 
 
-def _is_attribution(text: str) -> str:
+def _verbs(text: str) -> list[re.Match[str]]:
+    """The "wrote" verbs in a folded text, in order."""
+    return list(_WROTE.finditer(text)) if _WROTE_PHRASES.search(text) else []
+
+
+def _is_attribution(text: str, verbs: list[re.Match[str]]) -> str:
     """ "strong" for a quote header: a "wrote" verb with a date or an address, or a date
     then an address then ":"; "weak" for one that only a quote under it confirms
-    ("Marie a écrit :"); "" for none."""
-    verbs = list(_WROTE.finditer(text))
+    ("Marie a écrit :"); "" for none. `verbs`: the text's, as `_verbs` finds them."""
     if not text.endswith(":"):
         # "On Wed, 14 Nov 2018 08:14 John <j@x.org> wrote", its colon forgotten
         tail = bool(verbs) and not text[verbs[-1].end():].strip()
@@ -138,11 +147,10 @@ def _is_attribution(text: str) -> str:
     return "strong" if _dated(text) and _ADDRESS_THEN_COLON.search(text) else ""
 
 
-def _is_undotted_attribution(text: str) -> bool:
+def _is_undotted_attribution(text: str, verbs: list[re.Match[str]]) -> bool:
     """ "Am 20.06.24 um 16:20 schrieb Klarstein" without its colon: a date before the verb
     (a quote or header block under it must confirm it)."""
-    verb = _WROTE.search(text)
-    return verb is not None and any(c.isdigit() for c in text[: verb.start()])
+    return bool(verbs) and any(c.isdigit() for c in text[: verbs[0].start()])
 
 
 def _opens_quote(lines: Sequence[str], flats: Sequence[str], index: int) -> bool:

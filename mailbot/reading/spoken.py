@@ -12,13 +12,14 @@ from mailbot.reading.text import fold
 _ELISION = re.compile(r"(?<![\w'])(j|m|s|l|n|d|c|qu|jusqu|lorsqu|puisqu|quelqu)\s+(?=[aeiouyh])")
 _APOSTROPHES = re.compile(r"[’‘`´]")
 _HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
+_SPACED_APOSTROPHE = re.compile(r"\s*'\s*")
 
 
 def plain(text: str) -> str:
     """Folded, apostrophes and elisions made one form, hyphens between letters spaces."""
     folded = fold(_APOSTROPHES.sub("'", text))
     folded = _HYPHEN.sub(" ", folded)
-    folded = re.sub(r"\s*'\s*", "'", folded)
+    folded = _SPACED_APOSTROPHE.sub("'", folded)
     return _ELISION.sub(r"\1'", folded)
 
 

@@ -71,6 +71,8 @@ def html_to_text(html: str) -> str:
 
 def fold(text: str) -> str:
     """Lowercase, accents removed, spaces collapsed: how command words are compared."""
+    if text.isascii():  # most lines: nothing to decompose (NFKD leaves ASCII as it is)
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.lower().replace("’", "'").split())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from mailbot.core.retry import next_attempt, should_give_up
@@ -21,6 +21,9 @@ from mailbot.storage.models import Delivery, OutboundMessage
 
 LEASE = timedelta(minutes=10)
 ENQUEUE_CHUNK = 1000  # deliveries inserted by one statement
+# Built once (building a statement costs more than running it), their values as parameters.
+_NEW_MESSAGE = insert(OutboundMessage).returning(OutboundMessage.id)
+_NEW_DELIVERY = insert(Delivery)
 
 
 @dataclass(frozen=True)
@@ -60,20 +63,21 @@ class Refusal:
 
 def enqueue(session: Session, *, list_name: str, purpose: str, raw: bytes,
             recipients: Iterable[tuple[str, str]], now: datetime,
-            inbound_id: int | None = None) -> OutboundMessage:
-    """Store one message and a delivery per (recipient, envelope sender). The deliveries
-    go in as plain rows, a thousand to a statement: a post to 50,000 members makes no
-    ORM objects and holds no more than a thousand rows in memory at once."""
-    message = OutboundMessage(list_name=list_name, purpose=purpose, raw=raw, created_at=now,
-                              inbound_id=inbound_id)
-    session.add(message)
-    session.flush()
-    rows = ({"outbound_id": message.id, "rcpt": rcpt, "envelope_from": envelope_from,
+            inbound_id: int | None = None) -> int:
+    """Store one message and a delivery per (recipient, envelope sender); return the
+    message's id. Plain INSERTs, a thousand deliveries to a statement: a post to 50,000
+    members makes no ORM objects (nor flushes) and holds no more than a thousand rows in
+    memory at once."""
+    connection = session.connection()
+    message_id = connection.execute(_NEW_MESSAGE, {
+        "list_name": list_name, "purpose": purpose, "raw": raw, "created_at": now,
+        "inbound_id": inbound_id}).scalar_one()
+    rows = ({"outbound_id": message_id, "rcpt": rcpt, "envelope_from": envelope_from,
              "status": "queued", "attempts": 0, "created_at": now, "next_attempt_at": now}
             for rcpt, envelope_from in recipients)
     while chunk := list(islice(rows, ENQUEUE_CHUNK)):
-        session.execute(insert(Delivery), chunk)
-    return message
+        connection.execute(_NEW_DELIVERY, chunk)
+    return message_id
 
 
 def claim_due(session: Session, now: datetime, limit: int, owner: str) -> list[Job]:
@@ -198,24 +202,29 @@ def retry_all(session: Session, now: datetime) -> int:
     return len(rows)
 
 
+# Asked for each answer the bot writes (built once: building a statement costs more than
+# running it).
+_SENT_TO_SINCE = (select(Delivery.created_at)
+                  .join(OutboundMessage, OutboundMessage.id == Delivery.outbound_id)
+                  .where(Delivery.rcpt == bindparam("rcpt"),
+                         Delivery.created_at >= bindparam("since"),
+                         OutboundMessage.purpose.in_(bindparam("purposes", expanding=True))))
+_COUNT_SENT = _SENT_TO_SINCE.with_only_columns(func.count(Delivery.id))
+_FIRST_SENT = _SENT_TO_SINCE.with_only_columns(func.min(Delivery.created_at))
+
+
 def sent_to_since(session: Session, rcpt: str, since: datetime,
                   purposes: Sequence[str]) -> int:
     """Messages of these purposes queued for `rcpt` since `since` (for rate limits)."""
     return session.scalar(
-        select(func.count(Delivery.id))
-        .join(OutboundMessage, OutboundMessage.id == Delivery.outbound_id)
-        .where(Delivery.rcpt == rcpt, Delivery.created_at >= since,
-               OutboundMessage.purpose.in_(purposes))) or 0
+        _COUNT_SENT, {"rcpt": rcpt, "since": since, "purposes": list(purposes)}) or 0
 
 
 def first_sent_to_since(session: Session, rcpt: str, since: datetime,
                         purposes: Sequence[str]) -> datetime | None:
     """When the oldest of those messages was queued (the rate window ends after it)."""
     found: datetime | None = session.scalar(
-        select(func.min(Delivery.created_at))
-        .join(OutboundMessage, OutboundMessage.id == Delivery.outbound_id)
-        .where(Delivery.rcpt == rcpt, Delivery.created_at >= since,
-               OutboundMessage.purpose.in_(purposes)))
+        _FIRST_SENT, {"rcpt": rcpt, "since": since, "purposes": list(purposes)})
     return found
 
 

@@ -4,7 +4,7 @@ The only door to the `ledger_entry` and `exchange_item` tables."""
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from mailbot.storage.counters import next_number
@@ -14,6 +14,12 @@ __all__ = ["ExchangeItem", "Items", "Ledger", "LedgerEntry"]
 
 ACTIVE = "active"  # an item's status while it is offered or requested (exchange/items.py)
 EXPIRED = "expired"  # hidden after its lifetime, until its author renews it
+
+# Asked for posts and requests (built once: building a statement costs more than running it).
+_RENEWABLE = (select(ExchangeItem)
+              .where(ExchangeItem.list_name == bindparam("list_name"),
+                     ExchangeItem.status.in_((ACTIVE, EXPIRED)))
+              .order_by(ExchangeItem.number))
 
 
 class Ledger:
@@ -120,10 +126,7 @@ class Items:
 
     def renewable(self, list_name: str) -> Sequence[ExchangeItem]:
         """Items their author may still renew or close: active or expired, by number."""
-        return self.session.scalars(
-            select(ExchangeItem).where(ExchangeItem.list_name == list_name,
-                                       ExchangeItem.status.in_((ACTIVE, EXPIRED)))
-            .order_by(ExchangeItem.number)).all()
+        return self.session.scalars(_RENEWABLE, {"list_name": list_name}).all()
 
     def ending_by(self, list_name: str, moment: datetime) -> Sequence[ExchangeItem]:
         """Active items that expire by `moment`, soonest first, locked."""

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from mailbot.config.rules import DIGEST_MODES
@@ -44,6 +44,12 @@ class Reader(NamedTuple):
     def of(cls, member: Addressee) -> "Reader":
         return cls(member.email, member.language, member.verp_token)
 
+# The worker's most frequent queries, built once: building a statement (and its cache key)
+# costs more than running it.
+_ONE = select(Member).where(Member.list_name == bindparam("list_name"),
+                            Member.email == bindparam("email"))
+_ROSTER = select(Member).where(Member.list_name == bindparam("list_name")).order_by(Member.email)
+
 
 def gets_mail() -> ColumnElement[bool]:
     """Neither paused by the member (`nomail`) nor suspended for bounces."""
@@ -55,8 +61,7 @@ class Members:
         self.session = session
 
     def get(self, list_name: str, email: str) -> Member | None:
-        return self.session.scalar(
-            select(Member).where(Member.list_name == list_name, Member.email == email.lower()))
+        return self.session.scalar(_ONE, {"list_name": list_name, "email": email.lower()})
 
     def names(self, list_name: str) -> list[tuple[str, str]]:
         """(address, name) of everyone on the list, as plain columns: what the request
@@ -67,8 +72,7 @@ class Members:
 
     def roster(self, list_name: str) -> Sequence[Member]:
         """Everyone on the list, by address."""
-        return self.session.scalars(
-            select(Member).where(Member.list_name == list_name).order_by(Member.email)).all()
+        return self.session.scalars(_ROSTER, {"list_name": list_name}).all()
 
     def add(self, list_name: str, email: str, name: str, now: datetime,
             language: str | None = None) -> tuple[Member, bool]:

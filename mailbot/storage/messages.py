@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -15,8 +15,12 @@ from mailbot.storage.models import InboundMessage
 
 __all__ = ["InboundMessage", "Messages"]
 
-ROWS_PER_INSERT = 100  # well under SQLite's limit of bound parameters (11 a row)
 PEEK_BYTES = 16384  # enough for the header of nearly every message
+
+# The worker's claim, once a message (built once: building it costs more than running it).
+_OLDEST_NEW = (select(InboundMessage).where(InboundMessage.status == "new")
+               .order_by(InboundMessage.id).limit(1).with_for_update(skip_locked=True))
+_OLDEST_NEW_UP_TO = _OLDEST_NEW.where(InboundMessage.id <= bindparam("up_to"))
 
 
 @dataclass(frozen=True)
@@ -33,28 +37,24 @@ class Messages:
         self.session = session
 
     def store_new(self, rows: list[dict[str, Any]]) -> None:
-        """INSERT the rows, a hundred at a time; a (recipient, message) already stored, or
-        twice among them, is skipped by the database itself: no read first, no race
-        between two daemons."""
-        for start in range(0, len(rows), ROWS_PER_INSERT):
-            self._insert_new(rows[start:start + ROWS_PER_INSERT])
-
-    def _insert_new(self, rows: list[dict[str, Any]]) -> None:
+        """INSERT the rows; a (recipient, message) already stored, or twice among them, is
+        skipped by the database itself: no read first, no race between two daemons. The
+        rows are parameters (executemany), not part of the statement: it is compiled once,
+        whatever their number."""
         if not rows:
             return
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        self.session.execute(insert(InboundMessage).values(rows)
-                             .on_conflict_do_nothing(index_elements=["rcpt", "message_key"]))
+        self.session.connection().execute(
+            insert(InboundMessage)
+            .on_conflict_do_nothing(index_elements=["rcpt", "message_key"]), rows)
 
     def claim_next(self, up_to: int | None = None) -> InboundMessage | None:
         """The oldest new message (with an id up to `up_to`, when given), locked (another
         daemon's claim is skipped)."""
-        query = select(InboundMessage).where(InboundMessage.status == "new")
-        if up_to is not None:
-            query = query.where(InboundMessage.id <= up_to)
-        return self.session.scalars(query.order_by(InboundMessage.id).limit(1)
-                                    .with_for_update(skip_locked=True)).first()
+        if up_to is None:
+            return self.session.scalars(_OLDEST_NEW).first()
+        return self.session.scalars(_OLDEST_NEW_UP_TO, {"up_to": up_to}).first()
 
     def peek_new(self, limit: int) -> list[Peek]:
         """The oldest new messages' ids, address kinds, tokens, senders and first bytes

@@ -5,12 +5,17 @@
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from mailbot.storage.models import Ban, Member, MembershipEvent
 
 __all__ = ["Ban", "Bans", "MembershipEvent", "MembershipLog"]
+
+# Asked for every message (built once: building it costs more than running it).
+_ANY_BANNED = select(Ban.id).where(
+    Ban.list_name == bindparam("list_name"),
+    Ban.email.in_(bindparam("emails", expanding=True))).limit(1)
 
 
 class Bans:
@@ -24,8 +29,8 @@ class Bans:
     def any_of(self, list_name: str, addresses: Iterable[str]) -> bool:
         """Whether one of these addresses (From, envelope sender) is banned."""
         wanted = [a.lower() for a in addresses if a]
-        return bool(wanted) and self.session.scalar(select(Ban.id).where(
-            Ban.list_name == list_name, Ban.email.in_(wanted)).limit(1)) is not None
+        return bool(wanted) and self.session.scalar(
+            _ANY_BANNED, {"list_name": list_name, "emails": wanted}) is not None
 
     def add(self, list_name: str, email: str, by: str, now: datetime) -> bool:
         """Ban `email`; False when it was banned already."""

@@ -4,13 +4,18 @@ tables. Both are found by their single-use token."""
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from mailbot.core.tokens import new_token
 from mailbot.storage.models import Confirmation, Hold
 
 __all__ = ["Confirmation", "Confirmations", "Hold", "Holds"]
+
+# Looked up for each reply to a confirm address (built once: building a statement costs
+# more than running it).
+_HOLD = select(Hold).where(Hold.token == bindparam("token"))
+_CONFIRMATION = select(Confirmation).where(Confirmation.token == bindparam("token"))
 
 
 class Holds:
@@ -25,7 +30,7 @@ class Holds:
         return hold
 
     def by_token(self, token: str) -> Hold | None:
-        return self.session.scalar(select(Hold).where(Hold.token == token))
+        return self.session.scalar(_HOLD, {"token": token})
 
 
 class Confirmations:
@@ -45,7 +50,7 @@ class Confirmations:
         return confirmation
 
     def by_token(self, token: str) -> Confirmation | None:
-        return self.session.scalar(select(Confirmation).where(Confirmation.token == token))
+        return self.session.scalar(_CONFIRMATION, {"token": token})
 
     def question_to(self, list_name: str, email: str, message_ids: Sequence[str],
                     now: datetime) -> Confirmation | None:

@@ -4,7 +4,7 @@ The only door to the `proposal`, `objection`, `support` and `proposal_ref` table
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import bindparam, extract, func, select
 from sqlalchemy.orm import Session
 
 from mailbot.storage.counters import next_number
@@ -13,6 +13,15 @@ from mailbot.storage.models import Meeting, Objection, Proposal, ProposalRef, Su
 __all__ = ["Objection", "Proposal", "Proposals"]
 
 OPEN, ADOPTED, CONTESTED = "open", "adopted", "contested"
+
+# Asked for posts and requests (built once: building a statement costs more than running it).
+_STILL_OPEN = (select(Proposal)
+               .where(Proposal.list_name == bindparam("list_name"), Proposal.status == OPEN)
+               .order_by(Proposal.deadline))
+_BY_REFS = (select(Proposal).join(ProposalRef, ProposalRef.proposal_id == Proposal.id)
+            .where(ProposalRef.message_id.in_(bindparam("message_ids", expanding=True)),
+                   Proposal.list_name == bindparam("list_name"))
+            .order_by(Proposal.id.desc()).limit(1))
 
 
 class Proposals:
@@ -35,9 +44,7 @@ class Proposals:
     def by_refs(self, list_name: str, message_ids: Sequence[str]) -> Proposal | None:
         """The newest proposal of the list whose thread holds one of these Message-IDs."""
         return self.session.scalar(
-            select(Proposal).join(ProposalRef, ProposalRef.proposal_id == Proposal.id)
-            .where(ProposalRef.message_id.in_(message_ids), Proposal.list_name == list_name)
-            .order_by(Proposal.id.desc()).limit(1))
+            _BY_REFS, {"message_ids": list(message_ids), "list_name": list_name})
 
     def by_number(self, list_name: str, number: int) -> Proposal | None:
         return self.session.scalar(select(Proposal).where(Proposal.list_name == list_name,
@@ -45,9 +52,7 @@ class Proposals:
 
     def still_open(self, list_name: str) -> Sequence[Proposal]:
         """Open proposals, closing soonest first."""
-        return self.session.scalars(
-            select(Proposal).where(Proposal.list_name == list_name, Proposal.status == OPEN)
-            .order_by(Proposal.deadline)).all()
+        return self.session.scalars(_STILL_OPEN, {"list_name": list_name}).all()
 
     def adopted(self, list_name: str, year: int | None = None) -> Sequence[Proposal]:
         """The register of decisions, oldest first (of one year when `year` is given)."""

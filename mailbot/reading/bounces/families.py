@@ -47,11 +47,12 @@ class Found:
 def read(msg: Message, text: str, returned_to: str, *, last_resort: bool = False) -> list[Found]:
     """The recipients the first family that knows this message names, with their verdicts;
     [] when no family does. `last_resort`: the families tried after every other reader."""
-    seen = {
+    fields = {
         "subject": header(msg, "Subject"), "from": header(msg, "From"),
         "message_id": header(msg, "Message-ID"), "body": text,
         "received": " ".join(str(v) for v in (msg.get_all("Received") or [])),
     }
+    seen = {key: value.lower() for key, value in fields.items()}  # once, not once a family
     for family in loaded():
         if family.last_resort == last_resort and _matches(family, msg, seen):
             found = _read_with(family, msg, text, returned_to)
@@ -66,7 +67,7 @@ def _matches(family: Family, msg: Message, seen: dict[str, str]) -> bool:
         return True
     if any(_has_header(msg, wanted) for wanted in family.match.get("headers", ())):
         return True
-    return any(_holds(seen[key], family.match.get(key, ())) for key in seen)
+    return any(_holds_lowered(seen[key], family.match.get(key, ())) for key in seen)
 
 
 def _has_header(msg: Message, wanted: str) -> bool:
@@ -169,7 +170,10 @@ def _verdict(family: Family, said: str, delayed: bool) -> str:
 
 def _holds(text: str, phrases: tuple[str, ...]) -> bool:
     """One of the (lower-cased) phrases is in the text; "^phrase": at the start of a line."""
-    lowered = text.lower()
+    return _holds_lowered(text.lower(), phrases)
+
+
+def _holds_lowered(lowered: str, phrases: tuple[str, ...]) -> bool:
     return any(_starts_a_line(lowered, p[1:]) if p.startswith("^") else p in lowered
                for p in phrases)
 

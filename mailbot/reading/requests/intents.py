@@ -19,6 +19,9 @@ from .prepare import Prepared, Sentence
 BODY_COMMAND, SUBJECT_COMMAND = 8, 4
 BODY, SUBJECT = 2, 1
 ENOUGH = 4  # the least score that is a request rather than a guess
+# The lexicon's phrase families, compiled once (each sentence is searched for all of them).
+_CUES = {action: tuple((weight, re.compile(pattern)) for weight, pattern in cues)
+         for action, cues in INTENTS.items()}
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def typed_commands(prepared: Prepared) -> tuple[Draft | None, list[Draft]]:
 def sentence_scores(sentence: Sentence, points_per_hour: int = 60) -> dict[str, int]:
     """Each action's weight in one sentence (each pattern counted once)."""
     scores: dict[str, int] = {}
-    for action, cues in INTENTS.items():
+    for action, cues in _CUES.items():
         weight = sum(w for w, pattern in cues if _said(pattern, sentence.plain))
         if weight:
             scores[action] = weight
@@ -122,7 +125,7 @@ _PAYMENT_WORDS = r"\b(?:paiement|virement|payment|transfer)\b"
 
 def strongest_cue(sentence: Sentence, action: str) -> int:
     """The weight of the strongest phrase of the action the sentence says (0: none)."""
-    return max((w for w, pattern in INTENTS.get(action, ()) if _said(pattern, sentence.plain)),
+    return max((w for w, pattern in _CUES.get(action, ()) if _said(pattern, sentence.plain)),
                default=0)
 
 
@@ -131,10 +134,10 @@ _DENIED = re.compile(r"\b(?:(?:pas|plus)(?!\s+d[e'])|jamais|no longer|not|never|
                      r"doesn'?t|didn'?t|won'?t)\s+(?:\w+\s+){0,2}$")
 
 
-def _said(pattern: str, text: str) -> bool:
+def _said(pattern: re.Pattern[str], text: str) -> bool:
     """The pattern is said in the text, and not denied just before."""
     return any(not _DENIED.search(text[max(0, m.start() - 30):m.start()])
-               for m in re.finditer(pattern, text))
+               for m in pattern.finditer(text))
 
 
 def scored(sentences: Iterable[Sentence], extra: Iterable[Draft] = (),

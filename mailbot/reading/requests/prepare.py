@@ -3,6 +3,7 @@
 the quote) and the text quoted or forwarded under it, all also in `plain` form.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -112,16 +113,20 @@ def _unwrapped(own: str) -> str:
 
 def _sentences(own: str, said: Said) -> list[Sentence]:
     found: list[Sentence] = []
+    names = _names(said)
     text = _unwrapped(own)
     ends = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)]
     starts = [0] + [end for _, end in ends]
     for start, (stop, end) in zip(starts, [*ends, (len(text), len(text))], strict=True):
         piece, asked = " ".join(text[start:stop].split()), "?" in text[stop:end]
-        if not piece or _FOOTER.match(plain(piece)) or _is_signature(piece, said):
+        if not piece:
+            continue
+        flat = plain(piece)
+        if _FOOTER.match(flat) or _is_signature(flat, names):
             continue
         if is_greeting(piece) and len(piece.split()) <= 4:
             continue
-        cleaned = _GREETING_HEAD.sub("", mended(plain(piece)))
+        cleaned = _GREETING_HEAD.sub("", mended(flat))
         if cleaned:
             found.append(Sentence(piece, cleaned, "body", asked))
     return found
@@ -134,23 +139,38 @@ def mended(text: str) -> str:
     return "".join(_mend(word) for word in words)
 
 
+# A keyword's plural or singular is no slip of it ("proposal" is not "proposals" mistyped).
+_KEYWORD_FORMS = frozenset(KEYWORDS) | {k + "s" for k in KEYWORDS} | {
+    k.removesuffix("s") for k in KEYWORDS}
+_LONGEST_SLIP = max(map(len, KEYWORDS)) + 2
+
+
 def _mend(word: str) -> str:
     if word in SPELLINGS:
         return SPELLINGS[word]
-    if len(word) < 7 or word in KEYWORDS or word in NOT_SLIPS or not word.isalpha():
+    if not 7 <= len(word) <= _LONGEST_SLIP or word in _KEYWORD_FORMS or word in NOT_SLIPS \
+            or not word.isalpha():
         return word
-    if any(word in (k + "s", k.removesuffix("s")) for k in KEYWORDS):
-        return word  # "proposal" is no slip of "proposals"
+    return _slip_mended(word)
+
+
+@functools.lru_cache(maxsize=4096)  # the same words come back in message after message
+def _slip_mended(word: str) -> str:
     fits = [k for k in KEYWORDS if abs(len(k) - len(word)) <= 2 and
             OSA.distance(word, k) <= (1 if len(k) < 10 else 2)]
     return fits[0] if len(fits) == 1 else word
 
 
-def _is_signature(piece: str, said: Said) -> bool:
-    """The writer's name, initials or a phone number on a line of its own."""
-    folded = plain(piece).strip(" ,.-x")
+def _names(said: Said) -> list[str]:
+    """The words of the writer's name and address, as `plain` makes them."""
+    return [*plain(said.sender_name).split(), plain(said.sender.split("@")[0])]
+
+
+def _is_signature(flat: str, names: list[str]) -> bool:
+    """The writer's name, initials or a phone number on a line of its own (`flat`: the
+    line as `plain` makes it)."""
+    folded = flat.strip(" ,.-x")
     if not folded or re.fullmatch(r"[\d\s.+()/-]{6,}", folded):
         return True
-    names = [*plain(said.sender_name).split(), plain(said.sender.split("@")[0])]
     words = folded.split()
     return len(words) <= 3 and all(w in names or len(w) == 1 for w in words)
