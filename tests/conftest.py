@@ -14,8 +14,20 @@ from mailbot.service import Service
 from mailbot.storage import db
 from tests.e2e import Driver
 from tests.helpers import Sink, write_config
+from tests.schema_cache import SchemaCache
 
 PG_BASE = os.environ.get("MAILBOT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def schema_cache() -> Iterator[SchemaCache]:
+    """Empty test databases get the newest schema as a copy of the first one migrated for
+    real (tests/schema_cache.py); tests/test_migrations.py runs the real migrations."""
+    cache = SchemaCache(db.upgrade)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db, "upgrade", cache.upgrade)
+        yield cache
+    cache.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

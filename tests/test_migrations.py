@@ -1,6 +1,12 @@
 """The Alembic migrations build exactly the schema the models describe, from empty and
 from an older schema holding data, on SQLite and on PostgreSQL."""
 
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -8,6 +14,52 @@ from sqlalchemy import text
 
 from mailbot.storage import db
 from mailbot.storage.models import Base
+from tests.conftest import PG_BASE
+from tests.schema_cache import SchemaCache
+
+
+@pytest.fixture(autouse=True)
+def real_migrations(schema_cache: SchemaCache, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Here `db.upgrade` runs the migrations, not the test suite's copy of their result."""
+    monkeypatch.setattr(db, "upgrade", schema_cache.real)
+
+
+@pytest.fixture
+def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second empty database of the same kind."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = sa.create_engine(PG_BASE)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def test_the_test_suites_copied_schema_is_the_migrated_one(database_url: str,
+                                                           scratch_url: str) -> None:
+    """The copy tests/schema_cache.py gives empty test databases matches the models and is
+    at the newest revision, as the migrations leave it (it replays or copies them)."""
+    cache = SchemaCache(db.upgrade)
+    first, copy = db.make_engine(scratch_url), db.make_engine(database_url)
+    try:
+        cache.upgrade(first)  # migrated for real, and remembered
+        assert cache.copies
+        assert cache.upgrade(copy) == (None, db.head_revision())
+        assert db.current_revision(copy) == db.head_revision()
+        with copy.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    finally:
+        first.dispose()
+        copy.dispose()
+        cache.close()
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

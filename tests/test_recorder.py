@@ -72,3 +72,25 @@ async def test_a_cancelled_caller_still_gets_its_results_written() -> None:
     with pytest.raises(asyncio.CancelledError):
         await waiting
     assert database.writes == [[5]]
+
+
+async def test_with_linger_a_lone_result_goes_at_once_and_a_stream_shares_commits() -> None:
+    """After a quiet moment a write is not held back (one reply to a command); right
+    after another write the writer waits `linger` so that more results share it."""
+    database = Database()
+    recorder = Recorder(database.write, linger=0.3)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await recorder.record(results(1))
+    assert loop.time() - began < 0.2  # not held back: one write of 10 ms
+    began = loop.time()
+    second = asyncio.create_task(recorder.record(results(2)))
+    await asyncio.sleep(0.05)  # others arrive while the writer lingers
+    third = asyncio.create_task(recorder.record(results(3)))
+    await asyncio.gather(second, third)
+    assert loop.time() - began >= 0.3
+    assert database.writes == [[1], [2, 3]]
+    await asyncio.sleep(0.4)  # quiet again
+    began = loop.time()
+    await recorder.record(results(4))
+    assert loop.time() - began < 0.2

@@ -34,14 +34,17 @@ class GroupCommit(Generic[T]):
                  linger: float = 0.0) -> None:
         """`retry`, when given, names a group of items for the log ("3 delivery
         results") and makes a failed write be tried again rather than split. `linger`:
-        seconds a writer waits before each write, so that more items share it (for
-        callers that can wait, such as delivery results under `outbound.record_batch`)."""
+        seconds a writer waits before a write that follows another within that time, so
+        that more items share it (for callers that can wait, such as delivery results
+        under `outbound.record_batch`); a write after a quiet moment goes at once, so a
+        single reply is never held back."""
         self.write = write
         self.max_items = max_items
         self.retry = retry
         self.linger = linger
         self._waiting: list[tuple[T, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._last_write = float("-inf")  # when the last write ended (loop time)
 
     async def submit(self, item: T) -> None:
         """Return once `item` is committed; raise what its write raised."""
@@ -61,7 +64,7 @@ class GroupCommit(Generic[T]):
 
     async def _write_all(self) -> None:
         while self._waiting:
-            if self.linger:
+            if self.linger and self._in_a_stream():
                 await asyncio.sleep(self.linger)
             cut = len(self._waiting) if self.max_items is None else self.max_items
             taken = self._waiting[:cut]
@@ -70,13 +73,19 @@ class GroupCommit(Generic[T]):
             try:
                 await (self._write_until_done(items) if self.retry else self.write(items))
             except Exception as exc:
+                self._last_write = asyncio.get_running_loop().time()
                 if len(taken) == 1:
                     _settle(taken[0][1], exc)
                 else:
                     await self._one_by_one(taken)
                 continue
+            self._last_write = asyncio.get_running_loop().time()
             for _, done in taken:
                 _settle(done, None)
+
+    def _in_a_stream(self) -> bool:
+        """Whether the last write ended less than `linger` ago: more are coming."""
+        return asyncio.get_running_loop().time() - self._last_write < self.linger
 
     async def _one_by_one(self, taken: list[tuple[T, asyncio.Future[None]]]) -> None:
         for item, done in taken:
