@@ -28,7 +28,7 @@ lint: install
 	$(BIN)/lint-imports --no-cache
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 smoke: $(VENV)/.installed
 	rm -rf dist && $(BIN)/pip wheel -q --no-deps -w dist .
