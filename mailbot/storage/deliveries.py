@@ -7,13 +7,25 @@ claimed again by whoever runs next; no delivery is lost. On PostgreSQL, `SKIP LO
 lets several daemons claim disjoint batches.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mailbot.core.retry import next_attempt, should_give_up
 from mailbot.storage.daemons import alive
@@ -80,6 +92,16 @@ def enqueue(session: Session, *, list_name: str, purpose: str, raw: bytes,
     return message_id
 
 
+def among(session: Session, column: InstrumentedAttribute[int],
+          ids: Collection[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL `column = ANY(array)`, one parameter whatever the
+    number of ids: the statement's text stays the same, so the server prepares and plans
+    it once (a list of a thousand placeholders is parsed, and prepared anew, each time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def claim_due(session: Session, now: datetime, limit: int, owner: str) -> list[Job]:
     """Lease up to `limit` due deliveries to `owner` and return them with their bytes
     (one UPDATE for the leases, not one per delivery)."""
@@ -97,9 +119,9 @@ def claim_due(session: Session, now: datetime, limit: int, owner: str) -> list[J
         return []
     messages = {message_id: (raw, list_name) for message_id, raw, list_name in session.execute(
         select(OutboundMessage.id, OutboundMessage.raw, OutboundMessage.list_name)
-        .where(OutboundMessage.id.in_({r.outbound_id for r in rows}))
+        .where(among(session, OutboundMessage.id, {r.outbound_id for r in rows}))
     )}
-    session.execute(update(Delivery).where(Delivery.id.in_([r.id for r in rows]))
+    session.execute(update(Delivery).where(among(session, Delivery.id, [r.id for r in rows]))
                     .values(lease_until=now + LEASE, lease_owner=owner)
                     .execution_options(synchronize_session=False))
     return [Job(r.id, r.envelope_from, r.rcpt, messages[r.outbound_id][0], r.outbound_id,
@@ -117,7 +139,7 @@ def record(session: Session, results: Iterable[Result], now: datetime,
     sent = [delivery_id for delivery_id, result in by_id.items() if result.ok]
     if sent:
         session.execute(
-            update(Delivery).where(Delivery.id.in_(sent))
+            update(Delivery).where(among(session, Delivery.id, sent))
             .values(status="sent", done_at=now, last_error=None, lease_until=None,
                     lease_owner=None, attempts=Delivery.attempts + 1)
             .execution_options(synchronize_session=False))
