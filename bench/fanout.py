@@ -12,12 +12,13 @@ With MAILBOT_BENCH_DKIM=1 the list signs its mail (a 2048-bit key from `mailbot 
 keygen`): the difference between two runs is the cost of signing.
 
     [MAILBOT_BENCH_DKIM=1] .venv/bin/python bench/fanout.py --db sqlite|postgresql [--quick]
-        [--members N[,N…]] [--posts M] [--no-shared]
+        [--members N[,N…]] [--posts M] [--no-shared] [--repeat N]
 """
 
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -75,19 +76,31 @@ async def by_daemon(kind: str, tmp: Path, members: int, posts: int, name: str, *
     return elapsed, sink.sample
 
 
-async def fanout(kind: str, tmp: Path, members: int, posts: int, shared: bool) -> None:
+async def fanout(kind: str, tmp: Path, members: int, posts: int, shared: bool,
+                 repeat: int) -> None:
+    """The fan-out and its raw limit, `repeat` times in turn (VERP, then shared copies):
+    with --repeat the medians, since this machine's speed drifts from minute to minute."""
     name = f"fanout_{members}"
-    elapsed, sample = await by_daemon(kind, tmp / "verp", members, posts, name, verp=True)
-    await raw_limit(name, elapsed, sample, members, posts, tmp / "verp", per_transaction=1)
+    shapes = [(name, "verp", True, 1)]
     if shared:
-        elapsed, sample = await by_daemon(kind, tmp / "noverp", members, posts,
-                                          f"{name}.noverp", verp=False)
-        await raw_limit(f"{name}.noverp", elapsed, sample, members, posts, tmp / "noverp",
-                        per_transaction=BATCH_RECIPIENTS)
+        shapes.append((f"{name}.noverp", "noverp", False, BATCH_RECIPIENTS))
+    ratios: dict[str, list[float]] = {label: [] for label, *_ in shapes}
+    for round_ in range(repeat):
+        for label, folder, verp, per_transaction in shapes:
+            where = tmp / f"{folder}{round_}"
+            where.mkdir(parents=True)
+            elapsed, sample = await by_daemon(kind, where, members, posts, label, verp=verp)
+            ratios[label].append(await raw_limit(label, elapsed, sample, members, posts,
+                                                 where, per_transaction=per_transaction))
+    if repeat > 1:
+        for label, found in ratios.items():
+            emit(f"{label}.ratio_median", statistics.median(found), 2)
+            emit(f"{label}.ratio_min", min(found), 2)
+            emit(f"{label}.ratio_max", max(found), 2)
 
 
 async def raw_limit(name: str, elapsed: float, sample: bytes, members: int, posts: int,
-                    tmp: Path, per_transaction: int) -> None:
+                    tmp: Path, per_transaction: int) -> float:
     """The same deliveries from a bare client, in the same transaction shape (one post's
     recipients `per_transaction` at a time, as the daemon batches them); the ratio."""
     want = members * posts
@@ -102,7 +115,9 @@ async def raw_limit(name: str, elapsed: float, sample: bytes, members: int, post
         raise BenchError(f"raw sink got {raw_sink.deliveries} of {want} deliveries")
     emit(f"{name}.raw_deliveries_per_s", want / raw_s)
     emit(f"{name}.raw_smtp_transactions", raw_sink.transactions)
-    emit(f"{name}.ratio", (want / elapsed) / (want / raw_s), 2)
+    ratio = (want / elapsed) / (want / raw_s)
+    emit(f"{name}.ratio", ratio, 2)
+    return ratio
 
 
 async def sign_with_dkim(config: Path, tmp: Path) -> None:
@@ -150,28 +165,29 @@ async def wait_settle(sink: Sink, want: int) -> None:
 SIZES: tuple[int, ...] | None = None  # --members, else by --quick
 POSTS: int | None = None  # --posts
 SHARED = True  # --no-shared: VERP only
+REPEAT = 1  # --repeat N: each fan-out and its raw limit N times in turn, and the medians
 
 
 async def run(kind: str, quick: bool, tmp: Path) -> None:
     sizes = SIZES or ((200, 1000) if quick else (1000, 10000))
     posts = POSTS or (5 if quick else 50)
     for members in sizes:
-        for folder in ("verp", "noverp"):
-            (tmp / str(members) / folder).mkdir(parents=True)
-        await fanout(kind, tmp / str(members), members, posts, SHARED)
+        await fanout(kind, tmp / str(members), members, posts, SHARED, REPEAT)
 
 
 def own_options() -> None:
-    """--members N[,N…], --posts M and --no-shared, taken off argv before common.main."""
-    global SIZES, POSTS, SHARED
+    """--members N[,N…], --posts M, --no-shared and --repeat N, taken off argv before
+    common.main."""
+    global SIZES, POSTS, SHARED, REPEAT
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--members")
     parser.add_argument("--posts", type=int)
     parser.add_argument("--no-shared", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1)
     args, rest = parser.parse_known_args()
     if args.members:
         SIZES = tuple(int(n.replace("_", "")) for n in args.members.split(","))
-    POSTS, SHARED = args.posts, not args.no_shared
+    POSTS, SHARED, REPEAT = args.posts, not args.no_shared, max(1, args.repeat)
     sys.argv[1:] = rest
 
 
