@@ -1,5 +1,6 @@
 """Fixtures: every database test runs on SQLite and on the real PostgreSQL."""
 
+import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -36,6 +37,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'mailbot.db'}"
         return
+    with pg_schema() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def pg_schema() -> Iterator[str]:
+    """The URL of a throwaway PostgreSQL schema, dropped afterwards."""
     schema = f"t_{secrets.token_hex(6)}"
     admin = sa.create_engine(PG_BASE)
     with admin.begin() as conn:

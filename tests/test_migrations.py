@@ -1,12 +1,10 @@
 """The Alembic migrations build exactly the schema the models describe, from empty and
 from an older schema holding data, on SQLite and on PostgreSQL."""
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -14,7 +12,7 @@ from sqlalchemy import text
 
 from mailbot.storage import db
 from mailbot.storage.models import Base
-from tests.conftest import PG_BASE
+from tests.conftest import pg_schema
 from tests.schema_cache import SchemaCache
 
 
@@ -30,16 +28,8 @@ def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'scratch.db'}"
         return
-    schema = f"t_{secrets.token_hex(6)}"
-    admin = sa.create_engine(PG_BASE)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with pg_schema() as url:
+        yield url
 
 
 def test_the_test_suites_copied_schema_is_the_migrated_one(database_url: str,
