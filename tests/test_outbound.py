@@ -303,3 +303,30 @@ def test_a_daemon_never_claims_back_its_own_leases(database_url: str) -> None:
         assert {job.delivery_id for job in taken} == {job.delivery_id for job in first}
     finally:
         database.close()
+
+
+def test_a_large_fan_out_is_queued_whole_with_each_recipients_envelope(
+        database_url: str) -> None:
+    """2,500 deliveries (three chunks; arrays on PostgreSQL, rows on SQLite): each one
+    queued once, with its own envelope sender, due now, never tried."""
+    from datetime import UTC, datetime
+
+    from mailbot.storage import deliveries
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    pairs = [(f"m{i}@x.org", f"sel-bounces+{i}@example.org") for i in range(2500)]
+    database = db.Database(database_url)
+    try:
+        db.upgrade(database.engine)
+        message_id = database.transaction(lambda s: deliveries.enqueue(
+            s, list_name="sel", purpose="post", raw=b"Subject: x\r\n\r\nx\r\n",
+            recipients=iter(pairs), now=now, inbound_id=None))
+        rows = database.transaction(lambda s: [
+            (r.outbound_id, r.rcpt, r.envelope_from, r.status, r.attempts, r.created_at,
+             r.next_attempt_at, r.lease_owner) for r in s.scalars(select(Delivery))])
+        assert sorted(rows) == sorted(
+            (message_id, rcpt, sender, "queued", 0, now, now, None) for rcpt, sender in pairs)
+        jobs = database.transaction(deliveries.claim_due, now, 3000, "me")
+        assert len(jobs) == 2500 and {j.raw for j in jobs} == {b"Subject: x\r\n\r\nx\r\n"}
+    finally:
+        database.close()

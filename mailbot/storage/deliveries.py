@@ -14,12 +14,15 @@ from itertools import islice
 
 from sqlalchemy import (
     ColumnElement,
+    Insert,
     Integer,
+    String,
     and_,
     any_,
     bindparam,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -29,13 +32,31 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mailbot.core.retry import next_attempt, should_give_up
 from mailbot.storage.daemons import alive
-from mailbot.storage.models import Delivery, OutboundMessage
+from mailbot.storage.models import Delivery, OutboundMessage, UTCDateTime
 
 LEASE = timedelta(minutes=10)
 ENQUEUE_CHUNK = 1000  # deliveries inserted by one statement
 # Built once (building a statement costs more than running it), their values as parameters.
 _NEW_MESSAGE = insert(OutboundMessage).returning(OutboundMessage.id)
 _NEW_DELIVERY = insert(Delivery)
+
+
+def _deliveries_from_arrays() -> Insert:
+    """PostgreSQL: a chunk of deliveries from two arrays (addresses, envelope senders) in
+    one INSERT … SELECT FROM unnest(…): psycopg's executemany sends and adapts one
+    statement per row, which a fan-out to thousands of members pays for each."""
+    pairs = func.unnest(bindparam("rcpts", type_=ARRAY(String)),
+                        bindparam("froms", type_=ARRAY(String))) \
+        .table_valued("rcpt", "envelope_from").render_derived()
+    now = bindparam("now", type_=UTCDateTime())
+    return insert(Delivery).from_select(
+        ["outbound_id", "rcpt", "envelope_from", "status", "attempts", "created_at",
+         "next_attempt_at"],
+        select(bindparam("outbound_id", type_=Integer()), pairs.c.rcpt, pairs.c.envelope_from,
+               literal("queued"), literal(0), now, now))
+
+
+_NEW_DELIVERIES_PG = _deliveries_from_arrays()
 
 
 @dataclass(frozen=True)
@@ -84,6 +105,13 @@ def enqueue(session: Session, *, list_name: str, purpose: str, raw: bytes,
     message_id = connection.execute(_NEW_MESSAGE, {
         "list_name": list_name, "purpose": purpose, "raw": raw, "created_at": now,
         "inbound_id": inbound_id}).scalar_one()
+    if connection.dialect.name == "postgresql":  # two arrays a chunk, not a row each
+        pairs = iter(recipients)
+        while part := list(islice(pairs, ENQUEUE_CHUNK)):
+            connection.execute(_NEW_DELIVERIES_PG, {
+                "outbound_id": message_id, "rcpts": [rcpt for rcpt, _ in part],
+                "froms": [envelope_from for _, envelope_from in part], "now": now})
+        return message_id
     rows = ({"outbound_id": message_id, "rcpt": rcpt, "envelope_from": envelope_from,
              "status": "queued", "attempts": 0, "created_at": now, "next_attempt_at": now}
             for rcpt, envelope_from in recipients)
