@@ -10,14 +10,14 @@ nothing quarantined (`mailbot status`). Exit 0 on success; any failure says what
 """
 
 import mailbox
-from email import policy
-from email.parser import BytesParser
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 CONFIG = """\

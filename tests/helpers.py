@@ -49,6 +49,9 @@ class Sink:
     transactions: int = 0
     port: int = 0
     server: asyncio.Server | None = None
+    # offer RFC 2920 PIPELINING in the EHLO reply, as Postfix and Exim do (aiosmtpd reads
+    # pipelined commands in order but does not say so)
+    pipelining: bool = True
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Envelope, address: str,
                           options: Any) -> str:
@@ -82,6 +85,8 @@ class Sink:
                           responses: list[str]) -> list[str]:
         self.connections += 1  # one EHLO per connection: counts connection reuse
         session.host_name = hostname
+        if self.pipelining:
+            responses.insert(1, "250-PIPELINING")
         return responses
 
     async def start(self, port: int = 0) -> None:

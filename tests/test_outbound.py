@@ -122,12 +122,13 @@ class QuittingSink(Sink):
     quits: int = 0
 
 
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
 async def test_connections_are_kept_from_batch_to_batch_then_closed(
         tmp_path: Path, database_url: str, clock: FakeClock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, pipelining: bool) -> None:
     from mailbot import service
 
-    sink = QuittingSink()
+    sink = QuittingSink(pipelining=pipelining)
     await sink.start()
     sender = Service(load_config(write_config(tmp_path, database_url, sink_port=sink.port)),
                      clock=clock)

@@ -1,5 +1,6 @@
 """One SMTP transaction written by mailbot itself (outbound/transaction.py), against a real
-aiosmtpd server: what sendmail did, in fewer steps."""
+aiosmtpd server: what sendmail did, in fewer steps. Each test runs twice: with a server that
+offers PIPELINING (commands go as one group, RFC 2920) and with one that does not."""
 
 import asyncio
 from typing import Any
@@ -23,15 +24,21 @@ class SizeSink(Sink):
         return await super().handle_MAIL(server, session, envelope, address, options)
 
 
-async def connected(sink: Sink) -> aiosmtplib.SMTP:
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-by-one"])
+def pipelining(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+async def connected(sink: Sink, timeout: float = 5) -> aiosmtplib.SMTP:
     client = aiosmtplib.SMTP(hostname="127.0.0.1", port=sink.port, start_tls=False,
-                             local_hostname="lists.example.org", timeout=5)
+                             local_hostname="lists.example.org", timeout=timeout)
     await client.connect()
     return client
 
 
-async def test_a_transaction_greets_once_and_carries_size_and_every_recipient() -> None:
-    sink = SizeSink()
+async def test_a_transaction_greets_once_and_carries_size_and_every_recipient(
+        pipelining: bool) -> None:
+    sink = SizeSink(pipelining=pipelining)
     await sink.start()
     try:
         client = await connected(sink)
@@ -49,8 +56,9 @@ async def test_a_transaction_greets_once_and_carries_size_and_every_recipient() 
         await sink.stop()
 
 
-async def test_refusals_are_told_as_sendmail_tells_them_and_the_connection_goes_on() -> None:
-    sink = Sink()
+async def test_refusals_are_told_as_sendmail_tells_them_and_the_connection_goes_on(
+        pipelining: bool) -> None:
+    sink = Sink(pipelining=pipelining)
     sink.dead = {"gone@example.net"}
     sink.refuse_senders = {"refused@": "550 5.7.1 not you"}
     await sink.start()
@@ -75,8 +83,8 @@ async def test_refusals_are_told_as_sendmail_tells_them_and_the_connection_goes_
 
 @pytest.mark.parametrize("utf8", [True, False])
 async def test_a_non_ascii_address_goes_with_smtputf8_or_is_refused_without_it(
-        utf8: bool) -> None:
-    sink = Sink()
+        utf8: bool, pipelining: bool) -> None:
+    sink = Sink(pipelining=pipelining)
     loop = asyncio.get_running_loop()
     sink.server = await loop.create_server(
         lambda: SMTP(sink, decode_data=False, enable_SMTPUTF8=utf8), "127.0.0.1", 0)
@@ -91,6 +99,99 @@ async def test_a_non_ascii_address_goes_with_smtputf8_or_is_refused_without_it(
                 await transaction.send(client, "b@example.org", ["élodie@exemple.fr"], RAW)
             assert refused.value.code == 553 and sink.received == []
         await client.quit()
+    finally:
+        await sink.stop()
+
+
+class GroupSink(Sink):
+    """Notes, at MAIL FROM, whether the RCPTs and DATA were already written behind it."""
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: Any) -> str:
+        await asyncio.sleep(0.05)  # what the client wrote with MAIL has arrived by now
+        self.behind = bytes(server._reader._buffer)
+        return await super().handle_MAIL(server, session, envelope, address, options)
+
+
+async def test_with_pipelining_the_envelope_goes_as_one_group(pipelining: bool) -> None:
+    sink = GroupSink(pipelining=pipelining)
+    await sink.start()
+    try:
+        client = await connected(sink)
+        await transaction.send(client, "b@example.org", ["x@example.net", "y@example.net"], RAW)
+        grouped = b"RCPT TO:<x@example.net>\r\nRCPT TO:<y@example.net>\r\nDATA\r\n"
+        assert (sink.behind == grouped) is pipelining, sink.behind
+        assert sink.received[0].raw == RAW
+        await client.quit()
+    finally:
+        await sink.stop()
+
+
+async def test_each_reply_is_matched_to_its_recipient_among_many(pipelining: bool) -> None:
+    sink = Sink(pipelining=pipelining)
+    rcpts = [f"m{i}@example.net" for i in range(300)]
+    sink.dead = set(rcpts[1::7])
+    await sink.start()
+    try:
+        client = await connected(sink)
+        refused = await transaction.send(client, "b@example.org", rcpts, RAW)
+        assert set(refused) == sink.dead
+        assert sink.received[0].rcpt_tos == [r for r in rcpts if r not in sink.dead]
+        await client.quit()
+    finally:
+        await sink.stop()
+
+
+async def test_a_message_refused_at_its_end_resets_and_the_next_goes(pipelining: bool) -> None:
+    sink = Sink(pipelining=pipelining)
+    sink.refuse_content = (b"spam", "554 5.7.1 looks like spam")
+    await sink.start()
+    try:
+        client = await connected(sink)
+        with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+            await transaction.send(client, "b@example.org", ["x@example.net"],
+                                   RAW + b"spam\r\n.dot first\r\n")
+        assert refused.value.code == 554
+        await transaction.send(client, "b@example.org", ["x@example.net"],
+                               RAW + b".dot first\r\n")
+        assert sink.received[0].raw == RAW + b".dot first\r\n"  # dot-stuffed, unstuffed
+        await client.quit()
+    finally:
+        await sink.stop()
+
+
+class Hangup(Sink):
+    """Closes the connection at the first RCPT, or (slow) never answers the message."""
+
+    slow = False
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: Any) -> str:
+        if not self.slow:
+            server.transport.close()
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(5)
+        return "250 OK"
+
+
+@pytest.mark.parametrize("slow", [False, True], ids=["closed", "silent"])
+async def test_a_server_gone_or_silent_mid_transaction_is_an_error_not_a_hang(
+        pipelining: bool, slow: bool) -> None:
+    sink = Hangup(pipelining=pipelining)
+    sink.slow = slow
+    await sink.start()
+    try:
+        client = await connected(sink, timeout=0.5)
+        expected = aiosmtplib.SMTPTimeoutError if slow else aiosmtplib.SMTPServerDisconnected
+        async with asyncio.timeout(3):
+            with pytest.raises(expected):
+                await transaction.send(client, "b@example.org", ["x@example.net"], RAW)
+        if not slow:
+            await asyncio.sleep(0.05)
+            assert not client.is_connected
+        client.close()
     finally:
         await sink.stop()
 
