@@ -69,6 +69,7 @@ async def by_daemon(kind: str, tmp: Path, members: int, posts: int, name: str, *
                 await client.sendmail(emails[0], ["sel@example.org"],
                                       message(emails[0], f"Annonce {number}"))
                 first_accept = first_accept or time.monotonic()
+            emit(f"{name}.posting_s", time.monotonic() - first_accept, 2)
             await client.quit()
             elapsed = await delivered(name, sink, members * posts, first_accept,
                                       daemon.peak_rss_mb)

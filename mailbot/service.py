@@ -90,17 +90,19 @@ class Service:
 
     # --- processing ---------------------------------------------------------------------
     async def process_pending(self) -> int:
-        """Handle every stored new message; return how many."""
+        """Handle every stored new message; return how many. The sender is woken after
+        each one (what it queued goes out while the next posts are handled, not once the
+        worker has caught up with a stream of them)."""
         count = 0
         while (up_to := await self._look_ahead()) is not None:
             handled = 0
             while await self.db.run(self._process_one, up_to) is not None:
                 handled += 1
+                self._send_ready.set()
             if not handled:  # what is left is another daemon's, under way
                 break
             count += handled
         if count:
-            self._send_ready.set()
             self._timers_changed.set()
         return count
 

@@ -1,5 +1,6 @@
 """The outbound queue against a real SMTP sink: retries, permanent failures, reuse."""
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,34 @@ async def test_gives_up_after_the_configured_time(bot: Driver) -> None:
         bot.clock.advance(timedelta(hours=1))
         await bot.service.drain()
     assert {r.status for r in await deliveries(bot.service)} == {"failed"}
+
+
+async def test_the_sender_is_woken_by_each_post_handled_not_once_all_are(
+        bot: Driver) -> None:
+    """Posts arriving one after another keep the worker busy: what the first queued must
+    not wait for the last to be handled."""
+    service, handled, woken = bot.service, [0], list[int]()
+    handle_one = service._process_one
+
+    def counting(session: Any, up_to: int) -> int | None:
+        done = handle_one(session, up_to)
+        handled[0] += done is not None
+        return done
+
+    class Noting(asyncio.Event):
+        def set(self) -> None:
+            woken.append(handled[0])
+            super().set()
+
+    service._process_one = counting  # type: ignore[method-assign]
+    service._send_ready = Noting()
+    recipient = resolve("sel@example.org", service.config.lists, "-")
+    assert recipient is not None
+    for number in range(3):
+        await service.accept(make_message(sender="m0@example.net", subject=f"Post {number}"),
+                             "m0@example.net", [("sel@example.org", recipient)])
+    assert await service.process_pending() == 3
+    assert woken[:3] == [1, 2, 3]
 
 
 async def test_connections_are_reused_and_bounded(bot: Driver) -> None:
