@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import fcntl
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000  # deliveries claimed at a time (enough for every connection, even 50 RCPTs each)
 LOOK_AHEAD = 50  # new messages whose posts' DMARC policies are asked before handling them
+WORKER_SLICE = 0.02  # seconds of handling messages in one transaction, at most (one more)
 IDLE_POLL = 1.0  # seconds between looks at the database when nothing woke us
 CAPPED_WAIT = 30.0  # seconds between looks when the sending cap of the hour is reached
 RECORD_LINGER = 0.05  # seconds delivery results wait for others to share their commit
@@ -96,8 +98,8 @@ class Service:
         count = 0
         while (up_to := await self._look_ahead()) is not None:
             handled = 0
-            while await self.db.run(self._process_one, up_to) is not None:
-                handled += 1
+            while done := await self.db.run(self._process_some, up_to):
+                handled += done
                 self._send_ready.set()
             if not handled:  # what is left is another daemon's, under way
                 break
@@ -106,8 +108,18 @@ class Service:
             self._timers_changed.set()
         return count
 
-    def _process_one(self, session: Session, up_to: int) -> int | None:
-        return process_next(self._context(session), up_to)
+    def _process_some(self, session: Session, up_to: int) -> int:
+        """New messages handled in one transaction (each in a savepoint of its own, see
+        `process_next`) until WORKER_SLICE has passed: one commit and one turn at the
+        database for several posts of a stream. On SQLite (one writer) the turn also ends
+        as soon as received messages wait to be stored: their 250 comes first."""
+        ctx, started, handled = self._context(session), time.perf_counter(), 0
+        while process_next(ctx, up_to) is not None:
+            handled += 1
+            if time.perf_counter() - started >= WORKER_SLICE or (
+                    self.db.single_writer and self.intake.pending()):
+                break
+        return handled
 
     def _context(self, session: Session) -> Context:
         return Context.open(session, self.config, self.composer, self.clock.now())

@@ -38,6 +38,17 @@ async def test_a_caller_returns_only_once_its_item_is_written() -> None:
     assert writes.batches == [["a"], ["b"]]
 
 
+async def test_pending_while_items_wait_or_are_written_and_not_after() -> None:
+    group = GroupCommit(Writes())
+    assert not group.pending()
+    task = asyncio.create_task(group.submit("a"))
+    await asyncio.sleep(0)
+    assert group.pending()  # being written
+    await task
+    await asyncio.sleep(0)
+    assert not group.pending()
+
+
 async def test_a_bad_item_fails_alone() -> None:
     writes = Writes(refuse="bad")
     group = GroupCommit(writes)

@@ -96,16 +96,19 @@ async def test_gives_up_after_the_configured_time(bot: Driver) -> None:
     assert {r.status for r in await deliveries(bot.service)} == {"failed"}
 
 
-async def test_the_sender_is_woken_by_each_post_handled_not_once_all_are(
-        bot: Driver) -> None:
+async def test_the_sender_is_woken_by_each_turn_of_the_worker_not_once_all_are_handled(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
     """Posts arriving one after another keep the worker busy: what the first queued must
-    not wait for the last to be handled."""
-    service, handled, woken = bot.service, [0], list[int]()
-    handle_one = service._process_one
+    not wait for the last to be handled. (A turn is one transaction: here one post.)"""
+    from mailbot import service as module
 
-    def counting(session: Any, up_to: int) -> int | None:
-        done = handle_one(session, up_to)
-        handled[0] += done is not None
+    monkeypatch.setattr(module, "WORKER_SLICE", 0.0)
+    service, handled, woken = bot.service, [0], list[int]()
+    handle_some = service._process_some
+
+    def counting(session: Any, up_to: int) -> int:
+        done = handle_some(session, up_to)
+        handled[0] += done
         return done
 
     class Noting(asyncio.Event):
@@ -113,7 +116,7 @@ async def test_the_sender_is_woken_by_each_post_handled_not_once_all_are(
             woken.append(handled[0])
             super().set()
 
-    service._process_one = counting  # type: ignore[method-assign]
+    service._process_some = counting  # type: ignore[method-assign]
     service._send_ready = Noting()
     recipient = resolve("sel@example.org", service.config.lists, "-")
     assert recipient is not None
@@ -122,6 +125,55 @@ async def test_the_sender_is_woken_by_each_post_handled_not_once_all_are(
                              "m0@example.net", [("sel@example.org", recipient)])
     assert await service.process_pending() == 3
     assert woken[:3] == [1, 2, 3]
+
+
+async def test_a_turn_of_the_worker_handles_several_messages_in_one_transaction(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch, members: list[tuple[str, str]]) -> None:
+    from mailbot import service as module
+
+    monkeypatch.setattr(module, "WORKER_SLICE", 60.0)
+    service, turns = bot.service, list[int]()
+    handle_some = service._process_some
+
+    def noting(session: Any, up_to: int) -> int:
+        turns.append(handle_some(session, up_to))
+        return turns[-1]
+
+    service._process_some = noting  # type: ignore[method-assign]
+    recipient = resolve("sel@example.org", service.config.lists, "-")
+    assert recipient is not None
+    for number in range(4):
+        await service.accept(make_message(sender="m0@example.net", subject=f"Post {number}"),
+                             "m0@example.net", [("sel@example.org", recipient)])
+    assert await service.process_pending() == 4
+    assert turns[0] == 4  # then a last look finds none
+    assert len(await deliveries(service)) == 4 * len(members)
+
+
+async def test_on_sqlite_a_turn_of_the_worker_ends_when_received_mail_waits_to_be_stored(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite has one writer: the intake's commit (and its 250) goes before the next post
+    is handled. PostgreSQL writes both at once: the turn goes on."""
+    from mailbot import service as module
+
+    monkeypatch.setattr(module, "WORKER_SLICE", 60.0)
+    service, turns = bot.service, list[int]()
+    handle_some = service._process_some
+
+    def noting(session: Any, up_to: int) -> int:
+        turns.append(handle_some(session, up_to))
+        return turns[-1]
+
+    service._process_some = noting  # type: ignore[method-assign]
+    recipient = resolve("sel@example.org", service.config.lists, "-")
+    assert recipient is not None
+    for number in range(3):
+        await service.accept(make_message(sender="m0@example.net", subject=f"Post {number}"),
+                             "m0@example.net", [("sel@example.org", recipient)])
+    monkeypatch.setattr(service.intake, "pending", lambda: True)
+    assert await service.process_pending() == 3
+    one_writer = service.db.single_writer
+    assert turns[:3] == ([1, 1, 1] if one_writer else [3, 0]), turns
 
 
 async def test_connections_are_reused_and_bounded(bot: Driver) -> None:

@@ -46,6 +46,11 @@ class GroupCommit(Generic[T]):
         self._writer: asyncio.Task[None] | None = None
         self._last_write = float("-inf")  # when the last write ended (loop time)
 
+    def pending(self) -> bool:
+        """Items are waiting or being written (read from any thread: a hint, not a lock)."""
+        writer = self._writer
+        return writer is not None and not writer.done()
+
     async def submit(self, item: T) -> None:
         """Return once `item` is committed; raise what its write raised."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
