@@ -98,9 +98,10 @@ class Service:
         count = 0
         while (up_to := await self._look_ahead()) is not None:
             handled = 0
-            while done := await self.db.run(self._process_some, up_to):
-                handled += done
-                self._send_ready.set()
+            while (turn := await self.db.run(self._process_some, up_to))[0]:
+                handled += turn[0]
+                if turn[1]:  # deliveries were queued
+                    self._send_ready.set()
             if not handled:  # what is left is another daemon's, under way
                 break
             count += handled
@@ -108,18 +109,19 @@ class Service:
             self._timers_changed.set()
         return count
 
-    def _process_some(self, session: Session, up_to: int) -> int:
+    def _process_some(self, session: Session, up_to: int) -> tuple[int, int]:
         """New messages handled in one transaction (each in a savepoint of its own, see
         `process_next`) until WORKER_SLICE has passed: one commit and one turn at the
         database for several posts of a stream. On SQLite (one writer) the turn also ends
-        as soon as received messages wait to be stored: their 250 comes first."""
+        as soon as received messages wait to be stored: their 250 comes first.
+        (Messages handled, deliveries queued.)"""
         ctx, started, handled = self._context(session), time.perf_counter(), 0
         while process_next(ctx, up_to) is not None:
             handled += 1
             if time.perf_counter() - started >= WORKER_SLICE or (
                     self.db.single_writer and self.intake.pending()):
                 break
-        return handled
+        return handled, ctx.outbox.queued
 
     def _context(self, session: Session) -> Context:
         return Context.open(session, self.config, self.composer, self.clock.now())

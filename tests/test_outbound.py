@@ -106,9 +106,9 @@ async def test_the_sender_is_woken_by_each_turn_of_the_worker_not_once_all_are_h
     service, handled, woken = bot.service, [0], list[int]()
     handle_some = service._process_some
 
-    def counting(session: Any, up_to: int) -> int:
+    def counting(session: Any, up_to: int) -> tuple[int, int]:
         done = handle_some(session, up_to)
-        handled[0] += done
+        handled[0] += done[0]
         return done
 
     class Noting(asyncio.Event):
@@ -124,7 +124,13 @@ async def test_the_sender_is_woken_by_each_turn_of_the_worker_not_once_all_are_h
         await service.accept(make_message(sender="m0@example.net", subject=f"Post {number}"),
                              "m0@example.net", [("sel@example.org", recipient)])
     assert await service.process_pending() == 3
-    assert woken[:3] == [1, 2, 3]
+    assert woken == [1, 2, 3]
+    # an auto-reply is kept and ignored: nothing queued, the sender sleeps on
+    await service.accept(make_message(sender="m0@example.net", subject="Absent",
+                                      headers={"Auto-Submitted": "auto-replied"}),
+                         "m0@example.net", [("sel@example.org", recipient)])
+    assert await service.process_pending() == 1
+    assert woken == [1, 2, 3]
 
 
 async def test_a_turn_of_the_worker_handles_several_messages_in_one_transaction(
@@ -135,9 +141,10 @@ async def test_a_turn_of_the_worker_handles_several_messages_in_one_transaction(
     service, turns = bot.service, list[int]()
     handle_some = service._process_some
 
-    def noting(session: Any, up_to: int) -> int:
-        turns.append(handle_some(session, up_to))
-        return turns[-1]
+    def noting(session: Any, up_to: int) -> tuple[int, int]:
+        done = handle_some(session, up_to)
+        turns.append(done[0])
+        return done
 
     service._process_some = noting  # type: ignore[method-assign]
     recipient = resolve("sel@example.org", service.config.lists, "-")
@@ -160,9 +167,10 @@ async def test_on_sqlite_a_turn_of_the_worker_ends_when_received_mail_waits_to_b
     service, turns = bot.service, list[int]()
     handle_some = service._process_some
 
-    def noting(session: Any, up_to: int) -> int:
-        turns.append(handle_some(session, up_to))
-        return turns[-1]
+    def noting(session: Any, up_to: int) -> tuple[int, int]:
+        done = handle_some(session, up_to)
+        turns.append(done[0])
+        return done
 
     service._process_some = noting  # type: ignore[method-assign]
     recipient = resolve("sel@example.org", service.config.lists, "-")

@@ -45,6 +45,7 @@ class Outbox:
         self.config = config
         self.composer = composer
         self.now = now
+        self.queued = 0  # deliveries queued through this outbox (the sender has work)
 
     # --- addresses and recipients ---------------------------------------------------------
     def address(self, mlist: ListConfig, role: str, token: str | None = None) -> str:
@@ -193,6 +194,7 @@ class Outbox:
                           hostname=self.config.server.hostname)
             deliveries.enqueue(self._session, list_name=mlist.name, purpose=purpose, raw=raw,
                                recipients=recipients, now=self.now, inbound_id=inbound_id)
+            self.queued += len(recipients)
 
     def _window(self, mlist: ListConfig, to: str) -> tuple[timedelta, int]:
         """Members (and moderators, treasurers): `replies_per_hour`. Others:
