@@ -96,91 +96,73 @@ async def test_gives_up_after_the_configured_time(bot: Driver) -> None:
     assert {r.status for r in await deliveries(bot.service)} == {"failed"}
 
 
+def note_turns(service: Service, monkeypatch: pytest.MonkeyPatch, slice_: float) -> list[int]:
+    """Turns of the worker of at most `slice_` seconds; the messages each one handled."""
+    from mailbot import service as module
+
+    monkeypatch.setattr(module, "WORKER_SLICE", slice_)
+    turns: list[int] = []
+    handle_some = service._process_some
+
+    def noting(session: Any, up_to: int) -> tuple[int, int]:
+        done = handle_some(session, up_to)
+        turns.append(done[0])
+        return done
+
+    monkeypatch.setattr(service, "_process_some", noting)
+    return turns
+
+
+async def posts(service: Service, count: int, headers: dict[str, str] | None = None) -> None:
+    """`count` posts by m0 stored, as intake stores them."""
+    recipient = resolve("sel@example.org", service.config.lists, "-")
+    assert recipient is not None
+    for number in range(count):
+        await service.accept(make_message(sender="m0@example.net", subject=f"Post {number}",
+                                          headers=headers), "m0@example.net",
+                             [("sel@example.org", recipient)])
+
+
 async def test_the_sender_is_woken_by_each_turn_of_the_worker_not_once_all_are_handled(
         bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
     """Posts arriving one after another keep the worker busy: what the first queued must
     not wait for the last to be handled. (A turn is one transaction: here one post.)"""
-    from mailbot import service as module
-
-    monkeypatch.setattr(module, "WORKER_SLICE", 0.0)
-    service, handled, woken = bot.service, [0], list[int]()
-    handle_some = service._process_some
-
-    def counting(session: Any, up_to: int) -> tuple[int, int]:
-        done = handle_some(session, up_to)
-        handled[0] += done[0]
-        return done
+    service, woken = bot.service, list[int]()
+    turns = note_turns(service, monkeypatch, 0.0)
 
     class Noting(asyncio.Event):
         def set(self) -> None:
-            woken.append(handled[0])
+            woken.append(sum(turns))
             super().set()
 
-    service._process_some = counting  # type: ignore[method-assign]
     service._send_ready = Noting()
-    recipient = resolve("sel@example.org", service.config.lists, "-")
-    assert recipient is not None
-    for number in range(3):
-        await service.accept(make_message(sender="m0@example.net", subject=f"Post {number}"),
-                             "m0@example.net", [("sel@example.org", recipient)])
+    await posts(service, 3)
     assert await service.process_pending() == 3
     assert woken == [1, 2, 3]
     # an auto-reply is kept and ignored: nothing queued, the sender sleeps on
-    await service.accept(make_message(sender="m0@example.net", subject="Absent",
-                                      headers={"Auto-Submitted": "auto-replied"}),
-                         "m0@example.net", [("sel@example.org", recipient)])
+    await posts(service, 1, headers={"Auto-Submitted": "auto-replied"})
     assert await service.process_pending() == 1
     assert woken == [1, 2, 3]
 
 
 async def test_a_turn_of_the_worker_handles_several_messages_in_one_transaction(
         bot: Driver, monkeypatch: pytest.MonkeyPatch, members: list[tuple[str, str]]) -> None:
-    from mailbot import service as module
-
-    monkeypatch.setattr(module, "WORKER_SLICE", 60.0)
-    service, turns = bot.service, list[int]()
-    handle_some = service._process_some
-
-    def noting(session: Any, up_to: int) -> tuple[int, int]:
-        done = handle_some(session, up_to)
-        turns.append(done[0])
-        return done
-
-    service._process_some = noting  # type: ignore[method-assign]
-    recipient = resolve("sel@example.org", service.config.lists, "-")
-    assert recipient is not None
-    for number in range(4):
-        await service.accept(make_message(sender="m0@example.net", subject=f"Post {number}"),
-                             "m0@example.net", [("sel@example.org", recipient)])
-    assert await service.process_pending() == 4
+    turns = note_turns(bot.service, monkeypatch, 60.0)
+    await posts(bot.service, 4)
+    assert await bot.service.process_pending() == 4
     assert turns[0] == 4  # then a last look finds none
-    assert len(await deliveries(service)) == 4 * len(members)
+    assert len(await deliveries(bot.service)) == 4 * len(members)
 
 
 async def test_on_sqlite_a_turn_of_the_worker_ends_when_received_mail_waits_to_be_stored(
         bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite has one writer: the intake's commit (and its 250) goes before the next post
     is handled. PostgreSQL writes both at once: the turn goes on."""
-    from mailbot import service as module
-
-    monkeypatch.setattr(module, "WORKER_SLICE", 60.0)
-    service, turns = bot.service, list[int]()
-    handle_some = service._process_some
-
-    def noting(session: Any, up_to: int) -> tuple[int, int]:
-        done = handle_some(session, up_to)
-        turns.append(done[0])
-        return done
-
-    service._process_some = noting  # type: ignore[method-assign]
-    recipient = resolve("sel@example.org", service.config.lists, "-")
-    assert recipient is not None
-    for number in range(3):
-        await service.accept(make_message(sender="m0@example.net", subject=f"Post {number}"),
-                             "m0@example.net", [("sel@example.org", recipient)])
-    monkeypatch.setattr(service.intake, "pending", lambda: True)
-    assert await service.process_pending() == 3
-    one_writer = service.db.single_writer
+    turns = note_turns(bot.service, monkeypatch, 60.0)
+    await posts(bot.service, 3)
+    monkeypatch.setattr(bot.service.intake, "pending", lambda: True)
+    assert await bot.service.process_pending() == 3
+    one_writer = bot.service.db.single_writer
     assert turns[:3] == ([1, 1, 1] if one_writer else [3, 0]), turns
 
 
