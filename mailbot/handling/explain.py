@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from mailbot.config import Config, ListConfig
 from mailbot.config.addresses import Recipient, resolve
-from mailbot.handling.known import known_of, nothing_known, said_of, thread_proposal
+from mailbot.handling.known import known_for_long, nothing_known, said_of, thread_proposal
 from mailbot.reading.bounces import BounceReport, read_returned
 from mailbot.reading.message import (
     automatic_kind,
@@ -88,7 +88,8 @@ class ListStates:
             database = self._db()
             found = None
             if database is not None:
-                found = self._read(database, lambda s: known_of(Stores.of(s), mlist, separator))
+                found = self._read(database,
+                                   lambda s: known_for_long(Stores.of(s), mlist, separator))
             self._known[mlist.name] = found or nothing_known(mlist, separator)
         return self._known[mlist.name]
 

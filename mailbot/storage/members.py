@@ -70,6 +70,11 @@ class Members:
             select(Member.email, Member.name).where(Member.list_name == list_name)
             .order_by(Member.email))]
 
+    def any_on(self, list_name: str) -> bool:
+        """Whether the list has any member at all."""
+        return self.session.scalar(select(Member.id).where(Member.list_name == list_name)
+                                   .limit(1)) is not None
+
     def roster(self, list_name: str) -> Sequence[Member]:
         """Everyone on the list, by address."""
         return self.session.scalars(_ROSTER, {"list_name": list_name}).all()

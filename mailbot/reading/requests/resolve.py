@@ -44,7 +44,7 @@ def read_requests(said: Said, known: Known) -> list[Request]:
     if acting is not None:  # a buddy acting for a member without email
         return _for_member(said, known, *acting)
     language = language_of(f"{prepared.subject}\n{prepared.own}")
-    stranger = all(p.email.lower() != said.sender.lower() for p in known.roster)
+    stranger = not known.is_member(said.sender)
     return [resolve(draft, prepared, known, language)
             for draft in read(prepared, known.points_per_hour, stranger and bool(known.roster),
                               known.unit)]

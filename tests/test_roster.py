@@ -1,0 +1,48 @@
+"""The roster the request reader is given by the daemon (`Roster`): read whole only when a
+message names someone; most posts only ask whether their sender is a member."""
+
+from mailbot.reading.requests import Known, Person, Roster, Said, read_requests
+
+PEOPLE = [Person("marie@example.net", "Marie Dupont"), Person("paul@example.net", "Paul Martin")]
+
+
+class Counted:
+    def __init__(self) -> None:
+        self.loads, self.asked = 0, list[str]()
+
+    def load(self) -> list[Person]:
+        self.loads += 1
+        return PEOPLE
+
+    def has(self, email: str) -> bool:
+        self.asked.append(email)
+        return any(p.email == email.lower() for p in PEOPLE)
+
+    def known(self) -> Known:
+        return Known(roster=Roster(self.load, self.has, lambda: True))
+
+
+def test_a_post_that_names_nobody_reads_no_roster() -> None:
+    counted = Counted()
+    said = Said("Réunion", "Bonjour à tous,\nla réunion est jeudi à 18 h à la salle.\n",
+                "post", "marie@example.net", "Marie Dupont")
+    assert read_requests(said, counted.known()) == []
+    assert counted.loads == 0 and counted.asked == ["marie@example.net"]
+
+
+def test_a_payment_to_a_member_named_reads_it_once_and_finds_them() -> None:
+    counted = Counted()
+    said = Said("paiement", "payer 1h à Paul Martin pour le jardinage\n", "request",
+                "marie@example.net", "Marie Dupont")
+    [request] = read_requests(said, counted.known())
+    assert request.action == "pay" and request.args["who"] == "paul@example.net"
+    assert counted.loads == 1
+
+
+def test_the_lazy_roster_reads_as_the_plain_one() -> None:
+    said = Said("paiement", "payer 1h à Paul\n", "request", "marie@example.net")
+    assert read_requests(said, Counted().known()) == read_requests(said, Known(
+        roster=tuple(PEOPLE)))
+    stranger = Said("hello", "I want to join\n", "request", "someone@else.example")
+    assert read_requests(stranger, Counted().known()) == read_requests(stranger, Known(
+        roster=tuple(PEOPLE)))
