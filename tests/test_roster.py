@@ -1,7 +1,14 @@
 """The roster the request reader is given by the daemon (`Roster`): read whole only when a
 message names someone; most posts only ask whether their sender is a member."""
 
+from typing import Any
+
+from mailbot.core.clock import FakeClock
+from mailbot.handling.known import known_of
 from mailbot.reading.requests import Known, Person, Roster, Said, read_requests
+from mailbot.service import Service
+from mailbot.storage.stores import Stores
+from tests.helpers import add_member
 
 PEOPLE = [Person("marie@example.net", "Marie Dupont"), Person("paul@example.net", "Paul Martin")]
 
@@ -46,3 +53,19 @@ def test_the_lazy_roster_reads_as_the_plain_one() -> None:
     stranger = Said("hello", "I want to join\n", "request", "someone@else.example")
     assert read_requests(stranger, Counted().known()) == read_requests(stranger, Known(
         roster=tuple(PEOPLE)))
+
+
+async def test_the_daemons_roster_asks_its_database(service: Service, clock: FakeClock) -> None:
+    """known_of's Roster, on SQLite and PostgreSQL: a member is one, a stranger is not, an
+    empty list has no one, and the whole roster is read when asked for."""
+    mlist = service.config.get_list("sel")
+
+    def read(session: Any) -> tuple[bool, bool, bool, list[Person]]:
+        known = known_of(Stores.of(session), mlist, "-")
+        return (known.is_member("Marie@Example.com"), known.is_member("x@example.org"),
+                bool(known.roster), list(known.roster))
+
+    assert await service.db.run(read) == (False, False, False, [])
+    await service.db.run(add_member, "sel", "marie@example.com", "Marie Dupont", clock.now())
+    assert await service.db.run(read) == (
+        True, False, True, [Person("marie@example.com", "Marie Dupont")])
