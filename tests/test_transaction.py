@@ -200,3 +200,39 @@ def test_size_counts_bare_line_ends_as_crlf() -> None:
     assert transaction._size(b"a\r\nb\r\n") == 6
     assert transaction._size(b"a\nb\n") == 6
     assert transaction._size(b"a\rb\r\n") == 6
+
+
+async def test_a_server_that_says_354_after_refusing_every_rcpt_gets_an_empty_message() -> None:
+    """RFC 2920 §3.1: a pipelining client must end DATA at once when no RCPT was accepted
+    and the server said 354 all the same; the refusals are told as usual, then RSET.
+    (aiosmtpd refuses DATA itself then: this server is written for the case.)"""
+    seen: list[bytes] = []
+
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 odd.example ESMTP\r\n")
+        replies = {b"EHLO": b"250-odd.example\r\n250 PIPELINING\r\n", b"MAIL": b"250 OK\r\n",
+                   b"RCPT": b"550 5.1.1 no such user\r\n", b"DATA": b"354 go on\r\n",
+                   b"RSET": b"250 OK\r\n", b"QUIT": b"221 bye\r\n"}
+        while line := await reader.readline():
+            seen.append(line)
+            if line.startswith(b"DATA"):
+                writer.write(replies[b"DATA"])
+                seen.append(await reader.readuntil(b".\r\n"))
+                writer.write(b"554 5.5.1 no valid recipients\r\n")
+                continue
+            writer.write(replies[line[:4].upper()])
+            if line.startswith(b"QUIT"):
+                break
+        writer.close()
+
+    server = await asyncio.start_server(session, "127.0.0.1", 0)
+    sink = Sink(port=server.sockets[0].getsockname()[1])
+    try:
+        client = await connected(sink)
+        with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as refused:
+            await transaction.send(client, "b@example.org", ["x@example.net"], RAW)
+        assert [r.code for r in refused.value.recipients] == [550]
+        assert seen[-3:] == [b"DATA\r\n", b".\r\n", b"RSET\r\n"]  # no message went
+        await client.quit()
+    finally:
+        server.close()
