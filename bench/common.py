@@ -136,16 +136,16 @@ def free_port() -> int:
 
 
 def write_config(tmp: Path, url: str, *, sink_port: int, port: int, outbound: str = "",
-                 hostname: str = "lists.example.org") -> Path:
+                 hostname: str = "lists.example.org", server: str = "") -> Path:
     """A config with one list `sel@example.org` on the default rules, sending to the sink;
-    `outbound`: more lines for its [outbound] section."""
+    `outbound`, `server`: more lines for its [outbound] and [server] sections."""
     (tmp / "rules").mkdir(exist_ok=True)
     (tmp / "rules" / "default.toml").write_bytes((SRC / "rules" / "default.toml").read_bytes())
     (tmp / "rules" / "sel.toml").write_text("")
     path = tmp / "config.toml"
     path.write_text(f'[server]\nlisten = "127.0.0.1:{port}"\ndatabase_url = "{url}"\n'
                     'timezone = "Europe/Paris"\nlanguage = "fr"\nrules_dir = "rules"\n'
-                    f'hostname = "{hostname}"\n\n[outbound]\n'
+                    f'hostname = "{hostname}"\n{server}\n[outbound]\n'
                     f'smtp = "127.0.0.1:{sink_port}"\nmax_connections = {MAX_CONNECTIONS}\n'
                     f'timeout = 30\n{outbound}\n[[list]]\nname = "sel"\ndomain = "example.org"\n'
                     'title = "SEL de Saint-Martin"\nmoderators = ["alice@example.org"]\n'

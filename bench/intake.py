@@ -4,11 +4,14 @@ time from MAIL FROM to the 250 after DATA (mailbot commits each message before i
 The 20 senders are members seeded by `mailbot members import`, then set to delivery "off"
 (SQL) so that this measures intake, with the worker handling each post, not fan-out.
 The raw limit is the same load against a bare aiosmtpd sink that keeps messages in memory,
-in its own process as the daemon is.
+in its own process as the daemon is. Each `--workers` value (`server.workers`, default
+"0,1") is a daemon of its own on a fresh database: `intake_N.*` with none (one process does
+everything), `intake_N_wK.*` with K worker processes beside the listener.
 
-    .venv/bin/python bench/intake.py --db sqlite|postgresql [--quick]
+    .venv/bin/python bench/intake.py --db sqlite|postgresql [--quick] [--workers 0,1,2]
 """
 
+import argparse
 import asyncio
 import statistics
 import sys
@@ -56,31 +59,52 @@ def report(name: str, count: int, elapsed: float, latencies: list[float]) -> flo
     return rate
 
 
+WORKERS: list[int] = []
+
+
 async def run(kind: str, quick: bool, tmp: Path) -> None:
     count = 200 if quick else 2000
     name = f"intake_{count}"
-    senders = [f"sender{i}@example.net" for i in range(CLIENTS)]
     sink = Sink()
     await sink.start()
+    rates = {}
+    for workers in WORKERS:
+        each = tmp / f"w{workers}"
+        each.mkdir()
+        rates[workers] = await one_daemon(kind, count, workers, sink.port, each)
+    await sink.stop()
+    raw_port = free_port()
+    async with bare_sink_process(raw_port):
+        raw_elapsed, raw_latencies = await timed(raw_port, load(count, SENDERS))
+    raw_rate = report(f"{name}.raw", count, raw_elapsed, raw_latencies)
+    for workers, rate in rates.items():
+        emit(f"{named(count, workers)}.ratio", rate / raw_rate, 2)
+
+
+SENDERS = [f"sender{i}@example.net" for i in range(CLIENTS)]
+
+
+def named(count: int, workers: int) -> str:
+    return f"intake_{count}" + (f"_w{workers}" if workers else "")
+
+
+async def one_daemon(kind: str, count: int, workers: int, sink_port: int, tmp: Path) -> float:
+    name = named(count, workers)
     with database(kind, tmp) as url:
         port = free_port()
-        config = write_config(tmp, url, sink_port=sink.port, port=port)
-        await import_members(config, tmp, senders)
+        config = write_config(tmp, url, sink_port=sink_port, port=port,
+                              server=f"workers = {workers}\n")
+        await import_members(config, tmp, SENDERS)
         sql(url, "UPDATE member SET delivery = 'off'")
         async with serving(config, port, name) as daemon:
             await daemon.start()
-            elapsed, latencies = await timed(port, load(count, senders))
+            elapsed, latencies = await timed(port, load(count, SENDERS))
             rate = report(name, count, elapsed, latencies)
             stored = sql(url, "SELECT count(*) FROM inbound_message")
             if stored != count:
                 raise BenchError(f"{stored} messages stored, {count} accepted")
             await processed(url, name, daemon)
-    await sink.stop()
-    raw_port = free_port()
-    async with bare_sink_process(raw_port):
-        raw_elapsed, raw_latencies = await timed(raw_port, load(count, senders))
-    raw_rate = report(f"{name}.raw", count, raw_elapsed, raw_latencies)
-    emit(f"{name}.ratio", rate / raw_rate, 2)
+    return rate
 
 
 async def processed(url: str, name: str, daemon: Daemon) -> None:
@@ -94,4 +118,8 @@ async def processed(url: str, name: str, daemon: Daemon) -> None:
 
 
 if __name__ == "__main__":
-    main(run, limit=600 if "--quick" in sys.argv else 3600)
+    options = argparse.ArgumentParser()
+    options.add_argument("--workers", default="0,1",
+                         help="server.workers values to measure, e.g. 0,1,2")
+    WORKERS[:] = [int(w) for w in options.parse_known_args()[0].workers.split(",")]
+    main(run, limit=600 if "--quick" in sys.argv else 3600, parser=options)

@@ -26,6 +26,7 @@ from mailbot.config import dkim as dkim_keys
 from mailbot.config.addresses import resolve
 from mailbot.config.rules import DIGEST_MODES
 from mailbot.core import logs
+from mailbot.core.children import Children
 from mailbot.core.clock import SystemClock
 from mailbot.core.errors import MailbotError
 from mailbot.digests.schedule import next_digest_at
@@ -54,6 +55,9 @@ from mailbot.storage.status import read_status
 from mailbot.storage.stores import Stores
 
 Verb = Callable[[argparse.Namespace, Config], int]
+# A worker process's CPU priority below its listener's (man 2 nice): while mail pours in,
+# the 250s come first and handling takes the time that is left.
+WORKER_NICENESS = 10
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,7 +106,10 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     verbs = parser.add_subparsers(dest="verb", required=True)
-    add(verbs, "serve", help="run the daemon").set_defaults(run=serve)
+    serving = add(verbs, "serve", help="run the daemon")
+    # a worker process of a daemon with server.workers (started by it, never by hand)
+    serving.add_argument("--wake-fd", type=int, help=argparse.SUPPRESS)
+    serving.set_defaults(run=serve)
     check_verb = add(verbs, "check", help="validate config, rules and templates")
     check_verb.add_argument("-v", "--verbose", action="store_true",
                             help="list every template in use and where it comes from")
@@ -195,26 +202,49 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(args: argparse.Namespace, config: Config) -> int:
-    _templates_or_fail(config)  # a broken template is found now, not in a member's mailbox
+    worker = args.wake_fd is not None
+    if worker:  # stopped by the listener (SIGTERM, or the end of the pipe), not by ^C
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        os.nice(WORKER_NICENESS)  # a burst of arrivals is answered first
+    else:
+        _templates_or_fail(config)  # a broken template is found now, not in a mailbox
     database = db.Database(config.server.database_url)
-    before, after = db.upgrade(database.engine)
-    if before != after:
-        logging.getLogger("mailbot").info("database schema upgraded from %s to %s",
-                                          before or "empty", after)
+    if not worker:  # the listener upgrades before it starts its workers
+        before, after = db.upgrade(database.engine)
+        if before != after:
+            logging.getLogger("mailbot").info("database schema upgraded from %s to %s",
+                                              before or "empty", after)
     service = Service(config, database=database)
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in (signal.SIGTERM,) if worker else (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await service.serve(stop)
+        if worker:
+            await service.serve_as_worker(stop, args.wake_fd)
+        else:
+            await service.serve(stop, workers=_workers(args, config))
 
     try:
         asyncio.run(run())
     finally:
         service.close()
     return 0
+
+
+def _workers(args: argparse.Namespace, config: Config) -> Children | None:
+    """`server.workers` processes, each this command again with the read end of its pipe."""
+    if not config.server.workers:
+        return None
+    level = args.log_level or "info"
+
+    def command(wake_fd: int) -> list[str]:
+        return [sys.executable, "-m", "mailbot.cli", "-c", str(config.path),
+                "--log-level", level, "--log-format", args.log_format,
+                "serve", "--wake-fd", str(wake_fd)]
+
+    return Children(command, config.server.workers)
 
 
 def check(args: argparse.Namespace, config: Config) -> int:

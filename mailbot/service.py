@@ -8,17 +8,19 @@ everything stored and delivers everything due, then returns.
 import asyncio
 import contextlib
 import fcntl
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from mailbot.bounces import tracking as bounces
 from mailbot.config import Config
 from mailbot.config.addresses import Recipient
+from mailbot.core.children import Children, on_wake
 from mailbot.core.clock import Clock, SystemClock
 from mailbot.core.errors import MailbotError
 from mailbot.core.tokens import new_token
@@ -51,6 +53,10 @@ log = logging.getLogger(__name__)
 BATCH = 1000  # deliveries claimed at a time (enough for every connection, even 50 RCPTs each)
 LOOK_AHEAD = 50  # new messages whose posts' DMARC policies are asked before handling them
 WORKER_SLICE = 0.02  # seconds of handling messages in one transaction, at most (one more)
+# the same in a worker process on SQLite: the listener's commits wait for its turn to end
+SHARED_WRITER_SLICE = 0.005
+WORKERS_GONE_TIMEOUT = 60.0  # seconds a new daemon waits for the workers of a dead one
+WAKE_WORK, WAKE_SEND = b"w", b"s"  # a worker process is told: mail stored, letters queued
 IDLE_POLL = 1.0  # seconds between looks at the database when nothing woke us
 CAPPED_WAIT = 30.0  # seconds between looks when the sending cap of the hour is reached
 RECORD_LINGER = 0.05  # seconds delivery results wait for others to share their commit
@@ -79,13 +85,18 @@ class Service:
         self.recorder = Recorder(self._record, linger=(
             RECORD_LINGER if config.outbound.record_batch > 1 else 0.0))
         self.intake: GroupCommit[Arrival] = GroupCommit(self._store)
+        # where stored mail and queued letters are announced: this process's loops, or
+        # (serve with workers) the worker processes
+        self.wake_worker: Callable[[], None] = self._work_ready.set
+        self.wake_sender: Callable[[], None] = self._send_ready.set
+        self.worker_slice = WORKER_SLICE
 
     # --- intake -------------------------------------------------------------------------
     async def accept(self, raw: bytes, mail_from: str,
                      recipients: Sequence[tuple[str, Recipient]]) -> None:
         """Store a received message durably; returns only once it is committed."""
         await self.intake.submit((raw, mail_from, recipients, self.clock.now()))
-        self._work_ready.set()
+        self.wake_worker()
 
     async def _store(self, arrivals: list[Arrival]) -> None:
         await self.db.run(store_arrivals, arrivals)
@@ -118,7 +129,7 @@ class Service:
         ctx, started, handled = self._context(session), time.perf_counter(), 0
         while process_next(ctx, up_to) is not None:
             handled += 1
-            if time.perf_counter() - started >= WORKER_SLICE or (
+            if time.perf_counter() - started >= self.worker_slice or (
                     self.db.single_writer and self.intake.pending()):
                 break
         return handled, ctx.outbox.queued
@@ -261,20 +272,22 @@ class Service:
             self._registered = True
 
     # --- the daemon ---------------------------------------------------------------------
-    async def serve(self, stop: asyncio.Event) -> None:
-        with self._single_sqlite_daemon():
-            self.running_since = self.clock.now()
-            await self._register()
-            if self.db.engine.dialect.name == "sqlite":  # we hold the lock: others are dead
-                await self.db.run(daemons.forget_others, self.instance)
-            else:
-                await self.db.run(daemons.forget_dead_here, self.instance)
+    async def serve(self, stop: asyncio.Event, *, workers: Children | None = None) -> None:
+        """The daemon, until `stop`. With `workers` (`server.workers`), this process only
+        listens and stores what it receives (SMTP, LMTP, the mailbox, one-click
+        unsubscribe) and wakes them; they handle, send and keep the timers."""
+        async with self._single_sqlite_daemon():
+            await self._start_up(forget=self.db.engine.dialect.name == "sqlite")
             async with self.listening():
                 reader_stop = asyncio.Event()
-                tasks = [asyncio.create_task(self._worker_loop(), name="worker"),
-                         asyncio.create_task(self._sender_loop(), name="sender"),
-                         asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
-                         asyncio.create_task(self._timer_loop(), name="timers")]
+                if workers is None:
+                    tasks = self._working_tasks()
+                else:
+                    self.wake_worker = functools.partial(workers.wake, WAKE_WORK)
+                    self.wake_sender = functools.partial(workers.wake, WAKE_SEND)
+                    workers.start()
+                    tasks = [asyncio.create_task(workers.watch(), name="workers"),
+                             asyncio.create_task(self._heartbeat_loop(), name="heartbeat")]
                 if self.config.imap is not None:
                     reader = ImapReader(self.config, self.accept)
                     tasks.append(asyncio.create_task(reader.run(reader_stop), name="imap"))
@@ -282,16 +295,49 @@ class Service:
                 await stop.wait()
                 log.info("stopping")
                 reader_stop.set()
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await _cancel(tasks)
+            if workers is not None:  # after the listeners: what was stored is theirs
+                await workers.stop()
             await self.db.run(daemons.leave, self.instance)
 
-    @contextlib.contextmanager
-    def _single_sqlite_daemon(self) -> Iterator[None]:
-        """One `serve` per SQLite file: a second one would fight over the same leases."""
-        path = self.db.engine.url.database
-        if self.db.engine.dialect.name != "sqlite" or not path or path == ":memory:":
+    async def serve_as_worker(self, stop: asyncio.Event, wake_fd: int) -> None:
+        """A worker process of a daemon (`server.workers`): handle what its listener
+        stored, send, keep the timers; woken through `wake_fd`, and stopped when the
+        listener is gone (the pipe's end) as well as by `stop`."""
+        path = self._sqlite_path()
+        with open(f"{path}.workers-lock", "w") if path else contextlib.nullcontext() as alive:
+            if alive is not None:  # held while we run: a new listener waits for our end
+                await _flock(alive, fcntl.LOCK_SH, f"another `mailbot serve` uses {path}")
+                self.worker_slice = SHARED_WRITER_SLICE  # the listener's commits wait
+            await self._start_up(forget=False)  # the listener forgot the others before us
+            on_wake(wake_fd, {WAKE_WORK: self._work_ready.set,
+                              WAKE_SEND: self._send_ready.set}, orphaned=stop.set)
+            tasks = self._working_tasks()
+            await stop.wait()
+            await _cancel(tasks)
+            await self.db.run(daemons.leave, self.instance)
+
+    async def _start_up(self, *, forget: bool) -> None:
+        self.running_since = self.clock.now()
+        await self._register()
+        if forget:  # SQLite: we hold the lock, so the others are dead
+            await self.db.run(daemons.forget_others, self.instance)
+        else:
+            await self.db.run(daemons.forget_dead_here, self.instance)
+
+    def _working_tasks(self) -> list[asyncio.Task[None]]:
+        return [asyncio.create_task(self._worker_loop(), name="worker"),
+                asyncio.create_task(self._sender_loop(), name="sender"),
+                asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
+                asyncio.create_task(self._timer_loop(), name="timers")]
+
+    @contextlib.asynccontextmanager
+    async def _single_sqlite_daemon(self) -> AsyncIterator[None]:
+        """One `serve` per SQLite file: a second one would fight over the same leases. The
+        worker processes of one that died (kill -9) stop once they see it is gone; we wait
+        for them, so that no two processes ever send the same deliveries."""
+        path = self._sqlite_path()
+        if path is None:
             yield
             return
         with open(f"{path}.serve-lock", "w") as handle:
@@ -299,7 +345,16 @@ class Service:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise MailbotError(f"another `mailbot serve` is already using {path}") from None
+            with open(f"{path}.workers-lock", "w") as workers:
+                await _flock(workers, fcntl.LOCK_EX, f"the worker processes of an earlier "
+                             f"`mailbot serve` on {path} are still running")
             yield
+
+    def _sqlite_path(self) -> str | None:
+        path = self.db.engine.url.database
+        if self.db.engine.dialect.name != "sqlite" or not path or path == ":memory:":
+            return None
+        return path
 
     async def _timer_loop(self) -> None:
         """Deadlines and reminders; the first round settles what passed while we were down."""
@@ -357,7 +412,7 @@ class Service:
         async def answer(action: Callable[[Context, str], unsubscribe.Page],
                          token: str) -> "web.Answer":
             page = await self.db.run(lambda s: action(self._context(s), token))
-            self._send_ready.set()  # a goodbye may be queued
+            self.wake_sender()  # a goodbye may be queued
             return web.Answer(page.status, page.language, page.title, page.text, page.button)
 
         return web.Endpoint(show=lambda t: answer(unsubscribe.show, t),
@@ -389,6 +444,25 @@ class Service:
 
     def close(self) -> None:
         self.db.close()
+
+
+async def _flock(handle: IO[str], how: int, busy: str) -> None:
+    """Take a lock on an open file, waiting up to WORKERS_GONE_TIMEOUT (then `busy`)."""
+    deadline = time.monotonic() + WORKERS_GONE_TIMEOUT
+    while True:
+        try:
+            fcntl.flock(handle, how | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise MailbotError(busy) from None
+            await asyncio.sleep(0.05)
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:

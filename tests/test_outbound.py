@@ -98,9 +98,7 @@ async def test_gives_up_after_the_configured_time(bot: Driver) -> None:
 
 def note_turns(service: Service, monkeypatch: pytest.MonkeyPatch, slice_: float) -> list[int]:
     """Turns of the worker of at most `slice_` seconds; the messages each one handled."""
-    from mailbot import service as module
-
-    monkeypatch.setattr(module, "WORKER_SLICE", slice_)
+    monkeypatch.setattr(service, "worker_slice", slice_)
     turns: list[int] = []
     handle_some = service._process_some
 

@@ -24,6 +24,7 @@ from mailbot.core.durations import parse_duration
 from mailbot.core.errors import ConfigError
 
 LANGUAGES = ("fr", "en")
+MAX_WORKERS = 16  # server.workers: more processes than that is a mistake, not a plan
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class ServerConfig:
     # Peers of the SMTP listener that are our own MTA: only mail from them (or by LMTP)
     # keeps the Authentication-Results with `authserv_id` (RFC 8601 §5)
     trusted_relays: tuple[IPv4Network | IPv6Network, ...] = ()
+    # Processes that handle stored mail, send and run timers, beside the one that listens;
+    # 0: one process does everything
+    workers: int = 0
 
     def is_trusted_relay(self, host: str) -> bool:
         """Whether an SMTP peer's address is one of `trusted_relays`."""
@@ -261,6 +265,9 @@ def _server(reader: _Reader) -> ServerConfig:
     max_recipients = get("max_recipients", int, 50)
     if max_recipients < 1:
         raise reader.fail("server.max_recipients", "must be at least 1")
+    workers = get("workers", int, 0)
+    if not 0 <= workers <= MAX_WORKERS:
+        raise reader.fail("server.workers", f"must be from 0 to {MAX_WORKERS}")
     return ServerConfig(
         listen=_host_port(reader, "server.listen", get("listen", str, "127.0.0.1:8025")),
         lmtp_listen=_host_port(reader, "server.lmtp_listen", get("lmtp_listen", str, "")),
@@ -274,6 +281,7 @@ def _server(reader: _Reader) -> ServerConfig:
         max_recipients=max_recipients,
         templates_dir=reader.path_of(get("templates_dir", str, "templates")),
         trusted_relays=_networks(reader, get("trusted_relays", list, [])),
+        workers=workers,
     )
 
 

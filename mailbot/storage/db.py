@@ -7,6 +7,9 @@ query itself: `Database.run` hands the work to a small pool of threads.
 
 import asyncio
 import contextlib
+import fcntl
+import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -26,6 +29,7 @@ from sqlalchemy.pool import NullPool
 
 from mailbot.core.errors import SchemaError
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 P = ParamSpec("P")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -132,7 +136,7 @@ class Database:
         # SQLite has one writer at a time, and a writer that finds the file locked sleeps
         # and polls (up to 100 ms a turn): in one process, our threads take turns at once.
         self.single_writer = self.engine.dialect.name == "sqlite"
-        self._turns = threading.RLock() if self.single_writer else None
+        self._turns = WriterTurns(self.engine.url.database) if self.single_writer else None
         # Between rounds of a long job (digests for thousands), long enough for a writer
         # in another process (the daemon, while `mailbot digest send` runs) to get a turn.
         self.pause_between_rounds = 0.1 if self.single_writer else 0.0
@@ -166,3 +170,48 @@ class Database:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self.engine.dispose()
+        if self._turns is not None:
+            self._turns.close()
+
+
+class WriterTurns:
+    """SQLite's one writer, taken in turns by this process's threads and by the other
+    processes on the same file (`server.workers`, a CLI command while the daemon runs).
+
+    SQLite's own wait sleeps and polls (1, 2, 5 … up to 100 ms a time): a received message
+    would wait that long for its commit behind another process's transaction. A blocked
+    `flock` on a file beside the database wakes as soon as the turn is free. Threads take
+    turns on a lock of their own first (a flock is held by the process, not the thread).
+    An in-memory database, or a folder where the file cannot be made, has threads' turns
+    only (SQLite's busy wait still keeps other processes right)."""
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0  # nested turns of the thread that holds it
+        self._fd: int | None = None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            try:
+                self._fd = os.open(f"{database}.turns", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                log.warning("SQLite writers of other processes wait by polling: %s", exc)
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._depth == 0 and self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._threads.release()
+                raise
+        self._depth += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

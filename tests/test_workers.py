@@ -1,0 +1,202 @@
+"""`server.workers`: the real `mailbot serve` listens in one process and handles, sends
+and keeps the timers in worker processes of its own.
+
+Each test starts the daemon with `python -m mailbot.cli`, posts over real SMTP and watches
+a real SMTP sink; the worker processes are found as the daemon's children in /proc.
+"""
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from mailbot.config import ConfigError, load_config
+from mailbot.storage import db
+from mailbot.storage.models import Daemon as DaemonRow
+from tests.helpers import Sink, make_message, write_config
+from tests.test_daemon import Daemon, assert_delivered_once, post, seeded_list, wait_for
+from tests.test_daemon import daemons as listeners
+
+pytestmark = pytest.mark.slow
+
+GONE_TIMEOUT = 10.0
+
+
+def with_workers(tmp_path: Path, database_url: str, sink_port: int,
+                 count: int = 1) -> tuple[Path, int]:
+    config, port = seeded_list(tmp_path, database_url, sink_port)
+    config.write_text(config.read_text().replace("[server]\n",
+                                                 f"[server]\nworkers = {count}\n", 1))
+    return config, port
+
+
+@contextlib.asynccontextmanager
+async def daemons(config: Path, port: int, log: Path) -> AsyncIterator[Callable[[], Daemon]]:
+    """test_daemon's `daemons`, and at the end their workers are gone too (one still
+    writing would deadlock the dropping of a PostgreSQL schema)."""
+    started: list[Daemon] = []
+    workers: set[int] = set()
+    async with listeners(config, port, log) as new:
+        def tracked() -> Daemon:
+            started.append(new())
+            return started[-1]
+
+        try:
+            yield tracked
+        finally:
+            for daemon in started:
+                if daemon.proc is not None:
+                    workers |= children(daemon.proc.pid)
+    for pid in workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    await wait_for(lambda: not any(alive(pid) for pid in workers), GONE_TIMEOUT,
+                   "the workers' end")
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is `pid`."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.add(int(entry))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+
+
+def registered_pids(database_url: str) -> set[int]:
+    database = db.Database(database_url)
+    try:
+        return set(database.transaction(lambda s: s.scalars(select(DaemonRow.pid)).all()))
+    finally:
+        database.close()
+
+
+async def workers_of(daemon: Daemon, count: int = 1) -> set[int]:
+    assert daemon.proc is not None
+    pid = daemon.proc.pid
+    await wait_for(lambda: len(children(pid)) == count, GONE_TIMEOUT, f"{count} worker(s)")
+    return children(pid)
+
+
+async def test_posts_are_handled_and_sent_by_the_worker_process_once(
+        tmp_path: Path, database_url: str, sink: Sink) -> None:
+    config, port = with_workers(tmp_path, database_url, sink.port)
+    async with daemons(config, port, tmp_path / "serve.log") as new:
+        daemon = await new().start()
+        (worker,) = await workers_of(daemon)
+        mids = [f"<w-{i}@example.com>" for i in range(3)]
+        for mid in mids:
+            code, text = await post(port, make_message(message_id=mid))
+            assert code == 250, text
+        await assert_delivered_once(sink, mids, daemon)
+        assert daemon.proc is not None
+        assert registered_pids(database_url) == {daemon.proc.pid, worker}
+        ps = Path(f"/proc/{worker}/cmdline").read_bytes().split(b"\0")
+        assert b"--wake-fd" in ps
+        assert os.getpriority(os.PRIO_PROCESS, worker) > os.getpriority(
+            os.PRIO_PROCESS, daemon.proc.pid)  # the listener's 250s come first
+
+        daemon.signal(signal.SIGTERM)
+        assert await daemon.wait(GONE_TIMEOUT) == 0, daemon.text()
+        assert not alive(worker)
+        assert "Traceback" not in daemon.text()
+        assert registered_pids(database_url) == set()  # both left cleanly
+
+
+async def test_a_worker_killed_is_started_again_and_the_next_post_goes_out(
+        tmp_path: Path, database_url: str, sink: Sink) -> None:
+    config, port = with_workers(tmp_path, database_url, sink.port)
+    async with daemons(config, port, tmp_path / "serve.log") as new:
+        daemon = await new().start()
+        (worker,) = await workers_of(daemon)
+        os.kill(worker, signal.SIGKILL)
+        await wait_for(lambda: worker not in children(daemon.proc.pid)  # type: ignore[union-attr]
+                       and len(children(daemon.proc.pid)) == 1,  # type: ignore[union-attr]
+                       GONE_TIMEOUT, "a new worker process")
+        mid = "<after-restart@example.com>"
+        code, text = await post(port, make_message(message_id=mid))
+        assert code == 250, text
+        await assert_delivered_once(sink, [mid], daemon)
+        assert f"(pid {worker}) exited -9: starting it again" in daemon.text()
+
+
+async def test_kill_9_of_the_listener_stops_its_workers_and_a_restart_delivers_once(
+        tmp_path: Path, database_url: str, sink: Sink) -> None:
+    config, port = with_workers(tmp_path, database_url, sink.port)
+    async with daemons(config, port, tmp_path / "serve.log") as new:
+        first = await new().start()
+        (worker,) = await workers_of(first)
+        mid = "<listener-killed@example.com>"
+        code, text = await post(port, make_message(message_id=mid),
+                                on_250=lambda: first.signal(signal.SIGKILL))
+        assert code == 250, text
+        assert await first.wait(5) == -signal.SIGKILL
+        # the worker sees the end of its pipe and stops: no orphan sends on its own
+        await wait_for(lambda: not alive(worker), GONE_TIMEOUT, "the orphaned worker's end")
+
+        second = await new().start()
+        await assert_delivered_once(sink, [mid], second)
+
+
+async def test_a_new_daemon_on_sqlite_waits_for_the_workers_of_a_killed_one(
+        tmp_path: Path, sink: Sink) -> None:
+    """The lock that keeps one `serve` per SQLite file dies with the listener; its worker
+    may still be finishing a turn. The new daemon starts only once that worker is gone."""
+    database_url = f"sqlite:///{tmp_path / 'mailbot.db'}"
+    config, port = with_workers(tmp_path, database_url, sink.port)
+    path = tmp_path / "mailbot.db.workers-lock"
+    async with daemons(config, port, tmp_path / "serve.log") as new:
+        first = await new().start()
+        await workers_of(first)
+        held = os.open(path, os.O_RDONLY)  # stands for a worker still finishing its turn
+        try:
+            fcntl.flock(held, fcntl.LOCK_SH)
+            first.signal(signal.SIGKILL)
+            assert await first.wait(5) == -signal.SIGKILL
+            second = new()
+            starting = asyncio.create_task(second.start())
+            await asyncio.sleep(1.5)
+            assert not starting.done()  # not listening while a worker may still send
+            started = time.monotonic()
+        finally:
+            os.close(held)
+        await starting
+        assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("value", ["-1", "17", '"2"'])
+def test_a_bad_number_of_workers_is_refused_naming_the_key(tmp_path: Path, value: str) -> None:
+    path = write_config(tmp_path, "sqlite:///x.db", maildir=tmp_path / "out",
+                        server_extra=f"workers = {value}")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert "server.workers" in str(error.value)
+
+
+def test_no_workers_unless_asked(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "sqlite:///x.db", maildir=tmp_path / "out")
+    assert load_config(path).server.workers == 0
+    path = write_config(tmp_path, "sqlite:///x.db", maildir=tmp_path / "out",
+                        server_extra="workers = 2")
+    assert load_config(path).server.workers == 2
