@@ -89,3 +89,48 @@ def test_threads_of_one_process_take_turns_and_a_turn_may_nest(tmp_path: Path) -
             pass
     finally:
         database.close()
+
+
+def test_the_listeners_writes_go_before_those_of_a_worker_that_asked_later(
+        tmp_path: Path) -> None:
+    """Process A holds the turn; the listener (writes first) asks, then worker B asks.
+    When A lets go the listener writes, then B: a received message waits for at most the
+    transaction under way, not for whoever asks again quicker."""
+    url = f"sqlite:///{tmp_path / 'mailbot.db'}"
+    database = db.Database(url, writes_first=True)
+    try:
+        database.transaction(lambda s: s.execute(text("CREATE TABLE turn (who TEXT, at REAL)")))
+        with subprocess.Popen([sys.executable, "-c", OTHER, url, str(HOLD)],
+                              stdout=subprocess.PIPE, text=True) as holder:
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "holding"
+            ours = threading.Thread(target=database.transaction, args=(lambda s: s.execute(
+                text("INSERT INTO turn (who, at) VALUES ('listener', 0)")),))
+            ours.start()
+            time.sleep(0.05)
+            with (tmp_path / "mailbot.db.turns-first").open("rb") as gate, \
+                    pytest.raises(BlockingIOError):  # we wait at the gate's far side
+                fcntl.flock(gate, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            with subprocess.Popen([sys.executable, "-c", LATER, url],
+                                  stdout=subprocess.PIPE, text=True) as later:
+                assert later.stdout is not None
+                assert later.stdout.readline().strip() == "asking"
+                holder.wait(10)
+                ours.join(10)
+                later.wait(10)
+        rows = database.transaction(lambda s: s.execute(text(
+            "SELECT who FROM turn ORDER BY rowid")).scalars().all())
+        assert rows == ["other", "listener", "worker"]
+    finally:
+        database.close()
+
+
+LATER = """
+import sys
+from sqlalchemy import text
+from mailbot.storage import db
+database = db.Database(sys.argv[1])
+print("asking", flush=True)
+database.transaction(lambda s: s.execute(text("INSERT INTO turn (who, at) VALUES ('worker', 0)")))
+database.close()
+"""

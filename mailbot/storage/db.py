@@ -129,14 +129,18 @@ def check_schema(engine: Engine) -> None:
 class Database:
     """An engine, a session factory, and a bounded thread pool for the event loop."""
 
-    def __init__(self, url: str, *, threads: int = 4, engine: Engine | None = None) -> None:
+    def __init__(self, url: str, *, threads: int = 4, engine: Engine | None = None,
+                 writes_first: bool = False) -> None:
         self.engine = engine if engine is not None else make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
         # SQLite has one writer at a time, and a writer that finds the file locked sleeps
         # and polls (up to 100 ms a turn): in one process, our threads take turns at once.
         self.single_writer = self.engine.dialect.name == "sqlite"
-        self._turns = WriterTurns(self.engine.url.database) if self.single_writer else None
+        # writes_first: on SQLite, this process's writes go before other processes' (the
+        # listener's, beside its workers: see WriterTurns)
+        self._turns = WriterTurns(self.engine.url.database, first=writes_first) \
+            if self.single_writer else None
         # Between rounds of a long job (digests for thousands), long enough for a writer
         # in another process (the daemon, while `mailbot digest send` runs) to get a turn.
         self.pause_between_rounds = 0.1 if self.single_writer else 0.0
@@ -182,36 +186,58 @@ class WriterTurns:
     would wait that long for its commit behind another process's transaction. A blocked
     `flock` on a file beside the database wakes as soon as the turn is free. Threads take
     turns on a lock of their own first (a flock is held by the process, not the thread).
-    An in-memory database, or a folder where the file cannot be made, has threads' turns
-    only (SQLite's busy wait still keeps other processes right)."""
 
-    def __init__(self, database: str | None) -> None:
+    `first` (the listener of a daemon with workers): its writes go before the others'. It
+    holds a second lock, the gate, while it waits for the turn and writes; the others pass
+    the gate (a shared lock taken and let go) before they ask for the turn, so a received
+    message waits for at most the one transaction under way, not for whoever is quicker to
+    ask again. An in-memory database, or a folder where the files cannot be made, has
+    threads' turns only (SQLite's busy wait still keeps other processes right)."""
+
+    def __init__(self, database: str | None, *, first: bool = False) -> None:
         self._threads = threading.RLock()
         self._depth = 0  # nested turns of the thread that holds it
-        self._fd: int | None = None
+        self._first = first
+        self._turn: int | None = None
+        self._gate: int | None = None
         if database and database != ":memory:" and not database.startswith("file:"):
             try:
-                self._fd = os.open(f"{database}.turns", os.O_RDWR | os.O_CREAT, 0o600)
+                self._turn = os.open(f"{database}.turns", os.O_RDWR | os.O_CREAT, 0o600)
+                self._gate = os.open(f"{database}.turns-first", os.O_RDWR | os.O_CREAT, 0o600)
             except OSError as exc:
+                self.close()
                 log.warning("SQLite writers of other processes wait by polling: %s", exc)
 
     def __enter__(self) -> None:
         self._threads.acquire()
-        if self._depth == 0 and self._fd is not None:
+        if self._depth == 0 and self._turn is not None and self._gate is not None:
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                if self._first:
+                    fcntl.flock(self._gate, fcntl.LOCK_EX)
+                else:  # wait while a first writer waits or writes
+                    fcntl.flock(self._gate, fcntl.LOCK_SH)
+                    fcntl.flock(self._gate, fcntl.LOCK_UN)
+                fcntl.flock(self._turn, fcntl.LOCK_EX)
             except BaseException:
+                self._let_go()
                 self._threads.release()
                 raise
         self._depth += 1
 
     def __exit__(self, *_exc: object) -> None:
         self._depth -= 1
-        if self._depth == 0 and self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if self._depth == 0:
+            self._let_go()
         self._threads.release()
 
+    def _let_go(self) -> None:
+        if self._turn is not None:
+            fcntl.flock(self._turn, fcntl.LOCK_UN)
+        if self._first and self._gate is not None:
+            fcntl.flock(self._gate, fcntl.LOCK_UN)
+
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        for fd in (self._turn, self._gate):
+            if fd is not None:
+                os.close(fd)
+        self._turn = self._gate = None
