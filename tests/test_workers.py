@@ -203,3 +203,22 @@ def test_no_workers_unless_asked(tmp_path: Path) -> None:
     path = write_config(tmp_path, "sqlite:///x.db", maildir=tmp_path / "out",
                         server_extra="workers = 2")
     assert load_config(path).server.workers == 2
+
+
+async def test_a_worker_is_woken_by_each_byte_and_stops_at_the_pipes_end() -> None:
+    from mailbot.core.children import on_wake
+
+    read_fd, write_fd = os.pipe()
+    work, send, orphaned = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    try:
+        on_wake(read_fd, {b"w": work.set, b"s": send.set}, orphaned=orphaned.set)
+        os.write(write_fd, b"w")
+        await asyncio.wait_for(work.wait(), 5)
+        assert not send.is_set()
+        os.write(write_fd, b"sww")  # several wake-ups read at once count as one each kind
+        await asyncio.wait_for(send.wait(), 5)
+        assert not orphaned.is_set()
+    finally:
+        os.close(write_fd)  # the listener is gone
+    await asyncio.wait_for(orphaned.wait(), 5)
+    os.close(read_fd)
