@@ -219,7 +219,11 @@ def serve(args: argparse.Namespace, config: Config) -> int:
             logging.getLogger("mailbot").info("database schema upgraded from %s to %s",
                                               before or "empty", after)
     if worker and not database.single_writer:
-        os.nice(WORKER_NICENESS)  # a burst of arrivals is answered first
+        try:
+            os.nice(WORKER_NICENESS)  # a burst of arrivals is answered first
+        except OSError as exc:  # a sandbox that forbids it: the same priority, then
+            logging.getLogger("mailbot").warning("worker process: priority unchanged: %s",
+                                                 exc)
     service = Service(config, database=database)
 
     async def run() -> None:

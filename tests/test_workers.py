@@ -141,7 +141,7 @@ async def test_a_worker_killed_is_started_again_and_the_next_post_goes_out(
         code, text = await post(port, make_message(message_id=mid))
         assert code == 250, text
         await assert_delivered_once(sink, [mid], daemon)
-        assert f"(pid {worker}) exited -9: starting it again" in daemon.text()
+        assert f"(pid {worker}) exited -9: started again" in daemon.text()
 
 
 async def test_kill_9_of_the_listener_stops_its_workers_and_a_restart_delivers_once(
@@ -222,3 +222,27 @@ async def test_a_worker_is_woken_by_each_byte_and_stops_at_the_pipes_end() -> No
         os.close(write_fd)  # the listener is gone
     await asyncio.wait_for(orphaned.wait(), 5)
     os.close(read_fd)
+
+
+async def test_a_dead_workers_pipe_is_not_written_while_it_is_started_again(
+        tmp_path: Path) -> None:
+    """Between a worker's death and its new start, its pipe's number is closed and may be
+    given to any file the daemon opens: a wake-up must not write into that file."""
+    import sys
+
+    from mailbot.core import children as module
+
+    workers = module.Children(lambda fd: [sys.executable, "-c", "pass"], 1)
+    workers.start()
+    (pid,) = workers.pids()
+    watching = asyncio.create_task(workers.watch())
+    try:
+        await wait_for(lambda: workers._children[0].wake_fd < 0, GONE_TIMEOUT,
+                       "the dead worker's pipe closed")
+        with (tmp_path / "other").open("wb"):  # may take the pipe's old number
+            workers.wake(b"w")
+        assert (tmp_path / "other").read_bytes() == b""
+        await wait_for(lambda: workers.pids() != [pid], GONE_TIMEOUT, "a new start")
+    finally:
+        await workers.stop()
+        watching.cancel()

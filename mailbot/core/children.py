@@ -50,6 +50,8 @@ class Children:
     def wake(self, byte: bytes) -> None:
         """Tell every child (never blocks: a full pipe already has a wake-up in it)."""
         for child in self._children:
+            if child.wake_fd < 0:  # being started again
+                continue
             with contextlib.suppress(BlockingIOError, BrokenPipeError):
                 os.write(child.wake_fd, byte)
 
@@ -62,12 +64,12 @@ class Children:
                     continue
                 alive_for = time.monotonic() - child.started
                 pause = FIRST_PAUSE if alive_for > LONGEST_PAUSE else child.pause
-                log.error("worker process %d (pid %d) exited %s: starting it again in %.1fs",
-                          child.number, child.process.pid, code, pause)
-                os.close(child.wake_fd)
-                await asyncio.sleep(pause)
-                if self._stopping:
+                _close(child)
+                await asyncio.sleep(pause)  # a stop under way (its SIGTERM reached the
+                if self._stopping:          # children too) is not a death
                     break
+                log.error("worker process %d (pid %d) exited %s: started again after %.1fs",
+                          child.number, child.process.pid, code, pause)
                 self._children[index] = self._spawn(child.number)
                 self._children[index].pause = min(pause * 2, LONGEST_PAUSE)
             await asyncio.sleep(WATCH_EVERY)
@@ -89,8 +91,7 @@ class Children:
                 break
             await asyncio.sleep(0.05)
         for child in self._children:
-            with contextlib.suppress(OSError):
-                os.close(child.wake_fd)
+            _close(child)
 
     def _spawn(self, number: int) -> _Child:
         read_fd, write_fd = os.pipe()
@@ -105,6 +106,13 @@ class Children:
             os.close(read_fd)
         log.info("worker process %d started (pid %d)", number, process.pid)
         return _Child(number, process, write_fd)
+
+
+def _close(child: _Child) -> None:
+    """Close a child's end of its pipe once (a closed number may be reused at once)."""
+    if child.wake_fd >= 0:
+        os.close(child.wake_fd)
+        child.wake_fd = -1
 
 
 def on_wake(fd: int, wakes: dict[bytes, Callable[[], None]],
