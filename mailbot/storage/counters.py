@@ -1,6 +1,7 @@
-"""Per-list numbers (proposal n°12, offer n°7): a locked counter row, so two daemons never
-hand out the same number."""
+"""Per-list numbers (proposal n°12, offer n°7): one atomic increment of a counter row, so
+two daemons never hand out the same number."""
 
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -8,14 +9,27 @@ from mailbot.storage.models import Counter
 
 
 def next_number(session: Session, name: str) -> int:
-    row = session.get(Counter, name, with_for_update=True)
-    if row is None:
+    """`UPDATE … SET value = value + 1` takes the row's lock itself (RETURNING where the
+    database has it), on the session's connection: no ORM object, no autoflush of
+    whatever else the transaction changed."""
+    value = _bump(session, name)
+    if value is None:  # the first number of its kind
         try:
             with session.begin_nested():
-                session.add(Counter(name=name, value=0))
+                session.connection().execute(insert(Counter).values(name=name, value=0))
         except IntegrityError:  # another daemon created it at the same moment
             pass
-        row = session.get(Counter, name, with_for_update=True, populate_existing=True)
-        assert row is not None
-    row.value += 1
-    return row.value
+        value = _bump(session, name)
+        assert value is not None
+    return value
+
+
+def _bump(session: Session, name: str) -> int | None:
+    connection = session.connection()
+    bump = update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+    if connection.dialect.update_returning:
+        found: int | None = connection.execute(bump.returning(Counter.value)).scalar()
+        return found
+    if not connection.execute(bump).rowcount:
+        return None
+    return connection.execute(select(Counter.value).where(Counter.name == name)).scalar_one()
