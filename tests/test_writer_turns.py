@@ -1,12 +1,15 @@
 """SQLite's one writer shared by processes: a writer that waits gets its turn the moment
 the other's ends (a flock beside the file), not at SQLite's next poll."""
 
+import contextlib
 import fcntl
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from sqlalchemy import text
@@ -30,16 +33,34 @@ database.close()
 """
 
 
+@contextlib.contextmanager
+def turn_held(url: str) -> Iterator[IO[str]]:
+    """The table `turn`, then another process that holds the writer's turn for HOLD
+    seconds (its stdout: "holding" already read, then the time it let go)."""
+    database = db.Database(url)
+    try:
+        database.transaction(lambda s: s.execute(text("CREATE TABLE turn (who TEXT, at REAL)")))
+    finally:
+        database.close()
+    with subprocess.Popen([sys.executable, "-c", OTHER, url, str(HOLD)],
+                          stdout=subprocess.PIPE, text=True) as other:
+        assert other.stdout is not None
+        assert other.stdout.readline().strip() == "holding"
+        yield other.stdout
+        other.wait(10)
+
+
+def written(database: db.Database) -> list[str]:
+    return list(database.transaction(lambda s: s.execute(text(
+        "SELECT who FROM turn ORDER BY rowid")).scalars().all()))
+
+
 def test_a_writer_of_another_process_waits_for_the_turn_and_gets_it_at_once(
         tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'mailbot.db'}"
     database = db.Database(url)
     try:
-        database.transaction(lambda s: s.execute(text("CREATE TABLE turn (who TEXT, at REAL)")))
-        with subprocess.Popen([sys.executable, "-c", OTHER, url, str(HOLD)],
-                              stdout=subprocess.PIPE, text=True) as other:
-            assert other.stdout is not None
-            assert other.stdout.readline().strip() == "holding"
+        with turn_held(url) as other:
             with (tmp_path / "mailbot.db.turns").open("rb") as turns, \
                     pytest.raises(BlockingIOError):  # the other process holds the turn
                 fcntl.flock(turns, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -47,15 +68,12 @@ def test_a_writer_of_another_process_waits_for_the_turn_and_gets_it_at_once(
             database.transaction(lambda s: s.execute(text(
                 "INSERT INTO turn (who, at) VALUES ('us', :at)"), {"at": time.time()}))
             ours = time.time()
-            released = float(other.stdout.readline())
-            other.wait(10)
+            released = float(other.readline())
         assert ours - asked >= HOLD * 0.8  # we did wait for the other process
         # SQLite's own busy wait would sleep up to 100 ms between looks; the flock wakes
         # us as the other process lets go (its commit, then ours)
         assert ours - released < 0.08, ours - released
-        rows = database.transaction(lambda s: s.execute(text(
-            "SELECT who FROM turn ORDER BY rowid")).scalars().all())
-        assert rows == ["other", "us"]
+        assert written(database) == ["other", "us"]
     finally:
         database.close()
 
@@ -99,11 +117,7 @@ def test_the_listeners_writes_go_before_those_of_a_worker_that_asked_later(
     url = f"sqlite:///{tmp_path / 'mailbot.db'}"
     database = db.Database(url, writes_first=True)
     try:
-        database.transaction(lambda s: s.execute(text("CREATE TABLE turn (who TEXT, at REAL)")))
-        with subprocess.Popen([sys.executable, "-c", OTHER, url, str(HOLD)],
-                              stdout=subprocess.PIPE, text=True) as holder:
-            assert holder.stdout is not None
-            assert holder.stdout.readline().strip() == "holding"
+        with turn_held(url):
             ours = threading.Thread(target=database.transaction, args=(lambda s: s.execute(
                 text("INSERT INTO turn (who, at) VALUES ('listener', 0)")),))
             ours.start()
@@ -115,12 +129,9 @@ def test_the_listeners_writes_go_before_those_of_a_worker_that_asked_later(
                                   stdout=subprocess.PIPE, text=True) as later:
                 assert later.stdout is not None
                 assert later.stdout.readline().strip() == "asking"
-                holder.wait(10)
                 ours.join(10)
                 later.wait(10)
-        rows = database.transaction(lambda s: s.execute(text(
-            "SELECT who FROM turn ORDER BY rowid")).scalars().all())
-        assert rows == ["other", "listener", "worker"]
+        assert written(database) == ["other", "listener", "worker"]
     finally:
         database.close()
 
