@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from mailbot.config.addresses import Recipient
-from mailbot.reading.message import message_key, parse_headers
+from mailbot.reading.message import received_key
 from mailbot.storage.messages import Messages
 
 Arrival = tuple[bytes, str, Sequence[tuple[str, Recipient]], datetime]
@@ -24,7 +24,7 @@ def store_arrivals(session: Session, arrivals: list[Arrival]) -> None:
 
 def _rows(raw: bytes, mail_from: str, recipients: Sequence[tuple[str, Recipient]],
           now: datetime) -> list[dict[str, Any]]:
-    key = message_key(parse_headers(raw), raw)
+    key = received_key(raw)
     return [{"received_at": now, "mail_from": mail_from, "rcpt": address.lower(),
              "list_name": recipient.mlist.name, "role": recipient.role,
              "token": recipient.token, "message_key": key, "raw": raw, "size": len(raw),

@@ -7,6 +7,7 @@ database and only then 250 is said. No policy runs in the SMTP session.
 """
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -129,11 +130,36 @@ class _ClearSizeRefusal:
         await super().push(status)  # type: ignore[misc]
 
 
-class MailbotSMTP(_ClearSizeRefusal, SMTP):  # type: ignore[misc]
+# `<local@domain>` as nearly every client writes it, then the parameters: local part and
+# domain dot-atoms of ASCII letters, digits and the usual signs, nothing to unquote or
+# decode. What aiosmtpd's parser (RFC 5322's full grammar) would make of it is the same.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ANGLE = re.compile(
+    rf"[ \t]*<({_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>[ \t]*([^()]*)\Z")
+
+
+class _PlainAddresses:
+    """aiosmtpd reads each MAIL FROM and RCPT TO with the email package's header parser
+    (and makes a class on every call): a third of the listener's time under load. An
+    address in its plain form is read here; any other goes to aiosmtpd as before."""
+
+    local_part_limit: int
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        found = _PLAIN_ANGLE.match(arg)
+        if found is None:
+            return super()._getaddr(arg)  # type: ignore[misc,no-any-return]
+        address = found[1]
+        if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return address, found[2]
+
+
+class MailbotSMTP(_PlainAddresses, _ClearSizeRefusal, SMTP):  # type: ignore[misc]
     pass
 
 
-class MailbotLMTP(_ClearSizeRefusal, LMTP):  # type: ignore[misc]
+class MailbotLMTP(_PlainAddresses, _ClearSizeRefusal, LMTP):  # type: ignore[misc]
     pass
 
 
