@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, bindparam, event, func, insert, or_, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from mailbot.config.rules import DIGEST_MODES
 from mailbot.core.tokens import new_token
@@ -59,9 +59,25 @@ def gets_mail() -> ColumnElement[bool]:
 class Members:
     def __init__(self, session: Session) -> None:
         self.session = session
+        # A post asks for its author's row up to four times (the request reader, the
+        # pipeline, the count of posts): asked once for each message. Forgotten when a
+        # transaction or savepoint ends (a message is handled in a savepoint of its own,
+        # and a rolled-back one may undo an add or a removal) and when we add or remove.
+        self._asked: dict[tuple[str, str], Member] = {}
+        event.listen(session, "after_transaction_end", self._forget)
+
+    def _forget(self, _session: Session, _transaction: SessionTransaction) -> None:
+        self._asked.clear()
 
     def get(self, list_name: str, email: str) -> Member | None:
-        return self.session.scalar(_ONE, {"list_name": list_name, "email": email.lower()})
+        key = (list_name, email.lower())
+        member = self._asked.get(key)
+        if member is not None and member.email == key[1]:  # not since given a new address
+            return member
+        member = self.session.scalar(_ONE, {"list_name": list_name, "email": key[1]})
+        if member is not None:  # "no one" is asked again: someone may take the address
+            self._asked[key] = member
+        return member
 
     def names(self, list_name: str) -> list[tuple[str, str]]:
         """(address, name) of everyone on the list, as plain columns: what the request
@@ -91,6 +107,7 @@ class Members:
                         verp_token=new_token(), post_count=0, joined_at=now)
         self.session.add(member)
         self.session.flush()
+        self._asked.clear()
         return member, True
 
     def add_many(self, list_name: str, people: Iterable[tuple[str, str]],
@@ -110,6 +127,7 @@ class Members:
                          "verp_token": new_token(), "post_count": 0, "joined_at": now})
         for start in range(0, len(rows), 1000):
             self.session.execute(insert(Member), rows[start:start + 1000])
+        self._asked.clear()
         return len(rows)
 
     def remove(self, list_name: str, email: str) -> bool:
@@ -118,6 +136,7 @@ class Members:
             return False
         self.session.delete(member)
         self.session.flush()
+        self._asked.clear()
         return True
 
     def without_email(self, list_name: str) -> Sequence[Member]:
