@@ -1,11 +1,23 @@
 """The roster the request reader is given by the daemon (`Roster`): read whole only when a
-message names someone; most posts only ask whether their sender is a member."""
+message names someone; most posts only ask whether their sender is a member. The open
+proposals and items (`Later`) are read only when a message may name one."""
 
 from typing import Any
 
+from sqlalchemy import event
+
 from mailbot.core.clock import FakeClock
 from mailbot.handling.known import known_of
-from mailbot.reading.requests import Known, Person, Roster, Said, read_requests
+from mailbot.reading.requests import (
+    Known,
+    Later,
+    OpenItem,
+    OpenProposal,
+    Person,
+    Roster,
+    Said,
+    read_requests,
+)
 from mailbot.service import Service
 from mailbot.storage.stores import Stores
 from tests.helpers import add_member
@@ -26,7 +38,20 @@ class Counted:
         return any(p.email == email.lower() for p in PEOPLE)
 
     def known(self) -> Known:
-        return Known(roster=Roster(self.load, self.has, lambda: True))
+        return Known(roster=Roster(self.load, self.has, lambda: True),
+                     proposals=Later(self.load_proposals), items=Later(self.load_items))
+
+    def load_proposals(self) -> list[OpenProposal]:
+        self.loads += 1
+        return PROPOSALS
+
+    def load_items(self) -> list[OpenItem]:
+        self.loads += 1
+        return ITEMS
+
+
+PROPOSALS = [OpenProposal(3, "Achat d'une remorque commune", "paul@example.net")]
+ITEMS = [OpenItem(7, "offer", "Confitures maison", "marie@example.net", "cuisine\nconfitures")]
 
 
 def test_a_post_that_names_nobody_reads_no_roster() -> None:
@@ -47,12 +72,26 @@ def test_a_payment_to_a_member_named_reads_it_once_and_finds_them() -> None:
 
 
 def test_the_lazy_roster_reads_as_the_plain_one() -> None:
-    said = Said("paiement", "payer 1h à Paul\n", "request", "marie@example.net")
-    assert read_requests(said, Counted().known()) == read_requests(said, Known(
-        roster=tuple(PEOPLE)))
-    stranger = Said("hello", "I want to join\n", "request", "someone@else.example")
-    assert read_requests(stranger, Counted().known()) == read_requests(stranger, Known(
-        roster=tuple(PEOPLE)))
+    plain = Known(roster=tuple(PEOPLE), proposals=tuple(PROPOSALS), items=tuple(ITEMS))
+    for said in [Said("paiement", "payer 1h à Paul\n", "request", "marie@example.net"),
+                 Said("hello", "I want to join\n", "request", "someone@else.example"),
+                 Said("Re: [sel] [PROPOSITION] Achat d'une remorque commune",
+                      "Je suis contre, trop cher.\n", "request", "marie@example.net"),
+                 Said("annonce", "vous pouvez retirer mon offre de confitures, je n'en ai plus\n",
+                      "request", "marie@example.net")]:
+        assert read_requests(said, Counted().known()) == read_requests(said, plain)
+
+
+def test_a_proposal_or_an_item_named_by_its_words_is_found_among_those_read() -> None:
+    counted = Counted()
+    withdraw = Said("remorque", "Je retire ma proposition sur la remorque, on en reparlera.\n",
+                    "request", "paul@example.net")
+    close = Said("annonce", "vous pouvez retirer mon offre de confitures, je n'en ai plus\n",
+                 "request", "marie@example.net")
+    assert [(r.action, r.args) for r in read_requests(withdraw, counted.known())] == [
+        ("withdraw", {"proposal": 3})]
+    assert [(r.action, r.args) for r in read_requests(close, counted.known())] == [
+        ("close", {"item": 7})]
 
 
 async def test_the_daemons_roster_asks_its_database(service: Service, clock: FakeClock) -> None:
@@ -69,3 +108,22 @@ async def test_the_daemons_roster_asks_its_database(service: Service, clock: Fak
     await service.db.run(add_member, "sel", "marie@example.com", "Marie Dupont", clock.now())
     assert await service.db.run(read) == (
         True, False, True, [Person("marie@example.com", "Marie Dupont")])
+
+
+async def test_a_plain_post_asks_the_database_only_whether_its_author_is_a_member(
+        service: Service, clock: FakeClock) -> None:
+    """What the worker's reader asks of the database for a post that names nothing: one
+    point read (no roster, no open proposals or items)."""
+    mlist = service.config.get_list("sel")
+    await service.db.run(add_member, "sel", "marie@example.com", "Marie Dupont", clock.now())
+    said = Said("Réunion", "Bonjour à tous,\nla réunion est jeudi à 18 h à la salle.\n",
+                "post", "marie@example.com", "Marie Dupont")
+
+    def read(session: Any) -> tuple[list[Any], list[str]]:
+        asked: list[str] = []
+        event.listen(session.connection(), "before_cursor_execute",
+                     lambda _c, _cur, statement, *_a: asked.append(statement))
+        return read_requests(said, known_of(Stores.of(session), mlist, "-")), asked
+
+    found, asked = await service.db.run(read)
+    assert found == [] and len(asked) == 1 and "FROM member" in asked[0]

@@ -13,7 +13,7 @@ from email.message import Message
 from mailbot.config import ListConfig
 from mailbot.config.addresses import address_for
 from mailbot.reading.message import author, header, readable_text
-from mailbot.reading.requests import Known, OpenItem, OpenProposal, Person, Roster, Said
+from mailbot.reading.requests import Known, Later, OpenItem, OpenProposal, Person, Roster, Said
 from mailbot.storage.stores import Stores
 
 _ROLES = ("post", "request", "owner", "bounces")
@@ -29,20 +29,21 @@ def known_of(stores: Stores, mlist: ListConfig, separator: str) -> Known:
             lambda: (Person(email, name) for email, name in stores.members.names(mlist.name)),
             has=lambda email: stores.members.get(mlist.name, email) is not None,
             nonempty=lambda: stores.members.any_on(mlist.name)),
-        proposals=tuple(OpenProposal(p.number, p.title, p.proposer)
-                        for p in stores.proposals.still_open(mlist.name)),
-        items=tuple(OpenItem(i.number, i.kind, i.title, i.author,
-                             f"{i.category}\n{i.text}", i.status == "active")
-                    for i in stores.items.renewable(mlist.name)),
+        proposals=Later(lambda: (OpenProposal(p.number, p.title, p.proposer)
+                                 for p in stores.proposals.still_open(mlist.name))),
+        items=Later(lambda: (OpenItem(i.number, i.kind, i.title, i.author,
+                                      f"{i.category}\n{i.text}", i.status == "active")
+                             for i in stores.items.renewable(mlist.name))),
         moderators=mlist.moderators, points_per_hour=rules.points_per_hour, unit=rules.unit,
         list_addresses=tuple(address_for(mlist, separator, role) for role in _ROLES))
 
 
 def known_for_long(stores: Stores, mlist: ListConfig, separator: str) -> Known:
-    """`known_of` with the roster read now: for a caller that keeps it past the session
-    (`mailbot explain`, for file after file)."""
+    """`known_of` read now: for a caller that keeps it past the session (`mailbot
+    explain`, for file after file)."""
     known = known_of(stores, mlist, separator)
-    return replace(known, roster=tuple(known.roster))
+    return replace(known, roster=tuple(known.roster), proposals=tuple(known.proposals),
+                   items=tuple(known.items))
 
 
 def nothing_known(mlist: ListConfig, separator: str) -> Known:

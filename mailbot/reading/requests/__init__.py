@@ -4,8 +4,8 @@ their arguments resolved against what the list knows. Pure: no database, no I/O;
 gathers `Known` (roster, open proposals, items) and calls `read_requests`.
 """
 
-from .model import Known, OpenItem, OpenProposal, Person, Request, Roster, Said
+from .model import Known, Later, OpenItem, OpenProposal, Person, Request, Roster, Said
 from .resolve import read_requests
 
-__all__ = ["Known", "OpenItem", "OpenProposal", "Person", "Request", "Roster", "Said",
+__all__ = ["Known", "Later", "OpenItem", "OpenProposal", "Person", "Request", "Roster", "Said",
            "read_requests"]

@@ -7,9 +7,10 @@ looked for.
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import overload
+from typing import TypeVar, overload
 
 ROLES = ("request", "post", "confirm")
+T = TypeVar("T")
 Value = str | int | tuple[str, ...]
 
 
@@ -40,39 +41,48 @@ class OpenItem:
     active: bool = True
 
 
-class Roster(Sequence[Person]):
-    """Everyone on a list, read (`load`) the first time someone is looked for by name. Most
+class Later(Sequence[T]):
+    """What the list knows, read (`load`) the first time it is looked at: most messages
+    never name a proposal, an item or a person."""
+
+    def __init__(self, load: Callable[[], Iterable[T]]) -> None:
+        self._load = load
+        self._loaded: tuple[T, ...] | None = None
+
+    def _all(self) -> tuple[T, ...]:
+        if self._loaded is None:
+            self._loaded = tuple(self._load())
+        return self._loaded
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._all())
+
+
+class Roster(Later[Person]):
+    """Everyone on a list, read the first time someone is looked for by name. Most
     messages name nobody: they only ask whether their sender is a member (`has`) and
     whether the list has anyone (`nonempty`), two point reads instead of the whole list
     (150 ms a message for 50,000 members on SQLite)."""
 
     def __init__(self, load: Callable[[], Iterable[Person]], has: Callable[[str], bool],
                  nonempty: Callable[[], bool]) -> None:
-        self._load, self.has, self._nonempty = load, has, nonempty
-        self._people: tuple[Person, ...] | None = None
-
-    def _all(self) -> tuple[Person, ...]:
-        if self._people is None:
-            self._people = tuple(self._load())
-        return self._people
-
-    @overload
-    def __getitem__(self, index: int) -> Person: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Person]: ...
-
-    def __getitem__(self, index: int | slice) -> Person | Sequence[Person]:
-        return self._all()[index]
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __iter__(self) -> Iterator[Person]:
-        return iter(self._all())
+        super().__init__(load)
+        self.has, self._nonempty = has, nonempty
 
     def __bool__(self) -> bool:
-        return bool(self._people) if self._people is not None else self._nonempty()
+        return bool(self._loaded) if self._loaded is not None else self._nonempty()
 
 
 @dataclass(frozen=True)
@@ -80,8 +90,8 @@ class Known:
     """What the list knows, read from its database by the caller (explain, the daemon)."""
 
     roster: Sequence[Person] = ()
-    proposals: tuple[OpenProposal, ...] = ()
-    items: tuple[OpenItem, ...] = ()
+    proposals: Sequence[OpenProposal] = ()
+    items: Sequence[OpenItem] = ()
     moderators: tuple[str, ...] = ()
     points_per_hour: int = 60
     unit: str = "points"
