@@ -10,10 +10,11 @@ import contextlib
 import fcntl
 import functools
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,7 @@ from mailbot.digests import delivery as digest_delivery
 from mailbot.handling import unsubscribe
 from mailbot.handling.dispatch import look_ahead, process_next
 from mailbot.inbound.imap import ImapReader
-from mailbot.inbound.intake import Arrival, store_arrivals
+from mailbot.inbound.intake import Arrival, arrival_rows, store_arrivals
 from mailbot.inbound.smtp import protocol_factory
 from mailbot.outbound.compose import Composer
 from mailbot.outbound.context import Context
@@ -38,6 +39,7 @@ from mailbot.outbound.signing import with_signing
 from mailbot.outbound.unsubscribe import personalize
 from mailbot.pipeline.dmarc import policies_for
 from mailbot.storage import daemons, deliveries
+from mailbot.storage.arrivals import Arrivals, arrivals_path
 from mailbot.storage.db import Database
 from mailbot.storage.grouping import GroupCommit
 from mailbot.storage.messages import Messages
@@ -56,6 +58,7 @@ WORKER_SLICE = 0.02  # seconds of handling messages in one transaction, at most 
 # the same in a worker process on SQLite: the listener's commits wait for its turn to end
 SHARED_WRITER_SLICE = 0.005
 WORKERS_GONE_TIMEOUT = 60.0  # seconds a new daemon waits for the workers of a dead one
+MOVE_BATCH = 200  # received messages moved from `<db>.arrivals` into the database at a time
 WAKE_WORK, WAKE_SEND = b"w", b"s"  # a worker process is told: mail stored, letters queued
 IDLE_POLL = 1.0  # seconds between looks at the database when nothing woke us
 CAPPED_WAIT = 30.0  # seconds between looks when the sending cap of the hour is reached
@@ -90,6 +93,12 @@ class Service:
         self.wake_worker: Callable[[], None] = self._work_ready.set
         self.wake_sender: Callable[[], None] = self._send_ready.set
         self.worker_slice = WORKER_SLICE
+        # SQLite: what a listener with workers received, not yet in the database (any
+        # process moves what it finds there: a daemon restarted without workers too)
+        path = self._sqlite_path()
+        self.arrivals: Arrivals | None = None
+        self._arrivals_path = arrivals_path(path) if path else None
+        self._keep_in_arrivals = False  # set by serve with workers
 
     # --- intake -------------------------------------------------------------------------
     async def accept(self, raw: bytes, mail_from: str,
@@ -99,7 +108,33 @@ class Service:
         self.wake_worker()
 
     async def _store(self, arrivals: list[Arrival]) -> None:
-        await self.db.run(store_arrivals, arrivals)
+        if self._keep_in_arrivals and self.arrivals is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                None, self.arrivals.put, arrival_rows(arrivals))
+        else:
+            await self.db.run(store_arrivals, arrivals)
+
+    def _open_arrivals(self, *, first: bool = False) -> Arrivals | None:
+        """`<db>.arrivals`, opened when it exists or `first` (the listener) makes it."""
+        path = self._arrivals_path
+        if self.arrivals is None and path is not None and (first or os.path.exists(path)):
+            self.arrivals = Arrivals(path, first=first)
+        return self.arrivals
+
+    async def move_arrivals(self) -> int:
+        """Move what a listener kept in `<db>.arrivals` into the database, batch by batch
+        (each committed, then deleted there); how many rows."""
+        arrivals = self._open_arrivals()
+        if arrivals is None:
+            return 0
+        loop, moved = asyncio.get_running_loop(), 0
+        while True:
+            last, rows = await loop.run_in_executor(None, arrivals.oldest, MOVE_BATCH)
+            if not rows:
+                return moved
+            await self.db.run(_store_rows, rows)
+            await loop.run_in_executor(None, arrivals.forget, last)
+            moved += len(rows)
 
     # --- processing ---------------------------------------------------------------------
     async def process_pending(self) -> int:
@@ -107,7 +142,11 @@ class Service:
         each one (what it queued goes out while the next posts are handled, not once the
         worker has caught up with a stream of them)."""
         count = 0
-        while (up_to := await self._look_ahead()) is not None:
+        while True:
+            await self.move_arrivals()
+            up_to = await self._look_ahead()
+            if up_to is None:
+                break
             handled = 0
             while (turn := await self.db.run(self._process_some, up_to))[0]:
                 handled += turn[0]
@@ -281,8 +320,12 @@ class Service:
             async with self.listening():
                 reader_stop = asyncio.Event()
                 if workers is None:
+                    self._keep_in_arrivals = self._open_arrivals(first=True) is not None
                     tasks = self._working_tasks()
                 else:
+                    # SQLite: what arrives is kept in `<db>.arrivals`, not behind a post
+                    # a worker is handling with the database's one writer
+                    self._keep_in_arrivals = self._open_arrivals(first=True) is not None
                     self.wake_worker = functools.partial(workers.wake, WAKE_WORK)
                     self.wake_sender = functools.partial(workers.wake, WAKE_SEND)
                     workers.start()
@@ -444,6 +487,12 @@ class Service:
 
     def close(self) -> None:
         self.db.close()
+        if self.arrivals is not None:
+            self.arrivals.close()
+
+
+def _store_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    Messages(session).store_new(rows)
 
 
 async def _flock(handle: IO[str], how: int, busy: str) -> None:

@@ -19,7 +19,12 @@ Arrival = tuple[bytes, str, Sequence[tuple[str, Recipient]], datetime]
 
 def store_arrivals(session: Session, arrivals: list[Arrival]) -> None:
     """Several received messages in one transaction (see storage/grouping.py)."""
-    Messages(session).store_new([row for arrival in arrivals for row in _rows(*arrival)])
+    Messages(session).store_new(arrival_rows(arrivals))
+
+
+def arrival_rows(arrivals: list[Arrival]) -> list[dict[str, Any]]:
+    """The `inbound_message` rows of received messages, one per envelope recipient."""
+    return [row for arrival in arrivals for row in _rows(*arrival)]
 
 
 def _rows(raw: bytes, mail_from: str, recipients: Sequence[tuple[str, Recipient]],
