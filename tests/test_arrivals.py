@@ -3,18 +3,24 @@ to a file of its own, then moved into the database by whoever handles messages. 
 stored, moved once even when a move is repeated (a kill -9 between its commit and its
 delete), and moved by a daemon that finds it at start (one restarted without workers)."""
 
+import asyncio
+import socket
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from mailbot.config import load_config
 from mailbot.config.addresses import resolve
 from mailbot.inbound.intake import arrival_rows
 from mailbot.service import Service
+from mailbot.storage import db
 from mailbot.storage.arrivals import Arrivals, arrivals_path
 from mailbot.storage.models import InboundMessage
-from tests.helpers import add_member, make_message
+from tests.helpers import Sink, add_member, make_message, smtp_send, write_config
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -84,3 +90,63 @@ async def test_no_file_is_made_by_a_daemon_that_keeps_nothing_there(service: Ser
     path = _sqlite_only(service)
     assert await service.move_arrivals() == 0
     assert not Path(path).exists()
+
+
+async def test_serve_on_sqlite_keeps_what_it_receives_there_then_handles_it(
+        tmp_path: Path, database_url: str, sink: Sink, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 250 comes once the message is committed to the file; the worker moves it into
+    the database and the post goes out to the members."""
+    port = free_port()
+    config = load_config(write_config(tmp_path, database_url, sink_port=sink.port,
+                                      listen=f"127.0.0.1:{port}"))
+    service = Service(config)
+    db.upgrade(service.db.engine)
+    path = _sqlite_only(service)
+    kept: list[str] = []
+    put = Arrivals.put
+
+    def keep(self: Arrivals, rows: list[dict[str, object]]) -> None:
+        put(self, rows)
+        kept.extend(str(row["message_key"]) for row in rows)
+
+    monkeypatch.setattr(Arrivals, "put", keep)
+    await service.db.run(add_member, "sel", "marie@example.com", "Marie", NOW)
+    await service.db.run(add_member, "sel", "bob@example.net", "Bob", NOW)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(service.serve(stop))
+    try:
+        await wait_until_listening(port)
+        code, _ = await smtp_send(port, make_message(message_id="<served@example.com>"))
+        assert code == 250 and kept == ["<served@example.com>"]
+        await wait_for(lambda: len(sink.received) >= 2, 20, "the post's two copies")
+        left = Arrivals(path)
+        assert left.count() == 0
+        left.close()
+    finally:
+        stop.set()
+        await serving
+        service.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def wait_until_listening(port: int) -> None:
+    await wait_for(lambda: _accepts(port), 10, "the listener")
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting for {what}")
+        await asyncio.sleep(0.05)
