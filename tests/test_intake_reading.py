@@ -1,7 +1,9 @@
 """What the listener reads before its 250, read the quick way: it must read exactly what
 the full parsers read (aiosmtpd's address parser, the email package's header parser)."""
 
+import asyncio
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,9 +31,18 @@ def _arguments() -> list[str]:
         for address, (left, right), after in itertools.product(addresses, AROUND, AFTER)]
 
 
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """aiosmtpd's servers take a loop, and make one when given none: ours is closed."""
+    made = asyncio.new_event_loop()
+    yield made
+    made.close()
+
+
 @pytest.mark.parametrize("limit", [0, 6])
-def test_envelope_addresses_read_as_aiosmtpd_reads_them(limit: int) -> None:
-    ours, theirs = MailbotSMTP(object()), SMTP(object())
+def test_envelope_addresses_read_as_aiosmtpd_reads_them(
+        limit: int, loop: asyncio.AbstractEventLoop) -> None:
+    ours, theirs = MailbotSMTP(object(), loop=loop), SMTP(object(), loop=loop)
     ours.local_part_limit = theirs.local_part_limit = limit
     arguments = _arguments()
     assert len(arguments) > 10_000
@@ -47,8 +58,9 @@ def _read(server: SMTP, argument: str) -> object:
         return type(exc)
 
 
-def test_lmtp_reads_addresses_the_same_way() -> None:
-    assert MailbotLMTP(object())._getaddr("<a.b@c.d> SIZE=5") == ("a.b@c.d", "SIZE=5")
+def test_lmtp_reads_addresses_the_same_way(loop: asyncio.AbstractEventLoop) -> None:
+    server = MailbotLMTP(object(), loop=loop)
+    assert server._getaddr("<a.b@c.d> SIZE=5") == ("a.b@c.d", "SIZE=5")
 
 
 def _messages() -> list[bytes]:
