@@ -93,12 +93,12 @@ class Service:
         self.wake_worker: Callable[[], None] = self._work_ready.set
         self.wake_sender: Callable[[], None] = self._send_ready.set
         self.worker_slice = WORKER_SLICE
-        # SQLite: what a listener with workers received, not yet in the database (any
-        # process moves what it finds there: a daemon restarted without workers too)
+        # SQLite: what `serve` received, not yet in the database (whoever handles
+        # messages moves what it finds there: a worker, a daemon restarted, `drain`)
         path = self._sqlite_path()
         self.arrivals: Arrivals | None = None
         self._arrivals_path = arrivals_path(path) if path else None
-        self._keep_in_arrivals = False  # set by serve with workers
+        self._keep_in_arrivals = False  # set by serve on SQLite
 
     # --- intake -------------------------------------------------------------------------
     async def accept(self, raw: bytes, mail_from: str,
@@ -319,13 +319,12 @@ class Service:
             await self._start_up(forget=self.db.engine.dialect.name == "sqlite")
             async with self.listening():
                 reader_stop = asyncio.Event()
+                # SQLite: what arrives is kept in `<db>.arrivals`, not behind a post the
+                # worker is handling with the database's one writer
+                self._keep_in_arrivals = self._open_arrivals(first=True) is not None
                 if workers is None:
-                    self._keep_in_arrivals = self._open_arrivals(first=True) is not None
                     tasks = self._working_tasks()
                 else:
-                    # SQLite: what arrives is kept in `<db>.arrivals`, not behind a post
-                    # a worker is handling with the database's one writer
-                    self._keep_in_arrivals = self._open_arrivals(first=True) is not None
                     self.wake_worker = functools.partial(workers.wake, WAKE_WORK)
                     self.wake_sender = functools.partial(workers.wake, WAKE_SEND)
                     workers.start()

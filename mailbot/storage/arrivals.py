@@ -1,13 +1,13 @@
 """Received messages kept in a file of their own beside an SQLite database (`<db>.arrivals`)
 until a worker moves them into it.
 
-SQLite has one writer. With worker processes (`server.workers`), a worker handles a post
-in one transaction that holds the writer some 10 ms; the listener's commit, and so its
-250, waited for it. Here the listener commits what it receives to this small file instead
-(durably: WAL, `synchronous=FULL`), which only it writes, but for a worker's short DELETE
-of what it has moved. A worker moves rows into `inbound_message` in one transaction, then
-deletes them here: a kill -9 between the two moves them again, and the database's unique
-(recipient, message key) keeps them once.
+SQLite has one writer. The worker (a thread of `serve`, or a process of its own with
+`server.workers`) handles a post in one transaction that holds the writer some 10 ms; the
+listener's commit, and so its 250, waited for it. Here the listener commits what it
+receives to this small file instead (durably: WAL, `synchronous=FULL`), which only it
+writes, but for a worker's short DELETE of what it has moved. A worker moves rows into
+`inbound_message` in one transaction, then deletes them here: a kill -9 between the two
+moves them again, and the database's unique (recipient, message key) keeps them once.
 """
 
 import sqlite3
