@@ -27,7 +27,7 @@ from mailbot.core.errors import MailbotError
 from mailbot.core.tokens import new_token
 from mailbot.digests import delivery as digest_delivery
 from mailbot.handling import unsubscribe
-from mailbot.handling.dispatch import look_ahead, process_next
+from mailbot.handling.dispatch import look_ahead, process
 from mailbot.inbound.imap import ImapReader
 from mailbot.inbound.intake import Arrival, arrival_rows, store_arrivals
 from mailbot.inbound.smtp import protocol_factory
@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # aiohttp is loaded only when [http] is set (about 25 MB less
 log = logging.getLogger(__name__)
 
 BATCH = 1000  # deliveries claimed at a time (enough for every connection, even 50 RCPTs each)
+CLAIM_BATCH = 10  # new messages claimed by one statement (what a turn does not reach waits)
 LOOK_AHEAD = 50  # new messages whose posts' DMARC policies are asked before handling them
 WORKER_SLICE = 0.02  # seconds of handling messages in one transaction, at most (one more)
 # the same in a worker process on SQLite: the listener's commits wait for its turn to end
@@ -161,16 +162,18 @@ class Service:
 
     def _process_some(self, session: Session, up_to: int) -> tuple[int, int]:
         """New messages handled in one transaction (each in a savepoint of its own, see
-        `process_next`) until WORKER_SLICE has passed: one commit and one turn at the
-        database for several posts of a stream. On SQLite (one writer) the turn also ends
-        as soon as received messages wait to be stored: their 250 comes first.
-        (Messages handled, deliveries queued.)"""
+        `process`) until WORKER_SLICE has passed: one commit and one turn at the
+        database for several posts of a stream, claimed CLAIM_BATCH at a time. On SQLite
+        (one writer) the turn also ends as soon as received messages wait to be stored:
+        their 250 comes first. (Messages handled, deliveries queued.)"""
         ctx, started, handled = self._context(session), time.perf_counter(), 0
-        while process_next(ctx, up_to) is not None:
-            handled += 1
-            if time.perf_counter() - started >= self.worker_slice or (
-                    self.db.single_writer and self.intake.pending()):
-                break
+        while claimed := ctx.stores.messages.claim(up_to, CLAIM_BATCH):
+            for row in claimed:
+                process(ctx, row)
+                handled += 1
+                if time.perf_counter() - started >= self.worker_slice or (
+                        self.db.single_writer and self.intake.pending()):
+                    return handled, ctx.outbox.queued
         return handled, ctx.outbox.queued
 
     def _context(self, session: Session) -> Context:

@@ -44,12 +44,9 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def process_next(ctx: Context, up_to: int | None = None) -> int | None:
-    """Handle the oldest new message (with an id up to `up_to`, when given); return its
-    id, or None when there is none."""
-    row = ctx.stores.messages.claim_next(up_to)
-    if row is None:
-        return None
+def process(ctx: Context, row: InboundMessage) -> None:
+    """Handle one claimed message (`Messages.claim`) in a savepoint of its own: what fails
+    is undone and the message quarantined, the rest of the transaction is kept."""
     started = time.perf_counter()
     try:
         with ctx.stores.messages.savepoint():
@@ -60,7 +57,6 @@ def process_next(ctx: Context, up_to: int | None = None) -> int | None:
         quarantine(ctx, row, traceback.format_exc())
         _handled(ctx, row)
     log_handled(row, time.perf_counter() - started)
-    return row.id
 
 
 def _handled(ctx: Context, row: InboundMessage) -> None:

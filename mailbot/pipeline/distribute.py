@@ -97,6 +97,8 @@ def pass_post(ctx: Context, row: InboundMessage, post: stages.Post) -> tuple[Ver
     readers = fanout.readers if fanout else ctx.stores.members.receiving_each(mlist.name)
     groups = ctx.outbox.by_language(mlist, readers) if fanout else {"": list(readers)}
     for language, group in groups.items():
+        if not group:  # no one reads it as it comes (digests, paused): no copy to build
+            continue
         block = fanout.blocks[language] if fanout else ""
         copy = stages.run(stages.AFTER_HOOKS, post, replace(draft, block=block))
         ctx.outbox.queue(mlist, copy.raw, purpose="post",

@@ -17,10 +17,11 @@ __all__ = ["InboundMessage", "Messages"]
 
 PEEK_BYTES = 16384  # enough for the header of nearly every message
 
-# The worker's claim, once a message (built once: building it costs more than running it).
-_OLDEST_NEW = (select(InboundMessage).where(InboundMessage.status == "new")
-               .order_by(InboundMessage.id).limit(1).with_for_update(skip_locked=True))
-_OLDEST_NEW_UP_TO = _OLDEST_NEW.where(InboundMessage.id <= bindparam("up_to"))
+# The worker's claim (built once: building it costs more than running it).
+_OLDEST_NEW = (select(InboundMessage)
+               .where(InboundMessage.status == "new", InboundMessage.id <= bindparam("up_to"))
+               .order_by(InboundMessage.id).limit(bindparam("limit"))
+               .with_for_update(skip_locked=True))
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,10 @@ class Messages:
             insert(InboundMessage)
             .on_conflict_do_nothing(index_elements=["rcpt", "message_key"]), rows)
 
-    def claim_next(self, up_to: int | None = None) -> InboundMessage | None:
-        """The oldest new message (with an id up to `up_to`, when given), locked (another
-        daemon's claim is skipped)."""
-        if up_to is None:
-            return self.session.scalars(_OLDEST_NEW).first()
-        return self.session.scalars(_OLDEST_NEW_UP_TO, {"up_to": up_to}).first()
+    def claim(self, up_to: int, limit: int) -> Sequence[InboundMessage]:
+        """The oldest new messages with an id up to `up_to`, at most `limit`, locked
+        (another daemon's claims are skipped): one statement for several messages."""
+        return self.session.scalars(_OLDEST_NEW, {"up_to": up_to, "limit": limit}).all()
 
     def peek_new(self, limit: int) -> list[Peek]:
         """The oldest new messages' ids, address kinds, tokens, senders and first bytes

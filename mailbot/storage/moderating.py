@@ -29,8 +29,9 @@ class Bans:
     def any_of(self, list_name: str, addresses: Iterable[str]) -> bool:
         """Whether one of these addresses (From, envelope sender) is banned."""
         wanted = [a.lower() for a in addresses if a]
-        return bool(wanted) and self.session.scalar(
-            _ANY_BANNED, {"list_name": list_name, "emails": wanted}) is not None
+        # asked for every message: on the connection, no autoflush (add and remove flush)
+        return bool(wanted) and self.session.connection().execute(
+            _ANY_BANNED, {"list_name": list_name, "emails": wanted}).first() is not None
 
     def add(self, list_name: str, email: str, by: str, now: datetime) -> bool:
         """Ban `email`; False when it was banned already."""

@@ -1,0 +1,124 @@
+"""The worker claims new messages several at a time (one statement), handles them in the
+order they came, and leaves what a turn did not reach for the next one; another daemon's
+claims are skipped. The fan-out's readers are asked after what the transaction changed."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from mailbot.service import CLAIM_BATCH
+from mailbot.storage import db
+from mailbot.storage.members import Members
+from mailbot.storage.messages import Messages
+from tests.e2e import Driver
+from tests.test_outbound import note_turns, posts
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+
+
+def _row(number: int) -> dict[str, Any]:
+    return {"received_at": NOW, "mail_from": f"m{number}@example.net",
+            "rcpt": "sel@example.org", "list_name": "sel", "role": "post", "token": None,
+            "message_key": f"<{number}@example.net>", "raw": b"Subject: x\n\nx\n", "size": 14,
+            "status": "new"}
+
+
+@pytest.fixture
+def members() -> list[tuple[str, str]]:
+    return [("m0@example.net", "Mo")]  # the author of `posts`
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[db.Database]:
+    database = db.Database(database_url)
+    db.upgrade(database.engine)
+    yield database
+    database.close()
+
+
+def _stored(database: db.Database, count: int) -> list[int]:
+    database.transaction(lambda s: Messages(s).store_new([_row(n) for n in range(count)]))
+    with database.engine.connect() as conn:
+        return list(conn.execute(text("SELECT id FROM inbound_message ORDER BY id")).scalars())
+
+
+def test_a_claim_takes_the_oldest_new_messages_up_to_a_limit(database: db.Database) -> None:
+    ids = _stored(database, 6)
+
+    with database.engine.begin() as conn:
+        conn.execute(text("UPDATE inbound_message SET status = 'done' WHERE id = :id"),
+                     {"id": ids[1]})
+
+    def claim(session: Session) -> tuple[list[int], list[int]]:
+        messages = Messages(session)
+        return ([r.id for r in messages.claim(ids[4], 2)],
+                [r.id for r in messages.claim(ids[4], 10)])
+
+    assert database.transaction(claim) == ([ids[0], ids[2]],
+                                           [ids[0], ids[2], ids[3], ids[4]])
+
+
+def test_a_claim_skips_what_another_daemon_holds(database: db.Database,
+                                                 database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: a second daemon waits for the first's turn")
+    ids = _stored(database, 5)
+    other = db.Database(database_url)
+    try:
+        def both(session: Session) -> tuple[list[int], list[int]]:
+            mine = [r.id for r in Messages(session).claim(ids[-1], 2)]
+            theirs = other.transaction(
+                lambda s: [r.id for r in Messages(s).claim(ids[-1], 10)])
+            return mine, theirs
+
+        assert database.transaction(both) == (ids[:2], ids[2:])
+    finally:
+        other.close()
+
+
+async def test_a_turn_handles_several_claims_in_the_order_they_came(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = bot.service
+    turns = note_turns(service, monkeypatch, 60.0)
+    count = CLAIM_BATCH * 2 + 3
+    await posts(service, count)
+    assert await service.process_pending() == count
+    assert turns[0] == count  # one transaction, three claims
+    with service.db.engine.connect() as conn:
+        numbers = conn.execute(text(
+            "SELECT archive_number FROM inbound_message ORDER BY id")).scalars().all()
+    assert list(numbers) == list(range(1, count + 1))
+
+
+async def test_what_a_turn_did_not_reach_is_handled_in_the_next(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A turn of no time handles one of the messages it claimed: the others stay new
+    (claimed, not lost) and each is handled once."""
+    service = bot.service
+    turns = note_turns(service, monkeypatch, 0.0)
+    await posts(service, 4)
+    assert await service.process_pending() == 4
+    assert turns[:4] == [1, 1, 1, 1]
+    with service.db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT status, archive_number FROM inbound_message ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("done", n) for n in range(1, 5)]
+
+
+def test_readers_are_asked_after_what_the_transaction_changed(
+        database: db.Database) -> None:
+    def pause(session: Session) -> list[str]:
+        members = Members(session)
+        for email in ("ann@example.org", "bob@example.org"):
+            members.add("sel", email, email[:3], NOW)
+        session.flush()
+        bob = members.get("sel", "bob@example.org")
+        assert bob is not None
+        bob.nomail = True  # not flushed yet
+        return [r.email for r in members.receiving_each("sel")]
+
+    assert database.transaction(pause) == ["ann@example.org"]
