@@ -55,9 +55,10 @@ log = logging.getLogger(__name__)
 BATCH = 1000  # deliveries claimed at a time (enough for every connection, even 50 RCPTs each)
 CLAIM_BATCH = 10  # new messages claimed by one statement (what a turn does not reach waits)
 LOOK_AHEAD = 50  # new messages whose posts' DMARC policies are asked before handling them
-WORKER_SLICE = 0.02  # seconds of handling messages in one transaction, at most (one more)
-# the same in a worker process on SQLite: the listener's commits wait for its turn to end
-SHARED_WRITER_SLICE = 0.005
+# Seconds of handling messages in one transaction, at most (one more). Also in a worker
+# process on SQLite: the listener keeps what it receives in `<db>.arrivals`, so only its
+# heartbeat and one-click unsubscriptions wait for the end of a turn.
+WORKER_SLICE = 0.02
 WORKERS_GONE_TIMEOUT = 60.0  # seconds a new daemon waits for the workers of a dead one
 MOVE_BATCH = 200  # received messages moved from `<db>.arrivals` into the database at a time
 WAKE_WORK, WAKE_SEND = b"w", b"s"  # a worker process is told: mail stored, letters queued
@@ -353,7 +354,6 @@ class Service:
         with open(f"{path}.workers-lock", "w") if path else contextlib.nullcontext() as alive:
             if alive is not None:  # held while we run: a new listener waits for our end
                 await _flock(alive, fcntl.LOCK_SH, f"another `mailbot serve` uses {path}")
-                self.worker_slice = SHARED_WRITER_SLICE  # the listener's commits wait
             await self._start_up(forget=False)  # the listener forgot the others before us
             on_wake(wake_fd, {WAKE_WORK: self._work_ready.set,
                               WAKE_SEND: self._send_ready.set}, orphaned=stop.set)
