@@ -33,7 +33,8 @@ def handle_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: Email
     seen = None if automatic else _seen(ctx, mlist, row, msg)
     if seen is not None and _meant_for_the_robot(ctx, mlist, row, msg, seen):
         return
-    verdict, _ = pass_post(ctx, row, read_post(ctx, mlist, row, msg, seen=seen))
+    verdict, _ = pass_post(ctx, row, read_post(ctx, mlist, row, msg, seen=seen,
+                                               automatic=automatic is not None))
     if verdict.action == "reject":
         row.outcome = f"rejected: {verdict.reason}"
         if automatic is None:

@@ -65,9 +65,11 @@ HOOKS: tuple[tuple[str, Hook], ...] = (("proposal", _proposal),
 
 
 def read_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMessage, *,
-              approved: bool = False, seen: Request | None = None) -> stages.Post:
+              approved: bool = False, seen: Request | None = None,
+              automatic: bool | None = None) -> stages.Post:
     """What the stages need to know, read before they run (the author's DMARC policy from
-    the cache the worker filled before the transaction)."""
+    the cache the worker filled before the transaction). `automatic`: whether no person
+    wrote it, when the caller knows already."""
     address, name = author(msg, row.mail_from)
     member = ctx.stores.members.get(mlist.name, address)
     strict = mlist.rules.posting.from_rewrite == "auto" and policies_for(
@@ -77,7 +79,8 @@ def read_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMe
         raw=row.raw, msg=msg, mlist=mlist, author=address, author_name=name,
         is_member=member is not None, is_moderator=mlist.is_moderator(address),
         post_count=member.post_count if member else 0,
-        automatic=automatic_kind(msg, row.mail_from, mlist.list_id) is not None,
+        automatic=automatic if automatic is not None else
+        automatic_kind(msg, row.mail_from, mlist.list_id) is not None,
         size=row.size, strict_dmarc=strict, hostname=ctx.config.server.hostname,
         list_headers=ctx.outbox.list_headers(mlist), approved=approved, seen=seen,
         has_author=usable_from(msg) is not None,
