@@ -1,7 +1,7 @@
 """Every bench on both databases, one figure per line, each prefixed with its database,
 after one line describing the machine. Exits 1 if any bench failed (the others still run).
 
-    .venv/bin/python bench/run_all.py [--quick] [--only fanout,intake,digests,decisions]
+    .venv/bin/python bench/run_all.py [--quick] [--only fanout,intake,worker,digests,decisions]
                                       [--db sqlite|postgresql]
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 from common import PG_DSN
 
-BENCHES = ("fanout", "intake", "digests", "decisions")
+BENCHES = ("fanout", "intake", "worker", "digests", "decisions")
 HERE = Path(__file__).resolve().parent
 
 
