@@ -1,13 +1,19 @@
 """The words under the request reader: amounts written in words and found inside sentences
 (mailbot.reading.amounts), and members named in a roster given as data
-(mailbot.reading.requests.names): ambiguous, with a typo, "Mme Dubois", without accents."""
+(mailbot.reading.requests.names): ambiguous, with a typo, "Mme Dubois", without accents;
+the numbers given to a proposal or an item (mailbot.reading.requests.refs)."""
+
+from pathlib import Path
 
 import pytest
 
 from mailbot.reading.amounts import find_amounts, parse_amount
 from mailbot.reading.requests.model import Person
 from mailbot.reading.requests.names import mentions, who_is
+from mailbot.reading.requests.refs import numbers_named
 from mailbot.reading.spoken import number_value, plain
+
+DATA = Path(__file__).parent / "data"
 
 # ---------------------------------------------------------------------------------------------
 # amounts
@@ -137,3 +143,36 @@ def test_the_writer_is_never_their_own_payee() -> None:
 ])
 def test_members_named_in_a_sentence(sentence: str, who: list[str]) -> None:
     assert [m.person.email for m in mentions(sentence, ROSTER)] == who
+
+
+@pytest.mark.parametrize(("text", "numbers"), [
+    ("je soutiens la proposition 3", [3]),
+    ("la deuxieme, puis la 4 et #12", [2, 4, 12]),
+    ("je soutiens la proposition ٣", [3]),  # any decimal digit, as the reader's regex reads
+    ("la proposition du 3 mars", []),  # a date, not a number given
+    ("rien ici", []),
+])
+def test_numbers_given_to_a_proposal_or_an_item(text: str, numbers: list[int]) -> None:
+    assert numbers_named(text) == numbers
+
+
+def test_numbers_read_as_the_plain_regex_reads_them() -> None:
+    """The look for a digit first changes nothing: every text of the reply corpus and
+    generated mixes read as the regex alone reads them."""
+    import random
+
+    from mailbot.reading.requests.refs import _NUMBER, _ORDINAL, _ORDINALS
+
+    def plain_regex(text: str) -> list[int]:
+        found = [(m.start(), int(m.group(1))) for m in _NUMBER.finditer(text)]
+        found += [(m.start(), _ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(text)]
+        return [number for _, number in sorted(found)]
+
+    words = ["la", "proposition", "n°", "#", "no.", "offre", "the", "second", "3", "٣", "12",
+             "mars", "h", "demande", "item", "numero", "x", "2026", "deuxieme", "¹", "⑦"]
+    chooser = random.Random(31)
+    texts = [" ".join(chooser.choice(words) for _ in range(chooser.randint(0, 12)))
+             for _ in range(3000)]
+    texts += [p.read_text(errors="replace").lower()
+              for p in sorted((DATA / "replies").rglob("*")) if p.is_file()]
+    assert all(numbers_named(t) == plain_regex(t) for t in texts)

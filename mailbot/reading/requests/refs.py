@@ -32,9 +32,13 @@ _ITEM_IN_BOT_MAIL = re.compile(
 _HOLD_IN_BOT_MAIL = re.compile(r"\bmessage (?:a moderer|to moderate)\s*(?:n°|no\.?)\s*(\d{1,4})")
 
 
+_DIGIT = re.compile(r"\d")  # what every _NUMBER holds: most texts have none (~10 times faster)
+
+
 def numbers_named(text: str) -> list[int]:
     """The numbers a plain text gives to a proposal or an item, in order."""
-    found = [(m.start(), int(m.group(1))) for m in _NUMBER.finditer(text)]
+    found = [(m.start(), int(m.group(1))) for m in _NUMBER.finditer(text)] \
+        if _DIGIT.search(text) else []
     found += [(m.start(), _ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(text)]
     return [number for _, number in sorted(found)]
 
