@@ -27,7 +27,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -38,6 +37,8 @@ from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
+
+from tests.helpers import free_port
 
 INSTALL_HINT = (
     "Dovecot is required by the IMAP tests but `dovecot` was not found on PATH. "
@@ -53,14 +54,6 @@ def _which(name: str) -> str | None:
     # /usr/sbin is not always on PATH for non-login shells.
     path = os.environ.get("PATH", "") + os.pathsep + "/usr/sbin" + os.pathsep + "/usr/bin"
     return shutil.which(name, path=path)
-
-
-def free_port() -> int:
-    """A port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _group_alive(pgid: int) -> bool:

@@ -1,13 +1,17 @@
 """Test parts that are real, not mocks: an SMTP sink on loopback, configs on disk, messages."""
 
 import asyncio
+import socket
 import textwrap
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiosmtpd.smtp import SMTP, Envelope
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,3 +226,20 @@ def transfer(session: Any, mlist: Any, payer: str, payee: str, amount: int, memo
 
     return transfer_points(Stores.of(session), mlist, payer, payee, amount, memo, now,
                            recorded_by=recorded_by)
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `predicate` every 50 ms; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)

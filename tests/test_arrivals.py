@@ -5,8 +5,6 @@ delete), and moved by a daemon that finds it at start (one restarted without wor
 
 import asyncio
 import socket
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +18,15 @@ from mailbot.service import Service
 from mailbot.storage import db
 from mailbot.storage.arrivals import Arrivals, arrivals_path
 from mailbot.storage.models import InboundMessage
-from tests.helpers import Sink, add_member, make_message, smtp_send, write_config
+from tests.helpers import (
+    Sink,
+    add_member,
+    free_port,
+    make_message,
+    smtp_send,
+    wait_for,
+    write_config,
+)
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -130,13 +136,6 @@ async def test_serve_on_sqlite_keeps_what_it_receives_there_then_handles_it(
         service.close()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 async def wait_until_listening(port: int) -> None:
     await wait_for(lambda: _accepts(port), 10, "the listener")
 
@@ -144,11 +143,3 @@ async def wait_until_listening(port: int) -> None:
 def _accepts(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting for {what}")
-        await asyncio.sleep(0.05)

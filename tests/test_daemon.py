@@ -26,7 +26,16 @@ from sqlalchemy import select
 from mailbot.storage import db
 from mailbot.storage.arrivals import Arrivals, arrivals_path
 from mailbot.storage.models import InboundMessage
-from tests.helpers import ROOT, Sink, add_member, make_message, smtp_send, write_config
+from tests.helpers import (
+    ROOT,
+    Sink,
+    add_member,
+    free_port,
+    make_message,
+    smtp_send,
+    wait_for,
+    write_config,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -35,13 +44,6 @@ MEMBERS = [("marie@example.com", "Marie"), ("bob@example.net", "Bob"),
 READY_TIMEOUT = 15.0
 DELIVERY_TIMEOUT = 15.0
 SETTLE = 1.5  # how long to keep watching for a duplicate once everything has arrived
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def cli_env() -> dict[str, str]:
@@ -141,14 +143,6 @@ async def daemons(config: Path, port: int, log: Path) -> AsyncIterator[Callable[
     finally:
         for daemon in started:
             await daemon.kill()
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def post(port: int, raw: bytes, *, on_250: Callable[[], None] | None = None,
