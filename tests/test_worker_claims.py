@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from mailbot.service import CLAIM_BATCH
 from mailbot.storage import db
 from mailbot.storage.members import Members
-from mailbot.storage.messages import Messages
+from mailbot.storage.messages import InboundMessage, Messages
 from tests.e2e import Driver
 from tests.test_outbound import note_turns, posts
 
@@ -122,3 +122,76 @@ def test_readers_are_asked_after_what_the_transaction_changed(
         return [r.email for r in members.receiving_each("sel")]
 
     assert database.transaction(pause) == ["ann@example.org"]
+
+
+def _distribute(session: Session, row: InboundMessage) -> None:
+    """What `pass_post` does to the row of a post that went out, in its own savepoint."""
+    with session.begin_nested():
+        row.status, row.distributed_at = "done", NOW
+        Messages(session).archive(row)
+
+
+def test_posts_are_numbered_as_the_transaction_commits_in_the_order_they_went_out(
+        database: db.Database) -> None:
+    """A post whose savepoint is rolled back gets no number, and no number is skipped."""
+    ids = _stored(database, 3)
+
+    def turn(session: Session) -> list[int | None]:
+        first, failed, last = Messages(session).claim(ids[-1], 3)
+        _distribute(session, first)
+        with pytest.raises(RuntimeError), session.begin_nested():
+            row = failed
+            row.status, row.distributed_at = "done", NOW
+            Messages(session).archive(row)
+            raise RuntimeError("the handling failed after the post was archived")
+        _distribute(session, last)
+        return [first.archive_number, last.archive_number]  # not yet: at the commit
+
+    assert database.transaction(turn) == [None, None]
+    with database.engine.connect() as conn:
+        numbers = conn.execute(text(
+            "SELECT archive_number FROM inbound_message ORDER BY id")).scalars().all()
+    assert list(numbers) == [1, None, 2]
+
+
+def test_the_archive_read_in_a_transaction_has_its_own_posts(database: db.Database) -> None:
+    ids = _stored(database, 2)
+
+    def turn(session: Session) -> list[int | None]:
+        for row in Messages(session).claim(ids[-1], 2):
+            _distribute(session, row)
+        archived = Messages(session).archived("sel")
+        assert Messages(session).archived_post("sel", 2) is archived[1]
+        return [r.archive_number for r in archived]
+
+    assert database.transaction(turn) == [1, 2]
+
+
+def test_a_turn_under_way_does_not_hold_the_archive_counter(database: db.Database,
+                                                          database_url: str) -> None:
+    """Two workers on PostgreSQL: the second's turn commits while the first's is still
+    open (numbered at the commit, the counter's row lock lasts no longer); its post is
+    numbered first. Fails if a post takes its number as it goes out (the second waits
+    for the first's commit: lock timeout)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: a second daemon waits for the first's turn")
+    ids = _stored(database, 3)
+    database.transaction(lambda s: _distribute(s, Messages(s).claim(ids[0], 1)[0]))
+    other = db.Database(database_url)
+
+    def second(session: Session) -> None:
+        session.execute(text("SET LOCAL lock_timeout = '2s'"))
+        _distribute(session, Messages(session).claim(ids[-1], 1)[0])
+
+    try:
+        def first(session: Session) -> None:
+            _distribute(session, Messages(session).claim(ids[-1], 1)[0])
+            other.transaction(second)
+
+        database.transaction(first)
+    finally:
+        other.close()
+    with database.engine.connect() as conn:
+        numbers = conn.execute(text(
+            "SELECT archive_number FROM inbound_message ORDER BY id")).scalars().all()
+    assert list(numbers) == [1, 3, 2]

@@ -10,32 +10,33 @@ from mailbot.storage.models import Counter
 # Built once: building an UPDATE and its cache key costs several times more than running it
 # on SQLite (a post takes an archive number).
 _BUMP = update(Counter).where(Counter.name == bindparam("counter")).values(
-    value=Counter.value + 1)
+    value=Counter.value + bindparam("by"))
 _BUMP_RETURNING = _BUMP.returning(Counter.value)
 _VALUE = select(Counter.value).where(Counter.name == bindparam("counter"))
 
 
-def next_number(session: Session, name: str) -> int:
-    """`UPDATE … SET value = value + 1` takes the row's lock itself (RETURNING where the
-    database has it), on the session's connection: no ORM object, no autoflush of
-    whatever else the transaction changed."""
-    value = _bump(session, name)
+def next_number(session: Session, name: str, count: int = 1) -> int:
+    """`UPDATE … SET value = value + count` takes the row's lock itself (RETURNING where
+    the database has it), on the session's connection: no ORM object, no autoflush of
+    whatever else the transaction changed. Returns the last of the `count` numbers taken
+    (the first is `last - count + 1`)."""
+    value = _bump(session, name, count)
     if value is None:  # the first number of its kind
         try:
             with session.begin_nested():
                 session.connection().execute(insert(Counter).values(name=name, value=0))
         except IntegrityError:  # another daemon created it at the same moment
             pass
-        value = _bump(session, name)
+        value = _bump(session, name, count)
         assert value is not None
     return value
 
 
-def _bump(session: Session, name: str) -> int | None:
-    connection, named = session.connection(), {"counter": name}
+def _bump(session: Session, name: str, count: int) -> int | None:
+    connection, named = session.connection(), {"counter": name, "by": count}
     if connection.dialect.update_returning:
         found: int | None = connection.execute(_BUMP_RETURNING, named).scalar()
         return found
     if not connection.execute(_BUMP, named).rowcount:
         return None
-    return connection.execute(_VALUE, named).scalar_one()
+    return connection.execute(_VALUE, {"counter": name}).scalar_one()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, event, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -104,14 +104,15 @@ class Messages:
             .order_by(InboundMessage.distributed_at, InboundMessage.id)).all()
 
     # --- the archive: distributed posts, numbered per list --------------------------------
-    def archive(self, row: InboundMessage) -> int:
-        """Give a distributed post the next number of its list's archive."""
+    def archive(self, row: InboundMessage) -> None:
+        """Give a distributed post the next number of its list's archive, as the
+        transaction commits (`number_archived`)."""
         if row.archive_number is None:
-            row.archive_number = next_number(self.session, f"{row.list_name}:post")
-        return row.archive_number
+            self.session.info.setdefault(_TO_NUMBER, []).append(row)
 
     def archived(self, list_name: str, limit: int | None = None) -> Sequence[InboundMessage]:
         """The list's archived posts, the latest `limit` (all when None), oldest first."""
+        number_archived(self.session)  # this transaction's posts too
         query = (select(InboundMessage)
                  .where(InboundMessage.list_name == list_name,
                         InboundMessage.archive_number.is_not(None))
@@ -121,6 +122,35 @@ class Messages:
         return list(reversed(self.session.scalars(query).all()))
 
     def archived_post(self, list_name: str, number: int) -> InboundMessage | None:
+        number_archived(self.session)
         return self.session.scalars(select(InboundMessage).where(
             InboundMessage.list_name == list_name,
             InboundMessage.archive_number == number)).first()
+
+
+_TO_NUMBER = "mailbot.archive.to_number"  # in Session.info: posts archived, not numbered yet
+
+
+@event.listens_for(Session, "before_commit")
+def number_archived(session: Session) -> None:
+    """Number the posts this transaction archived, in the order it archived them, as it
+    commits: one `UPDATE counter` a list for all of them, whose row lock is then held for
+    the commit only. Taken when each post went out, it was held for the whole turn, and
+    two workers on PostgreSQL took their turns one after the other. A post whose savepoint
+    was rolled back (not distributed after all) gets no number."""
+    if session.in_nested_transaction():  # the hook is called as a savepoint ends too
+        return
+    rows = session.info.pop(_TO_NUMBER, None)
+    if not rows:
+        return
+    by_list: dict[str, list[InboundMessage]] = {}
+    for row in dict.fromkeys(rows):
+        state = inspect(row)
+        if state.detached or state.was_deleted or row.archive_number is not None or \
+                row.distributed_at is None:
+            continue
+        by_list.setdefault(row.list_name, []).append(row)
+    for list_name, listed in by_list.items():
+        last = next_number(session, f"{list_name}:post", len(listed))
+        for number, row in enumerate(listed, start=last - len(listed) + 1):
+            row.archive_number = number
