@@ -421,6 +421,21 @@ def test_header_reads_raw_8bit_in_order_utf8_body_charset_windows_1252() -> None
         "marie@example.com", "Jérôme")
 
 
+@pytest.mark.parametrize("name", ["Marie", "M" * 2000])
+def test_a_from_read_again_names_the_same_author_and_a_long_one_is_not_kept(
+        name: str) -> None:
+    """The author a From value names is kept for the next message with it, but not a value
+    longer than a header line may be (a megabyte-long From would stay in memory)."""
+    from mailbot.reading import message
+
+    raw = f"From: {name} <Marie@Example.com>\nSubject: x\n\nx\n".encode()
+    message._remembered_author.cache_clear()
+    firsts = [usable_from(parse(raw)) for _ in range(2)]
+    assert firsts == [("marie@example.com", name)] * 2
+    assert message._remembered_author.cache_info().currsize == (len(name) < 998)
+    assert usable_from(parse(raw.replace(b"Subject", b"From: b@example.org\nSubject"))) is None
+
+
 # --- A long message holds up nobody ---------------------------------------------------------
 
 def test_the_reader_reads_only_the_start_of_a_long_message(tmp_path: Path) -> None:

@@ -114,6 +114,10 @@ def usable_from(msg: Message) -> tuple[str, str] | None:
     if sum(1 for name, _ in msg.raw_items() if name.lower() == "from") != 1:
         return None
     value = header(msg, "From")
+    return _remembered_author(value) if len(value) <= 998 else _one_author(value)
+
+
+def _one_author(value: str) -> tuple[str, str] | None:
     if len(getaddresses([value])) != 1:
         return None
     name, address = parseaddr(value)
@@ -123,6 +127,9 @@ def usable_from(msg: Message) -> tuple[str, str] | None:
     return address.strip().lower(), name.strip()
 
 
+# Asked several times a message, and the same few values come again and again (the email
+# package's address parser is slow); a value longer than a header line may be is not kept.
+_remembered_author = functools.lru_cache(maxsize=1024)(_one_author)
 _ADDRESS = re.compile(r"[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+")
 
 
