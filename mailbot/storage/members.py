@@ -63,18 +63,27 @@ _RECEIVING_EACH = (select(Member.email, Member.language, Member.verp_token)
                    .order_by(Member.id))
 
 
+# A post asks for its author's row up to four times (the request reader, the pipeline, the
+# count of posts): asked once for each message, kept in the session's `info`. Forgotten
+# when a transaction or savepoint ends (a message is handled in a savepoint of its own, and
+# a rolled-back one may undo an add or a removal) and when we add or remove.
+_ASKED = "mailbot.members.asked"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_asked(session: Session, _transaction: SessionTransaction) -> None:
+    """Once for every session (a listener added to each session cost more than a query)."""
+    session.info.pop(_ASKED, None)
+
+
 class Members:
     def __init__(self, session: Session) -> None:
         self.session = session
-        # A post asks for its author's row up to four times (the request reader, the
-        # pipeline, the count of posts): asked once for each message. Forgotten when a
-        # transaction or savepoint ends (a message is handled in a savepoint of its own,
-        # and a rolled-back one may undo an add or a removal) and when we add or remove.
-        self._asked: dict[tuple[str, str], Member] = {}
-        event.listen(session, "after_transaction_end", self._forget)
 
-    def _forget(self, _session: Session, _transaction: SessionTransaction) -> None:
-        self._asked.clear()
+    @property
+    def _asked(self) -> dict[tuple[str, str], Member]:
+        asked: dict[tuple[str, str], Member] = self.session.info.setdefault(_ASKED, {})
+        return asked
 
     def get(self, list_name: str, email: str) -> Member | None:
         key = (list_name, email.lower())
