@@ -167,6 +167,27 @@ def test_the_archive_read_in_a_transaction_has_its_own_posts(database: db.Databa
     assert database.transaction(turn) == [1, 2]
 
 
+def test_the_archive_read_by_a_request_in_the_same_turn_has_the_posts_before_it(
+        database: db.Database) -> None:
+    """A request (`index`, `get 1`) is handled in a savepoint of its own after a post of
+    the same turn: it finds the post numbered, and a request undone takes no number away."""
+    ids = _stored(database, 1)
+
+    def turn(session: Session) -> None:
+        row = Messages(session).claim(ids[-1], 1)[0]
+        _distribute(session, row)
+        with pytest.raises(RuntimeError), session.begin_nested():
+            assert [r.id for r in Messages(session).archived("sel")] == [row.id]
+            raise RuntimeError("the request's handling failed")
+        with session.begin_nested():
+            assert Messages(session).archived_post("sel", 1) is row
+
+    database.transaction(turn)
+    with database.engine.connect() as conn:
+        numbers = conn.execute(text("SELECT archive_number FROM inbound_message")).all()
+    assert [tuple(n) for n in numbers] == [(1,)]
+
+
 def test_a_turn_under_way_does_not_hold_the_archive_counter(database: db.Database,
                                                           database_url: str) -> None:
     """Two workers on PostgreSQL: the second's turn commits while the first's is still

@@ -132,15 +132,22 @@ _TO_NUMBER = "mailbot.archive.to_number"  # in Session.info: posts archived, not
 
 
 @event.listens_for(Session, "before_commit")
+def _number_at_commit(session: Session) -> None:
+    """The hook is called as a savepoint ends too: only the transaction's commit counts."""
+    if not session.in_nested_transaction():
+        number_archived(session)
+        session.info.pop(_TO_NUMBER, None)
+
+
 def number_archived(session: Session) -> None:
     """Number the posts this transaction archived, in the order it archived them, as it
-    commits: one `UPDATE counter` a list for all of them, whose row lock is then held for
-    the commit only. Taken when each post went out, it was held for the whole turn, and
-    two workers on PostgreSQL took their turns one after the other. A post whose savepoint
-    was rolled back (not distributed after all) gets no number."""
-    if session.in_nested_transaction():  # the hook is called as a savepoint ends too
-        return
-    rows = session.info.pop(_TO_NUMBER, None)
+    commits (or when the archive is read before): one `UPDATE counter` a list for all of
+    them, whose row lock is then held for the commit only. Taken when each post went out,
+    it was held for the whole turn, and two workers on PostgreSQL took their turns one
+    after the other. A post whose savepoint was rolled back (not distributed after all)
+    gets no number; one whose number was rolled back (the archive read in a savepoint
+    undone) is numbered again."""
+    rows = session.info.get(_TO_NUMBER)
     if not rows:
         return
     by_list: dict[str, list[InboundMessage]] = {}
