@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from mailbot.config.addresses import resolve
 from mailbot.service import CLAIM_BATCH
 from mailbot.storage import db
 from mailbot.storage.members import Members
 from mailbot.storage.messages import InboundMessage, Messages
 from tests.e2e import Driver
+from tests.helpers import make_message
 from tests.test_outbound import note_turns, posts
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -92,6 +94,25 @@ async def test_a_turn_handles_several_claims_in_the_order_they_came(
         numbers = conn.execute(text(
             "SELECT archive_number FROM inbound_message ORDER BY id")).scalars().all()
     assert list(numbers) == list(range(1, count + 1))
+
+
+async def test_an_index_asked_in_the_same_turn_as_a_post_lists_it(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The post is numbered as the turn commits; the index, handled after it in the same
+    turn, already lists it with its number."""
+    service = bot.service
+    turns = note_turns(service, monkeypatch, 60.0)
+    await posts(service, 1)
+    recipient = resolve("sel-request@example.org", service.config.lists, "-")
+    assert recipient is not None
+    await service.accept(make_message(sender="m0@example.net", to="sel-request@example.org",
+                                      body="index"), "m0@example.net",
+                         [("sel-request@example.org", recipient)])
+    assert await service.process_pending() == 2
+    await service.drain()
+    assert turns[0] == 2
+    [index] = [r for r in bot.sink.to("m0@example.net") if not r.message["List-Id"]]
+    assert "n°1" in index.text() and "Post 0" in index.text()
 
 
 async def test_what_a_turn_did_not_reach_is_handled_in_the_next(
