@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -139,6 +139,9 @@ def test_arbitrary_bytes_are_stored_and_handled(service: Service, raw: bytes, rc
 @FUZZ
 @given(raw=mutated(), rcpt=st.sampled_from(RCPTS),
        mail_from=st.sampled_from(["marie@example.com", "", "jerome@example.net"]))
+@example(raw=b"From: Marie <marie@example.com>\r\nTo: sel@example.org\r\nSubject: Bonjour\r\n"
+         b"Message-ID: <[79635931168.12620@example.com>\r\n\r\nUn message.\r\n",
+         rcpt="sel@example.org", mail_from="marie@example.com")  # found: keyed two ways
 def test_mutated_real_messages_are_stored_and_handled(service: Service, raw: bytes, rcpt: str,
                                                       mail_from: str) -> None:
     check_one(service, raw, rcpt, mail_from)

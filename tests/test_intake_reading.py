@@ -3,6 +3,7 @@ the full parsers read (aiosmtpd's address parser, the email package's header par
 
 import asyncio
 import itertools
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from aiosmtpd.smtp import SMTP
 
 from mailbot.inbound.smtp import MailbotLMTP, MailbotSMTP
-from mailbot.reading.message import message_key, parse_headers, received_key
+from mailbot.reading.message import message_key, parse, parse_headers, received_key
 
 DATA = Path(__file__).parent / "data"
 
@@ -97,4 +98,33 @@ def test_received_key_is_the_message_key() -> None:
     assert len(messages) > 400
     differ = [raw[:80] for raw in messages if received_key(raw) != message_key(
         parse_headers(raw), raw)]
+    assert differ == []
+
+
+@pytest.mark.parametrize(("written", "key"), [
+    ("<x@example.org>", "<x@example.org>"),
+    ("<[7963@example.com>", "<[7963@example.com>"),  # the email package's parser fails
+    ("<a@b@c>", "<a@b@c>"),  # the parser reads "<a@b>"
+    ("<a(b)@c>", "<a(b)@c>"),  # the parser reads "<a"
+    ("x@example.org", "x@example.org"),  # no brackets: as the parser reads it
+    ("<a b@c>", "<a"),  # a space: as the parser reads it
+])
+def test_a_message_id_in_brackets_is_its_key_as_written(written: str, key: str) -> None:
+    raw = f"From: a@b\r\nMessage-ID: {written}\r\n\r\nbody".encode()
+    assert message_key(parse_headers(raw), raw) == received_key(raw) == key
+
+
+def test_received_key_is_the_message_key_for_any_message_id() -> None:
+    """Message-IDs of every printable character, mostly those of real ones: read the
+    quick way and by the parser, the same key (a fuzz test found `<[…>` read two ways)."""
+    generated = random.Random(30)
+    printable = [chr(c) for c in range(0x21, 0x7F)]
+    differ = []
+    for _ in range(20000):
+        inside = "".join(generated.choice(printable if generated.random() < 0.2 else
+                                          "abc123.-_@") for _ in range(generated.randrange(1, 20)))
+        raw = f"From: a@b\r\nMessage-ID: <{inside}>\r\n\r\nbody".encode()
+        if not received_key(raw) == message_key(parse_headers(raw), raw) == message_key(
+                parse(raw), raw):
+            differ.append(inside)
     assert differ == []

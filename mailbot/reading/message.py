@@ -143,13 +143,21 @@ def envelope_sender(msg: Message) -> str:
 
 
 def message_key(msg: Message, raw: bytes) -> str:
-    """What makes two copies of one message the same: its Message-ID, or a hash of it."""
+    """What makes two copies of one message the same: its Message-ID, or a hash of it.
+    A Message-ID that is `<…>` in printable ASCII is taken as written: the email
+    package's parser drops part of some (`<a@b@c>` read `<a@b>`) and fails on others
+    (`<[x@y>`), and intake reads it so without parsing (`received_key`)."""
+    written = next((v for k, v in msg.raw_items() if k.lower() == "message-id"), None)
+    if isinstance(written, str) and _PLAIN_ID.fullmatch(written.strip()) and \
+            "=?" not in written:
+        return written.strip()[:255]
     message_id = header(msg, "Message-ID").strip()
     if message_id:
         return message_id[:255]
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+_PLAIN_ID = re.compile(r"<[!-~]+>")
 # A header section of well-formed fields (a name, a colon; continuation lines) up to its
 # Message-ID field, when that field is `<…>` in printable ASCII on one line.
 _FIELDS_TO_MESSAGE_ID = re.compile(
