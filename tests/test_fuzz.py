@@ -142,6 +142,10 @@ def test_arbitrary_bytes_are_stored_and_handled(service: Service, raw: bytes, rc
 @example(raw=b"From: Marie <marie@example.com>\r\nTo: sel@example.org\r\nSubject: Bonjour\r\n"
          b"Message-ID: <[79635931168.12620@example.com>\r\n\r\nUn message.\r\n",
          rcpt="sel@example.org", mail_from="marie@example.com")  # found: keyed two ways
+@example(raw=b"From: =?windows-1252?q?J=E9r=F4me?= <jerome@example.net>\r\n"
+         b"Subject: =?\x00tf-8?b?w6ljb2xl?=\r\nContent-Type: text/html; charset=windows-1252"
+         b"\r\n\r\n<p>inscription \x96 merci</p>\r\n",
+         rcpt="sel@example.org", mail_from="marie@example.com")  # found: a notice unwritable
 def test_mutated_real_messages_are_stored_and_handled(service: Service, raw: bytes, rcpt: str,
                                                       mail_from: str) -> None:
     check_one(service, raw, rcpt, mail_from)

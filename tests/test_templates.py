@@ -248,3 +248,27 @@ def test_a_reply_subject_says_what_it_is(code: str, says: str, language: str) ->
 def test_user_text_is_never_evaluated_as_a_template() -> None:
     _, body = render("member/held", "en", subject="{{ 7*7 }} {% raw %}", reason="not-member")
     assert "{{ 7*7 }} {% raw %}" in body and "49" not in body
+
+
+@pytest.mark.parametrize("quoted", ["=?\x00tf-8?b?w6ljb2xl?=", "=?tf-8?b?w6ljb2xl?=",
+                                    "=?utf-8?q?caf=C3=A9?=", "Réunion =?", "a=?b?=c"])
+def test_a_subject_quoting_an_encoded_word_is_written_as_it_reads(quoted: str) -> None:
+    """A held post's subject that looks like an RFC 2047 encoded word (a broken one from a
+    mail client, here with a NUL in its charset) is shown as it is, not decoded again:
+    decoded in an unknown charset beside the template's "à", the notice could not be
+    written at all (the email package's folding failed)."""
+    from datetime import UTC, datetime
+    from email import message_from_bytes, policy
+
+    from mailbot.outbound.compose import Sender
+    from mailbot.reading.text import one_line
+
+    composer = Composer()
+    msg = composer.compose("moderator/held", "fr", {
+        "list": LIST, "hold_id": 5, "sender": "jerome@example.net", "sender_name": "Jérôme",
+        "reason": "moderated", "subject": quoted, "excerpt": "inscription", "max_posts": 5},
+        to="mod@example.org", sender=Sender("SEL", "sel-request@example.org", None),
+        now=datetime(2026, 12, 4, tzinfo=UTC))
+    sent = message_from_bytes(msg.as_bytes(policy=policy.SMTP), policy=policy.default)
+    assert str(sent["Subject"]).replace("\u2060", "") == \
+        f"Message à modérer n°5 : {one_line(quoted)} (SEL de Saint-Martin)"

@@ -36,6 +36,16 @@ DEFAULT_TEMPLATES = templates_dir()
 # policy.default, but the header fields every message repeats (From, To, Content-Type…) are
 # parsed once, not for each message.
 WRITING = policy.default.clone(header_factory=RememberingHeaders())
+_WORD_JOINER = "\u2060"
+
+
+def as_written(text: str) -> str:
+    """Header text shown as it is: the email package decodes any `=?…?=` in a value it
+    is given, so a subject quoting a broken encoded word ("=?\\0tf-8?b?w6ljb2xl?=") was
+    decoded again, in an unknown charset, and the notice could not be written at all
+    (folding mixed it with the template's "à"). An invisible word joiner after each "="
+    that starts one leaves the text to be read as it is."""
+    return text.replace("=?", "=" + _WORD_JOINER + "?")
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,7 @@ class Composer:
         msg = EmailMessage(policy=WRITING)
         msg["From"] = Address(display_name=one_line(sender.name), addr_spec=sender.address)
         msg["To"] = to
-        msg["Subject"] = subject
+        msg["Subject"] = as_written(subject)
         msg["Date"] = format_datetime(now)
         msg["Message-ID"] = make_msgid(domain=hostname)
         if in_reply_to:
