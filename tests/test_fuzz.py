@@ -146,6 +146,10 @@ def test_arbitrary_bytes_are_stored_and_handled(service: Service, raw: bytes, rc
          b"Subject: =?\x00tf-8?b?w6ljb2xl?=\r\nContent-Type: text/html; charset=windows-1252"
          b"\r\n\r\n<p>inscription \x96 merci</p>\r\n",
          rcpt="sel@example.org", mail_from="marie@example.com")  # found: a notice unwritable
+@example(raw=b"Message-ID:\x82<4413@ims.example.org>\nFrom: a@b\nContent-Type: multipart/mixed;"
+         b' boundary="XX"\n\n--XX\nContent-Type: text/plain; charset="iso-8859-1"\n\nhi\n'
+         b"--XX--\n",
+         rcpt="sel-owner@example.org", mail_from="jerome@example.net")  # found: keyed two ways
 def test_mutated_real_messages_are_stored_and_handled(service: Service, raw: bytes, rcpt: str,
                                                       mail_from: str) -> None:
     check_one(service, raw, rcpt, mail_from)

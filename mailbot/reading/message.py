@@ -54,12 +54,13 @@ def parse_headers(raw: bytes) -> EmailMessage:
     return msg
 
 
-def header(msg: Message, name: str) -> str:
+def header(msg: Message, name: str, *, body_charset: bool = True) -> str:
     """A header's decoded value ('' if absent or unreadable), on one line, without control
     characters. Raw 8-bit bytes (no RFC 2047 encoding) are read as UTF-8, else in the
-    charset the body declares, else as Windows-1252: never replaced by U+FFFD."""
+    charset the body declares (unless `body_charset` is False), else as Windows-1252:
+    never replaced by U+FFFD."""
     try:
-        raw = _raw_value(msg, name)
+        raw = _raw_value(msg, name, body_charset)
         value = msg.get(name) if raw is None else _policy.header_factory(name, raw)
     except Exception:  # a header so broken the parser gives up: treat as absent
         return ""
@@ -75,7 +76,7 @@ def without_controls(text: str) -> str:
     return _CONTROLS.sub("", text)
 
 
-def _raw_value(msg: Message, name: str) -> str | None:
+def _raw_value(msg: Message, name: str, body_charset: bool = True) -> str | None:
     """The decoded text of a header that came with raw 8-bit bytes; None when it did not
     (the parser keeps such bytes as surrogates, and would show them as U+FFFD)."""
     wanted = name.lower()
@@ -83,7 +84,7 @@ def _raw_value(msg: Message, name: str) -> str | None:
     if not isinstance(found, str) or not any("\udc80" <= c <= "\udcff" for c in found):
         return None
     data = found.encode("ascii", "surrogateescape")
-    for charset in ("utf-8", _declared_charset(msg), "windows-1252"):
+    for charset in ("utf-8", _declared_charset(msg) if body_charset else "", "windows-1252"):
         try:
             if charset:
                 return data.decode(charset)
@@ -151,7 +152,8 @@ def message_key(msg: Message, raw: bytes) -> str:
     if isinstance(written, str) and _PLAIN_ID.fullmatch(written.strip()) and \
             "=?" not in written:
         return written.strip()[:255]
-    message_id = header(msg, "Message-ID").strip()
+    # raw 8-bit bytes read whatever the body declares: intake reads the header alone
+    message_id = header(msg, "Message-ID", body_charset=False).strip()
     if message_id:
         return message_id[:255]
     return "sha256:" + hashlib.sha256(raw).hexdigest()
