@@ -149,14 +149,19 @@ def message_key(msg: Message, raw: bytes) -> str:
     package's parser drops part of some (`<a@b@c>` read `<a@b>`) and fails on others
     (`<[x@y>`), and intake reads it so without parsing (`received_key`)."""
     written = next((v for k, v in msg.raw_items() if k.lower() == "message-id"), None)
-    if isinstance(written, str) and _PLAIN_ID.fullmatch(written.strip()) and \
-            "=?" not in written:
-        return written.strip()[:255]
+    if isinstance(written, str) and (plain := _plain_id(written.strip())):
+        return plain
     # raw 8-bit bytes read whatever the body declares: intake reads the header alone
     message_id = header(msg, "Message-ID", body_charset=False).strip()
     if message_id:
         return message_id[:255]
     return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _plain_id(value: str) -> str | None:
+    """A Message-ID `<…>` in printable ASCII, no encoded word: its key as written (the one
+    rule of `message_key` and `received_key`)."""
+    return value[:255] if _PLAIN_ID.fullmatch(value) and "=?" not in value else None
 
 
 _PLAIN_ID = re.compile(r"<[!-~]+>")
@@ -172,8 +177,8 @@ def received_key(raw: bytes) -> str:
     Message-ID is in the usual form (what intake does for every message, before its 250);
     the parser reads any other."""
     found = _FIELDS_TO_MESSAGE_ID.match(raw)
-    if found is not None and b"=?" not in found[1]:
-        return found[1].decode("ascii")[:255]
+    if found is not None and (plain := _plain_id(found[1].decode("ascii"))):
+        return plain
     return message_key(parse_headers(raw), raw)
 
 
