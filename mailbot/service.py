@@ -27,7 +27,14 @@ from mailbot.core.errors import MailbotError
 from mailbot.core.tokens import new_token
 from mailbot.digests import delivery as digest_delivery
 from mailbot.handling import unsubscribe
-from mailbot.handling.dispatch import look_ahead, process
+from mailbot.handling.dispatch import (
+    HandledLine,
+    HandlingFailed,
+    log_handled,
+    look_ahead,
+    process,
+    process_quickly,
+)
 from mailbot.inbound.imap import ImapReader
 from mailbot.inbound.intake import Arrival, arrival_rows, store_arrivals
 from mailbot.inbound.smtp import protocol_factory
@@ -95,6 +102,9 @@ class Service:
         self.wake_worker: Callable[[], None] = self._work_ready.set
         self.wake_sender: Callable[[], None] = self._send_ready.set
         self.worker_slice = WORKER_SLICE
+        # the messages up to this id are handled each in a savepoint (`process`): one of
+        # them failed in a turn without (`process_quickly`), which was rolled back
+        self._careful_through = 0
         # SQLite: what `serve` received, not yet in the database (whoever handles
         # messages moves what it finds there: a worker, a daemon restarted, `drain`)
         path = self._sqlite_path()
@@ -150,7 +160,7 @@ class Service:
             if up_to is None:
                 break
             handled = 0
-            while (turn := await self.db.run(self._process_some, up_to))[0]:
+            while (turn := await self._turn(up_to))[0]:
                 handled += turn[0]
                 if turn[1]:  # deliveries were queued
                     self._send_ready.set()
@@ -161,21 +171,41 @@ class Service:
             self._timers_changed.set()
         return count
 
-    def _process_some(self, session: Session, up_to: int) -> tuple[int, int]:
-        """New messages handled in one transaction (each in a savepoint of its own, see
-        `process`) until WORKER_SLICE has passed: one commit and one turn at the
-        database for several posts of a stream, claimed CLAIM_BATCH at a time. On SQLite
-        (one writer) the turn also ends as soon as received messages wait to be stored:
-        their 250 comes first. (Messages handled, deliveries queued.)"""
+    async def _turn(self, up_to: int) -> tuple[int, int]:
+        """One turn of the worker (`_process_some`); its lines logged once committed. A
+        turn where a message failed is rolled back whole, and its messages handled again
+        each in a savepoint (the failed one quarantined, see `process`)."""
+        while True:
+            try:
+                handled, queued, lines = await self.db.run(self._process_some, up_to)
+            except HandlingFailed as failed:
+                log.warning("%s: the turn is handled again, a message at a time", failed)
+                self._careful_through = max(self._careful_through, failed.message_id)
+                continue
+            for line in lines:
+                log_handled(*line)
+            return handled, queued
+
+    def _process_some(self, session: Session,
+                      up_to: int) -> tuple[int, int, list[HandledLine]]:
+        """New messages handled in one transaction until WORKER_SLICE has passed: one
+        commit and one turn at the database for several posts of a stream, claimed
+        CLAIM_BATCH at a time. On SQLite (one writer) the turn also ends as soon as
+        received messages wait to be stored: their 250 comes first. (Messages handled,
+        deliveries queued, the lines to log for them.)"""
         ctx, started, handled = self._context(session), time.perf_counter(), 0
+        lines: list[HandledLine] = []
         while claimed := ctx.stores.messages.claim(up_to, CLAIM_BATCH):
             for row in claimed:
-                process(ctx, row)
+                if row.id <= self._careful_through:
+                    process(ctx, row)
+                else:
+                    lines.append(process_quickly(ctx, row))
                 handled += 1
                 if time.perf_counter() - started >= self.worker_slice or (
                         self.db.single_writer and self.intake.pending()):
-                    return handled, ctx.outbox.queued
-        return handled, ctx.outbox.queued
+                    return handled, ctx.outbox.queued, lines
+        return handled, ctx.outbox.queued, lines
 
     def _context(self, session: Session) -> Context:
         return Context.open(session, self.config, self.composer, self.clock.now())

@@ -12,6 +12,7 @@ import time
 import traceback
 from collections.abc import Callable
 from email.message import EmailMessage
+from typing import Any
 
 from mailbot.config import ListConfig
 from mailbot.config.addresses import is_own
@@ -44,6 +45,15 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+class HandlingFailed(Exception):
+    """A message handled by `process_quickly` raised: the transaction must be rolled back,
+    and its messages handled again by `process`."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(f"message {message_id} could not be handled")
+        self.message_id = message_id
+
+
 def process(ctx: Context, row: InboundMessage) -> None:
     """Handle one claimed message (`Messages.claim`) in a savepoint of its own: what fails
     is undone and the message quarantined, the rest of the transaction is kept."""
@@ -56,7 +66,23 @@ def process(ctx: Context, row: InboundMessage) -> None:
         log.exception("message %s quarantined", row.id)
         quarantine(ctx, row, traceback.format_exc())
         _handled(ctx, row)
-    log_handled(row, time.perf_counter() - started)
+    log_handled(*handled_line(row, time.perf_counter() - started))
+
+
+def process_quickly(ctx: Context, row: InboundMessage) -> "HandledLine":
+    """Handle one claimed message with no savepoint (one costs a SAVEPOINT, a RELEASE and
+    a flush of its own): for a stream of messages, where failures are rare. What it
+    raises comes as `HandlingFailed`; the caller rolls back and handles the messages of
+    the transaction again with `process`. Returns the operator's line, to be logged once
+    the transaction is committed (a transaction rolled back logs nothing)."""
+    started, message_id = time.perf_counter(), row.id  # the row is unreadable once failed
+    try:
+        dispatch(ctx, row)
+        _handled(ctx, row)
+        ctx.stores.messages.write_now()
+    except Exception as exc:
+        raise HandlingFailed(message_id) from exc
+    return handled_line(row, time.perf_counter() - started)
 
 
 def _handled(ctx: Context, row: InboundMessage) -> None:
@@ -65,14 +91,21 @@ def _handled(ctx: Context, row: InboundMessage) -> None:
     row.processed_at = ctx.now
 
 
-def log_handled(row: InboundMessage, seconds: float) -> None:
-    """The operator's line for each message: list, sender, what it was, what was done."""
-    log.info("message %s to %s (%s) from %s: %s — %s (%.0f ms)", row.id, row.list_name,
-             row.role, row.mail_from or "<>", row.kind or "?",
-             row.outcome or row.status, seconds * 1000,
-             extra={"message_id": row.id, "list": row.list_name, "role": row.role,
-                    "sender": row.mail_from, "kind": row.kind, "status": row.status,
-                    "outcome": row.outcome, "ms": round(seconds * 1000, 1)})
+HandledLine = tuple[tuple[Any, ...], dict[str, Any]]
+
+
+def handled_line(row: InboundMessage, seconds: float) -> HandledLine:
+    """The operator's line for each message (list, sender, what it was, what was done), as
+    `log_handled`'s arguments: read off the row while its session is open."""
+    return ((row.id, row.list_name, row.role, row.mail_from or "<>", row.kind or "?",
+             row.outcome or row.status, seconds * 1000),
+            {"message_id": row.id, "list": row.list_name, "role": row.role,
+             "sender": row.mail_from, "kind": row.kind, "status": row.status,
+             "outcome": row.outcome, "ms": round(seconds * 1000, 1)})
+
+
+def log_handled(values: tuple[Any, ...], extra: dict[str, Any]) -> None:
+    log.info("message %s to %s (%s) from %s: %s — %s (%.0f ms)", *values, extra=extra)
 
 
 def dispatch(ctx: Context, row: InboundMessage) -> None:

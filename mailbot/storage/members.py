@@ -64,9 +64,9 @@ _RECEIVING_EACH = (select(Member.email, Member.language, Member.verp_token)
 
 
 # A post asks for its author's row up to four times (the request reader, the pipeline, the
-# count of posts): asked once for each message, kept in the session's `info`. Forgotten
-# when a transaction or savepoint ends (a message is handled in a savepoint of its own, and
-# a rolled-back one may undo an add or a removal) and when we add or remove.
+# count of posts): asked once, kept in the session's `info`. Forgotten when a transaction
+# or savepoint ends (a rolled-back savepoint may undo an add or a removal) and when we add
+# or remove.
 _ASKED = "mailbot.members.asked"
 
 

@@ -77,6 +77,11 @@ class Messages:
         """A nested transaction: what fails inside it is undone, the rest is kept."""
         return self.session.begin_nested()
 
+    def write_now(self) -> None:
+        """Write what the transaction changed so far (a flush): an error it causes is
+        then the message's under way, not one handled later or the commit's."""
+        self.session.flush()
+
     def pass_on(self, row: InboundMessage, *, role: str, rcpt: str, token: str,
                 now: datetime) -> None:
         """Store the same message again for another address of its list (a request sent
