@@ -29,6 +29,7 @@ from mailbot.core import logs
 from mailbot.core.children import Children
 from mailbot.core.clock import SystemClock
 from mailbot.core.errors import MailbotError
+from mailbot.core.where import where
 from mailbot.digests.schedule import next_digest_at
 from mailbot.exchange import opening, payments
 from mailbot.handling.actions import ask
@@ -231,16 +232,27 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM,) if worker else (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        children = None if worker else _workers(args, config)
+        loop.add_signal_handler(signal.SIGUSR1, _tell_where, loop, children)
         if worker:
             await service.serve_as_worker(stop, args.wake_fd)
         else:
-            await service.serve(stop, workers=_workers(args, config))
+            await service.serve(stop, workers=children)
 
     try:
         asyncio.run(run())
     finally:
         service.close()
     return 0
+
+
+def _tell_where(loop: asyncio.AbstractEventLoop, children: Children | None) -> None:
+    """SIGUSR1: each task and thread, and where it waits, into the log; passed on to the
+    worker processes (those started), which write theirs."""
+    logging.getLogger("mailbot").warning("where this process is (SIGUSR1), pid %d:\n%s",
+                                         os.getpid(), where(loop))
+    if children is not None:
+        children.pass_on(signal.SIGUSR1)
 
 
 def _workers(args: argparse.Namespace, config: Config) -> Children | None:

@@ -44,6 +44,7 @@ MEMBERS = [("marie@example.com", "Marie"), ("bob@example.net", "Bob"),
 READY_TIMEOUT = 15.0
 DELIVERY_TIMEOUT = 15.0
 SETTLE = 1.5  # how long to keep watching for a duplicate once everything has arrived
+WHERE = "where this process is (SIGUSR1)"
 
 
 def cli_env() -> dict[str, str]:
@@ -126,6 +127,27 @@ class Daemon:
 
     def text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    async def tell_where(self, timeout: float = 3.0) -> None:
+        """SIGUSR1: the daemon writes where each of its tasks and threads is to its log."""
+        told = self.text().count(WHERE)
+        self.signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while self.text().count(WHERE) == told and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float,
+                         what: str) -> None:
+        """`wait_for`, but a daemon that never gets there is asked where it is first, and
+        its log (with that) is in the failure."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                if self.proc is not None and self.proc.returncode is None:
+                    await self.tell_where()
+                pytest.fail(f"timed out after {timeout}s waiting for {what}; the daemon's "
+                            f"log:\n{self.text()}")
+            await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager
@@ -309,7 +331,8 @@ async def test_kill_9_after_five_posts_with_deliveries_in_flight_delivers_each_o
                 code, text = await smtp_send(port, make_message(message_id=mid,
                                                                 subject=f"Annonce {i}"))
                 assert code == 250, text
-            await wait_for(lambda: gate.waiting > 0, DELIVERY_TIMEOUT, "a delivery at DATA")
+            await first.wait_until(lambda: gate.waiting > 0, DELIVERY_TIMEOUT,
+                                   "a delivery at DATA")
             code, text = await post(port, make_message(message_id=mids[-1],
                                                        subject="Annonce 4"),
                                     on_250=lambda: first.signal(signal.SIGKILL))
@@ -332,8 +355,8 @@ async def test_kill_9_mid_batch_does_not_resend_what_the_smarthost_accepted(
             mid = "<mid-batch@example.com>"
             code, text = await smtp_send(port, make_message(message_id=mid))
             assert code == 250, text
-            await wait_for(lambda: len(gate.received) == 1 and gate.waiting == 2,
-                           DELIVERY_TIMEOUT, "one copy accepted, two at DATA")
+            await first.wait_until(lambda: len(gate.received) == 1 and gate.waiting == 2,
+                                   DELIVERY_TIMEOUT, "one copy accepted, two at DATA")
             # SMTP cannot close the instant between the smarthost's 250 and our record of
             # it; what must hold is that the accepted copy is recorded while the rest of
             # the batch is still in flight, so the kill that follows resends only the rest.
@@ -396,8 +419,8 @@ async def test_sigterm_during_a_delivery_hands_it_to_the_next_daemon_at_once(
             mid = "<term-busy@example.com>"
             code, text = await smtp_send(port, make_message(message_id=mid))
             assert code == 250, text
-            await wait_for(lambda: gate.waiting == len(MEMBERS), DELIVERY_TIMEOUT,
-                           "the deliveries to be waiting at DATA")
+            await first.wait_until(lambda: gate.waiting == len(MEMBERS), DELIVERY_TIMEOUT,
+                                   "the deliveries to be waiting at DATA")
             first.signal(signal.SIGTERM)
             assert await first.wait(15) == 0, first.text()
             assert gate.received == []  # nothing was delivered: the conversations were cut
@@ -417,9 +440,34 @@ async def test_sigterm_during_a_delivery_exits_within_seconds(
             daemon = await new().start()
             code, text = await smtp_send(port, make_message(message_id="<term-slow@x.org>"))
             assert code == 250, text
-            await wait_for(lambda: gate.waiting > 0, DELIVERY_TIMEOUT, "a delivery at DATA")
+            await daemon.wait_until(lambda: gate.waiting > 0, DELIVERY_TIMEOUT,
+                                    "a delivery at DATA")
             daemon.signal(signal.SIGTERM)
             assert await daemon.wait(5) == 0, daemon.text()
+
+
+async def test_sigusr1_writes_where_each_task_and_thread_waits_and_the_daemon_goes_on(
+        tmp_path: Path, database_url: str) -> None:
+    """For a daemon that seems stuck: `kill -USR1` puts what each task is waiting for in
+    its log (the worker, by the coroutines it is in), and changes nothing else."""
+    async with serving(GateSink()) as gate:
+        config, port = seeded_list(tmp_path, database_url, gate.port)
+        async with daemons(config, port, tmp_path / "serve.log") as new:
+            daemon = await new().start()
+            code, text = await smtp_send(port, make_message(message_id="<where@x.org>"))
+            assert code == 250, text
+            await daemon.wait_until(lambda: gate.waiting == len(MEMBERS), DELIVERY_TIMEOUT,
+                                    "the deliveries to be waiting at DATA")
+            await daemon.tell_where()
+            told = daemon.text().split(WHERE, 1)[1]
+            for seen in ("- task worker", "in _worker_loop", "- task sender",
+                         "in deliver_due", "- thread MainThread", "    on <Future pending"):
+                assert seen in told, f"{seen!r} not in:\n{told}"
+            gate.release.set()  # and it goes on: the copies held at DATA are delivered
+            await daemon.wait_until(lambda: len(gate.received) == len(MEMBERS),
+                                    DELIVERY_TIMEOUT, "the copies")
+            daemon.signal(signal.SIGTERM)
+            assert await daemon.wait(15) == 0, daemon.text()
 
 
 # --- 3. the repository's own example config ---------------------------------------------

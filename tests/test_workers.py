@@ -18,10 +18,18 @@ import pytest
 from sqlalchemy import select
 
 from mailbot.config import ConfigError, load_config
+from mailbot.core.children import SETTLED
 from mailbot.storage import db
 from mailbot.storage.models import Daemon as DaemonRow
 from tests.helpers import Sink, make_message, write_config
-from tests.test_daemon import Daemon, assert_delivered_once, post, seeded_list, wait_for
+from tests.test_daemon import (
+    WHERE,
+    Daemon,
+    assert_delivered_once,
+    post,
+    seeded_list,
+    wait_for,
+)
 from tests.test_daemon import daemons as listeners
 
 pytestmark = pytest.mark.slow
@@ -125,6 +133,26 @@ async def test_posts_are_handled_and_sent_by_the_worker_process_once(
         assert not alive(worker)
         assert "Traceback" not in daemon.text()
         assert registered_pids(database_url) == set()  # both left cleanly
+
+
+async def test_sigusr1_to_the_listener_is_passed_on_to_its_workers(
+        tmp_path: Path, database_url: str, sink: Sink) -> None:
+    config, port = with_workers(tmp_path, database_url, sink.port)
+    async with daemons(config, port, tmp_path / "serve.log") as new:
+        daemon = await new().start()
+        (worker,) = await workers_of(daemon)
+        assert daemon.proc is not None
+        await wait_for(lambda: worker in registered_pids(database_url), GONE_TIMEOUT,
+                       "the worker to be up")
+        await asyncio.sleep(SETTLED)  # a worker still starting is not sent it
+        daemon.signal(signal.SIGUSR1)
+        await wait_for(lambda: daemon.text().count(WHERE) == 2, GONE_TIMEOUT,
+                       "both processes to say where they are")
+        told = daemon.text()
+        assert f"{WHERE}, pid {daemon.proc.pid}:" in told
+        assert f"{WHERE}, pid {worker}:" in told
+        assert "in _worker_loop" in told.split(f"pid {worker}:", 1)[1]  # the worker's
+        assert alive(worker) and daemon.proc.returncode is None
 
 
 async def test_a_worker_killed_is_started_again_and_the_next_post_goes_out(

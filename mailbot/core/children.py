@@ -22,6 +22,9 @@ WATCH_EVERY = 0.2  # seconds between looks at the children
 FIRST_PAUSE = 0.5  # seconds before a child that died is started again (then doubled)
 LONGEST_PAUSE = 60.0
 STOP_TIMEOUT = 30.0  # seconds a child has to finish its turn once asked to stop
+# A child younger than this may still be starting (importing), before it handles the
+# signals it is sent: SIGUSR1 would stop it then, so it is not passed on to such a child.
+SETTLED = 3.0
 
 
 @dataclass
@@ -46,6 +49,13 @@ class Children:
 
     def pids(self) -> list[int]:
         return [child.process.pid for child in self._children]
+
+    def pass_on(self, signum: int) -> None:
+        """Send `signum` to every child that has had the time to start (SETTLED)."""
+        for child in self._children:
+            if time.monotonic() - child.started >= SETTLED and child.process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    child.process.send_signal(signum)
 
     def wake(self, byte: bytes) -> None:
         """Tell every child (never blocks: a full pipe already has a wake-up in it)."""
