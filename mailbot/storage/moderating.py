@@ -5,17 +5,31 @@
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from mailbot.storage.models import Ban, Member, MembershipEvent
 
 __all__ = ["Ban", "Bans", "MembershipEvent", "MembershipLog"]
 
-# Asked for every message (built once: building it costs more than running it).
+# Asked for every message, so read once a transaction (a worker's turn handles several):
+# each list's banned addresses, kept in the session's `info` until the transaction ends.
+# Once a ban is added or lifted in it, the database is asked each time instead (a
+# savepoint rolled back may undo the change). A ban another daemon commits meanwhile
+# counts from the next transaction, as for a message already under way.
+_BANNED = "mailbot.bans.banned"
+_ASK_EACH_TIME = "mailbot.bans.changed"
+_BANNED_ON = select(Ban.email).where(Ban.list_name == bindparam("list_name"))
 _ANY_BANNED = select(Ban.id).where(
     Ban.list_name == bindparam("list_name"),
     Ban.email.in_(bindparam("emails", expanding=True))).limit(1)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_banned(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the transaction itself, not a savepoint in it
+        session.info.pop(_BANNED, None)
+        session.info.pop(_ASK_EACH_TIME, None)
 
 
 class Bans:
@@ -29,9 +43,22 @@ class Bans:
     def any_of(self, list_name: str, addresses: Iterable[str]) -> bool:
         """Whether one of these addresses (From, envelope sender) is banned."""
         wanted = [a.lower() for a in addresses if a]
-        # asked for every message: on the connection, no autoflush (add and remove flush)
-        return bool(wanted) and self.session.connection().execute(
-            _ANY_BANNED, {"list_name": list_name, "emails": wanted}).first() is not None
+        if not wanted:
+            return False
+        # on the connection: no autoflush (add and remove flush)
+        if self.session.info.get(_ASK_EACH_TIME):
+            return self.session.connection().execute(
+                _ANY_BANNED, {"list_name": list_name, "emails": wanted}).first() is not None
+        known: dict[str, frozenset[str]] = self.session.info.setdefault(_BANNED, {})
+        banned = known.get(list_name)
+        if banned is None:
+            banned = known[list_name] = frozenset(self.session.connection().execute(
+                _BANNED_ON, {"list_name": list_name}).scalars())
+        return any(address in banned for address in wanted)
+
+    def _changed(self) -> None:
+        self.session.info[_ASK_EACH_TIME] = True
+        self.session.info.pop(_BANNED, None)
 
     def add(self, list_name: str, email: str, by: str, now: datetime) -> bool:
         """Ban `email`; False when it was banned already."""
@@ -40,6 +67,7 @@ class Bans:
         self.session.add(Ban(list_name=list_name, email=email.lower(), banned_at=now,
                              banned_by=by))
         self.session.flush()
+        self._changed()
         return True
 
     def remove(self, list_name: str, email: str) -> bool:
@@ -48,6 +76,7 @@ class Bans:
             return False
         self.session.delete(ban)
         self.session.flush()
+        self._changed()
         return True
 
     def all(self, list_name: str) -> Sequence[Ban]:
