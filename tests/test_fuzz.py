@@ -190,8 +190,9 @@ def generated(rng: random.Random, n: int, corpus: list[bytes]) -> bytes:
     for _ in range(rng.choice((0, 0, 1, 3, 8))):
         at = rng.randint(0, max(0, len(data) - 1))
         op = rng.choice(("flip", "insert", "cut", "crlf", "cr", "nul", "long"))
-        if op == "flip" and data:
-            data[at] = rng.randint(0, 255)
+        if op == "flip":
+            if data:  # nothing to flip in an empty message
+                data[at] = rng.randint(0, 255)
         elif op == "insert":
             data[at:at] = rng.randbytes(rng.randint(1, 20))
         elif op == "cut":
