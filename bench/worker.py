@@ -1,6 +1,6 @@
 """The worker's cost per post, in process: N posts from 20 members (delivery off, as in
 intake.py) stored as intake stores them, then handled as the daemon does
-(`Service.process_pending`: turns of 20 ms, each message in a savepoint). Prints the CPU
+(`Service.process_pending`: turns of 20 ms, no savepoint a message). Prints the CPU
 time (process time) and wall time per post, and, as the floor of the same machine in the
 same run, the time to parse the same posts and read their text with the email package
 (what any handling pays first), and how many such readings a post costs (`ratio`).
