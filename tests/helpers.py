@@ -243,3 +243,13 @@ async def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> 
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def statements_of(session: Any) -> list[str]:
+    """The SQL statements `session`'s connection runs from now on, as they run."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    event.listen(session.connection(), "before_cursor_execute",
+                 lambda _c, _cur, statement, *_a: seen.append(statement))
+    return seen

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from mailbot.storage import db
 from mailbot.storage.moderating import Bans
+from tests.helpers import statements_of
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -24,16 +24,9 @@ def database(database_url: str) -> Iterator[db.Database]:
     database.close()
 
 
-def _statements(session: Session) -> list[str]:
-    seen: list[str] = []
-    event.listen(session.connection(), "before_cursor_execute",
-                 lambda _c, _cur, statement, *_a: seen.append(statement))
-    return seen
-
-
 def test_asked_for_each_message_read_once(database: db.Database) -> None:
     def turn(session: Session) -> tuple[list[bool], int]:
-        bans, seen = Bans(session), _statements(session)
+        bans, seen = Bans(session), statements_of(session)
         found = []
         for sender in ("ann@example.org", "spam@example.org", "SPAM@example.org", ""):
             with session.begin_nested():  # a savepoint ending does not forget them

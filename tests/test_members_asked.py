@@ -5,11 +5,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from mailbot.storage import db
 from mailbot.storage.members import Members
+from tests.helpers import statements_of
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -23,17 +23,10 @@ def database(database_url: str) -> Iterator[db.Database]:
     database.close()
 
 
-def _selects(session: Session) -> list[str]:
-    seen: list[str] = []
-    event.listen(session.connection(), "before_cursor_execute",
-                 lambda _c, _cur, statement, *_a: seen.append(statement))
-    return seen
-
-
 def test_asked_twice_read_once(database: db.Database) -> None:
     def twice(session: Session) -> int:
         members = Members(session)
-        seen = _selects(session)
+        seen = statements_of(session)
         first = members.get("sel", "ann@example.org")
         again = members.get("sel", "Ann@Example.org")
         assert first is not None and again is first
