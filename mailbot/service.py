@@ -179,7 +179,9 @@ class Service:
             try:
                 handled, queued, lines = await self.db.run(self._process_some, up_to)
             except HandlingFailed as failed:
-                log.warning("%s: the turn is handled again, a message at a time", failed)
+                cause = failed.__cause__
+                log.warning("%s (%s: %s): the turn is handled again, a message at a time",
+                            failed, type(cause).__name__, str(cause).strip()[:200])
                 self._careful_through = max(self._careful_through, failed.message_id)
                 continue
             for line in lines:

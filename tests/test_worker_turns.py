@@ -70,7 +70,7 @@ async def test_a_failing_message_is_quarantined_and_the_turn_handled_again(
     await posts(service, 5)
     ids = await _ids(bot)
 
-    with caplog.at_level(logging.INFO, logger="mailbot.handling.dispatch"):
+    with caplog.at_level(logging.INFO, logger="mailbot"):
         assert await service.process_pending() == 5
     # the quick turn stopped at the third, rolled back; handled again, carefully up to it
     assert seen["quick"] == ids[:3] + ids[3:]
@@ -81,6 +81,9 @@ async def test_a_failing_message_is_quarantined_and_the_turn_handled_again(
         select(InboundMessage).order_by(InboundMessage.id))])
     assert rows == [("done", 1), ("done", 2), ("quarantined", None), ("done", 3),
                     ("done", 4)]
+    redone = [r.getMessage() for r in caplog.records if "handled again" in r.getMessage()]
+    assert len(redone) == 1 and f"message {ids[2]} could not be handled (" in redone[0]
+    assert ("RuntimeError: simulated bug" if how == "raise" else "IntegrityError") in redone[0]
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("message ")]
     assert sorted(int(line.split()[1]) for line in lines if " to sel " in line) == ids
 
