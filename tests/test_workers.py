@@ -274,3 +274,27 @@ async def test_a_dead_workers_pipe_is_not_written_while_it_is_started_again(
     finally:
         await workers.stop()
         watching.cancel()
+
+
+async def test_a_signal_is_passed_on_only_to_workers_past_their_start(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker still importing does not handle SIGUSR1 yet: its default action would
+    stop it. Such a worker is skipped; one past SETTLED gets it."""
+    import sys
+
+    from mailbot.core import children as module
+
+    workers = module.Children(lambda fd: [sys.executable, "-c",
+                                          "import time; time.sleep(30)"], 1)
+    workers.start()
+    process = workers._children[0].process
+    try:
+        workers.pass_on(signal.SIGUSR1)  # just started: skipped
+        await asyncio.sleep(0.5)
+        assert process.poll() is None
+        monkeypatch.setattr(module, "SETTLED", 0.0)
+        workers.pass_on(signal.SIGUSR1)  # this one has no handler: SIGUSR1 stops it
+        await wait_for(lambda: process.poll() is not None, GONE_TIMEOUT, "the signal")
+        assert process.returncode == -signal.SIGUSR1
+    finally:
+        await workers.stop()

@@ -65,8 +65,9 @@ _RECEIVING_EACH = (select(Member.email, Member.language, Member.verp_token)
 
 # A post asks for its author's row up to four times (the request reader, the pipeline, the
 # count of posts): asked once, kept in the session's `info`. Forgotten when a transaction
-# or savepoint ends (a rolled-back savepoint may undo an add or a removal) and when we add
-# or remove.
+# or savepoint ends (a rolled-back savepoint may undo an add or a removal), which includes
+# the end of each flush (SQLAlchemy runs a flush in a transaction of its own), and when we
+# add or remove.
 _ASKED = "mailbot.members.asked"
 
 
