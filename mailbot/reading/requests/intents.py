@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from mailbot.reading.amounts import find_amounts
 from mailbot.reading.commands import MODERATOR_VERBS, Command, number_arg, parse_line
+from mailbot.reading.needles import Sieve
 from mailbot.reading.spoken import plain
 
 from .lexicon import ASKING, CLAIM, DISPUTE, HOW_TO, INTENTS, LEDGER_WORDS, TOPICS
@@ -19,9 +20,11 @@ from .prepare import Prepared, Sentence
 BODY_COMMAND, SUBJECT_COMMAND = 8, 4
 BODY, SUBJECT = 2, 1
 ENOUGH = 4  # the least score that is a request rather than a guess
-# The lexicon's phrase families, compiled once (each sentence is searched for all of them).
+# The lexicon's phrase families, compiled once (each sentence is searched for all of them
+# that may be in it: the sieve tells which from the sentence's letters).
 _CUES = {action: tuple((weight, re.compile(pattern)) for weight, pattern in cues)
          for action, cues in INTENTS.items()}
+_SIEVE = Sieve(pattern for cues in _CUES.values() for _, pattern in cues)
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,10 @@ def typed_commands(prepared: Prepared) -> tuple[Draft | None, list[Draft]]:
 def sentence_scores(sentence: Sentence, points_per_hour: int = 60) -> dict[str, int]:
     """Each action's weight in one sentence (each pattern counted once)."""
     scores: dict[str, int] = {}
+    possible = _SIEVE.may_match(sentence.plain)
     for action, cues in _CUES.items():
-        weight = sum(w for w, pattern in cues if _said(pattern, sentence.plain))
+        weight = sum(w for w, pattern in cues
+                     if pattern in possible and _said(pattern, sentence.plain))
         if weight:
             scores[action] = weight
     if sentence.asked or re.match(ASKING, sentence.plain):
