@@ -157,22 +157,31 @@ def test_numbers_given_to_a_proposal_or_an_item(text: str, numbers: list[int]) -
 
 
 def test_numbers_read_as_the_plain_regex_reads_them() -> None:
-    """The look for a digit first changes nothing: every text of the reply corpus and
-    generated mixes read as the regex alone reads them."""
+    """Reading from the digits back changes nothing: every text of the reply corpus and
+    generated mixes read as the one regex that searched the whole text (kept here) reads
+    them."""
     import random
+    import re
 
-    from mailbot.reading.requests.refs import _NUMBER, _ORDINAL, _ORDINALS
+    from mailbot.reading.requests.refs import _MONTHS, _ORDINAL, _ORDINALS
+
+    whole = re.compile(  # the pattern numbers_named replaced, as it was
+        rf"(?:n°|#|\bno\.?|\bnum(?:ero|ber)?\.?|\bla|\bproposal|\bproposition|\bprop\.?|\boffre"
+        rf"|\boffer|\bdemande|\brequest|\bannonce|\bitem)\s*(\d{{1,4}})\b(?!\s*(?:{_MONTHS}|h\b|"
+        rf"heures?|hours?|%|€|euros?|ans|years|e\b|eme\b|er\b))")
 
     def plain_regex(text: str) -> list[int]:
-        found = [(m.start(), int(m.group(1))) for m in _NUMBER.finditer(text)]
+        found = [(m.start(), int(m.group(1))) for m in whole.finditer(text)]
         found += [(m.start(), _ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(text)]
         return [number for _, number in sorted(found)]
 
     words = ["la", "proposition", "n°", "#", "no.", "offre", "the", "second", "3", "٣", "12",
-             "mars", "h", "demande", "item", "numero", "x", "2026", "deuxieme", "¹", "⑦"]
+             "mars", "h", "demande", "item", "numero", "x", "2026", "deuxieme", "¹", "⑦",
+             "number.", "prop.", "12345", "7h", "euros", "%", "ans", "e", "er", "vila", "no",
+             "\t", "  ", "proposal", "annonce", "la3", "n°4", "#5", "1", "0042", "ٍ"]
     chooser = random.Random(31)
-    texts = [" ".join(chooser.choice(words) for _ in range(chooser.randint(0, 12)))
-             for _ in range(3000)]
+    texts = [chooser.choice((" ", "", "  ")).join(
+        chooser.choice(words) for _ in range(chooser.randint(0, 12))) for _ in range(6000)]
     texts += [p.read_text(errors="replace").lower()
               for p in sorted((DATA / "replies").rglob("*")) if p.is_file()]
     assert all(numbers_named(t) == plain_regex(t) for t in texts)

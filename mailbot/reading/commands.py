@@ -83,9 +83,9 @@ def parse_line(line: str) -> Command | None:
     """One line → a Command, or None when its first word is not a command word."""
     original = " ".join(line.split())
     words = original.split(" ")
-    folded = [fold(w) for w in words]
+    folded = [fold(w) for w in words[:2]]  # a command word is one word or two
     for width in (2, 1):
-        if len(folded) >= width and " ".join(folded[:width]) in VERBS:
+        if len(words) >= width and " ".join(folded[:width]) in VERBS:
             verb, language = VERBS[" ".join(folded[:width])]
             return Command(verb, tuple(words[width:]), original, language)
     return None

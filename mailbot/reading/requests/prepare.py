@@ -136,8 +136,12 @@ def _sentences(own: str, said: Said) -> list[Sentence]:
 def mended(text: str) -> str:
     """Phone spellings made usual ("daccord", "koi") and long keywords' slips mended
     ("désincrire", "suprimer"), word by word."""
-    words = re.split(r"([\s,.;:!?'()]+)", text)
-    return "".join(_mend(word) for word in words)
+    words = _GAPS.split(text)
+    words[::2] = [_mend(word) for word in words[::2]]  # between them, the gaps as they are
+    return "".join(words)
+
+
+_GAPS = re.compile(r"([\s,.;:!?'()]+)")
 
 
 # A keyword's plural or singular is no slip of it ("proposal" is not "proposals" mistyped).
