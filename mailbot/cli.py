@@ -113,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     serving = add(verbs, "serve", help="run the daemon")
     # a worker process of a daemon with server.workers (started by it, never by hand)
     serving.add_argument("--wake-fd", type=int, help=argparse.SUPPRESS)
+    serving.add_argument("--worker", help=argparse.SUPPRESS)  # "k/n": the k-th of n
     serving.set_defaults(run=serve)
     check_verb = add(verbs, "check", help="validate config, rules and templates")
     check_verb.add_argument("-v", "--verbose", action="store_true",
@@ -226,6 +227,10 @@ def serve(args: argparse.Namespace, config: Config) -> int:
             logging.getLogger("mailbot").warning("worker process: priority unchanged: %s",
                                                  exc)
     service = Service(config, database=database)
+    if worker and database.single_writer and args.worker:
+        number, count = (int(n) for n in args.worker.split("/"))
+        if count > 1:  # one worker alone has no one to read ahead beside
+            service.take_share(number, count)
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -261,10 +266,10 @@ def _workers(args: argparse.Namespace, config: Config) -> Children | None:
         return None
     level = args.log_level or "info"
 
-    def command(wake_fd: int) -> list[str]:
+    def command(wake_fd: int, number: int) -> list[str]:
         return [sys.executable, "-m", "mailbot.cli", "-c", str(config.path),
                 "--log-level", level, "--log-format", args.log_format,
-                "serve", "--wake-fd", str(wake_fd)]
+                "serve", "--wake-fd", str(wake_fd), "--worker", f"{number}/{config.server.workers}"]
 
     return Children(command, config.server.workers)
 

@@ -27,6 +27,7 @@ from mailbot.core.errors import MailbotError
 from mailbot.core.tokens import new_token
 from mailbot.digests import delivery as digest_delivery
 from mailbot.handling import unsubscribe
+from mailbot.handling.ahead import PostsAhead
 from mailbot.handling.dispatch import (
     HandledLine,
     HandlingFailed,
@@ -111,6 +112,18 @@ class Service:
         self.arrivals: Arrivals | None = None
         self._arrivals_path = arrivals_path(path) if path else None
         self._keep_in_arrivals = False  # set by serve on SQLite
+        # a worker process on SQLite (`take_share`): its share, its posts read ahead
+        self.share: tuple[int, int] | None = None
+        self._ahead: PostsAhead | None = None
+        self._reader: Database | None = None
+
+    def take_share(self, number: int, count: int) -> None:
+        """The worker process `number` of `count` on SQLite: it claims only the messages
+        whose id is `number` modulo `count`, and reads its next posts ahead while another
+        holds the one writer (handling/ahead.py)."""
+        self.share = (number, count)
+        self._ahead = PostsAhead(self.config, self.share)
+        self._reader = Database.reading(self.config.server.database_url)
 
     # --- intake -------------------------------------------------------------------------
     async def accept(self, raw: bytes, mail_from: str,
@@ -160,7 +173,11 @@ class Service:
             if up_to is None:
                 break
             handled = 0
-            while (turn := await self._turn(up_to))[0]:
+            while True:
+                await self._read_ahead(up_to)
+                turn = await self._turn(up_to)
+                if not turn[0]:
+                    break
                 handled += turn[0]
                 if turn[1]:  # deliveries were queued
                     self._send_ready.set()
@@ -170,6 +187,18 @@ class Service:
         if count:
             self._timers_changed.set()
         return count
+
+    async def _read_ahead(self, up_to: int) -> int:
+        """A worker with a share: its next posts read, outside the writer's turn."""
+        ahead, reader = self._ahead, self._reader
+        if ahead is None or reader is None:
+            return 0
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                None, reader.peek, lambda session: ahead.read(Stores.of(session), up_to))
+        except Exception:  # the reading is only a head start: the turn reads what it lacks
+            log.debug("worker: reading ahead failed", exc_info=True)
+            return 0
 
     async def _turn(self, up_to: int) -> tuple[int, int]:
         """One turn of the worker (`_process_some`); its lines logged once committed. A
@@ -197,12 +226,14 @@ class Service:
         deliveries queued, the lines to log for them.)"""
         ctx, started, handled = self._context(session), time.perf_counter(), 0
         lines: list[HandledLine] = []
-        while claimed := ctx.stores.messages.claim(up_to, CLAIM_BATCH):
+        while claimed := ctx.stores.messages.claim(up_to, CLAIM_BATCH, self.share):
             for row in claimed:
                 if row.id <= self._careful_through:
                     process(ctx, row)
                 else:
                     lines.append(process_quickly(ctx, row))
+                if self._ahead is not None:
+                    self._ahead.readings.pop(row.id, None)
                 handled += 1
                 if time.perf_counter() - started >= self.worker_slice or (
                         self.db.single_writer and self.intake.pending()):
@@ -210,14 +241,15 @@ class Service:
         return handled, ctx.outbox.queued, lines
 
     def _context(self, session: Session) -> Context:
-        return Context.open(session, self.config, self.composer, self.clock.now())
+        return Context.open(session, self.config, self.composer, self.clock.now(),
+                            self._ahead.readings if self._ahead is not None else None)
 
     async def _look_ahead(self) -> int | None:
         """The last id of the next batch of new messages (None: none), once the DNS was
         asked for the DMARC policies of their posts' authors, outside any transaction:
         the pipeline then reads the answers from the cache."""
         last, authors = await self.db.run(
-            lambda s: look_ahead(Messages(s), Holds(s), LOOK_AHEAD))
+            lambda s: look_ahead(Messages(s), Holds(s), LOOK_AHEAD, self.share))
         if authors and any(m.rules.posting.from_rewrite == "auto" for m in self.config.lists):
             policies = policies_for(self.config.dns)
             await asyncio.gather(*(asyncio.to_thread(policies.needs_rewrite, a)
@@ -521,6 +553,8 @@ class Service:
 
     def close(self) -> None:
         self.db.close()
+        if self._reader is not None:
+            self._reader.close()
         if self.arrivals is not None:
             self.arrivals.close()
 

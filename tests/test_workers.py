@@ -172,6 +172,28 @@ async def test_a_worker_killed_is_started_again_and_the_next_post_goes_out(
         assert f"(pid {worker}) exited -9: started again" in daemon.text()
 
 
+async def test_two_workers_take_a_share_each_and_every_post_goes_out_once(
+        tmp_path: Path, database_url: str, sink: Sink) -> None:
+    """Each worker is told its number (on SQLite it claims the messages of its share and
+    reads them ahead while the other holds the writer; PostgreSQL's claim them as they
+    come): either way every post is handled and sent once."""
+    config, port = with_workers(tmp_path, database_url, sink.port, count=2)
+    async with daemons(config, port, tmp_path / "serve.log") as new:
+        daemon = await new().start()
+        workers = await workers_of(daemon, 2)
+        shares = set()
+        for pid in workers:
+            line = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            shares.add(line[line.index(b"--worker") + 1])
+        assert shares == {b"0/2", b"1/2"}
+        mids = [f"<share-{i}@example.com>" for i in range(7)]
+        for mid in mids:
+            code, text = await post(port, make_message(message_id=mid))
+            assert code == 250, text
+        await assert_delivered_once(sink, mids, daemon)
+        assert "Traceback" not in daemon.text()
+
+
 async def test_kill_9_of_the_listener_stops_its_workers_and_a_restart_delivers_once(
         tmp_path: Path, database_url: str, sink: Sink) -> None:
     config, port = with_workers(tmp_path, database_url, sink.port)
@@ -260,7 +282,7 @@ async def test_a_dead_workers_pipe_is_not_written_while_it_is_started_again(
 
     from mailbot.core import children as module
 
-    workers = module.Children(lambda fd: [sys.executable, "-c", "pass"], 1)
+    workers = module.Children(lambda fd, n: [sys.executable, "-c", "pass"], 1)
     workers.start()
     (pid,) = workers.pids()
     watching = asyncio.create_task(workers.watch())
@@ -284,7 +306,7 @@ async def test_a_signal_is_passed_on_only_to_workers_past_their_start(
 
     from mailbot.core import children as module
 
-    workers = module.Children(lambda fd: [sys.executable, "-c",
+    workers = module.Children(lambda fd, n: [sys.executable, "-c",
                                           "import time; time.sleep(30)"], 1)
     workers.start()
     process = workers._children[0].process

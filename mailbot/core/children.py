@@ -37,9 +37,10 @@ class _Child:
 
 
 class Children:
-    """`count` processes, each `command(read_fd)`, with the pipe's read end passed down."""
+    """`count` processes, each `command(read_fd, number)`, with the pipe's read end passed
+    down (`number`: 0 to count - 1, the same when a child is started again)."""
 
-    def __init__(self, command: Callable[[int], list[str]], count: int) -> None:
+    def __init__(self, command: Callable[[int, int], list[str]], count: int) -> None:
         self.command, self.count = command, count
         self._children: list[_Child] = []
         self._stopping = False
@@ -107,7 +108,7 @@ class Children:
         read_fd, write_fd = os.pipe()
         os.set_blocking(write_fd, False)
         try:
-            process = subprocess.Popen(self.command(read_fd), pass_fds=(read_fd,),
+            process = subprocess.Popen(self.command(read_fd, number), pass_fds=(read_fd,),
                                        stdin=subprocess.DEVNULL)
         except BaseException:
             os.close(write_fd)

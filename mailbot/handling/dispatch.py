@@ -161,12 +161,13 @@ def replay(ctx: Context, message_id: int) -> bool:
     return True
 
 
-def look_ahead(messages: Messages, holds: Holds, limit: int) -> tuple[int | None, set[str]]:
-    """The id of the last of the next `limit` new messages, and the authors of the posts
-    they would send out (a post, or a held post a moderator's reply may approve): the
-    worker asks their DMARC policy before it handles them, so the pipeline never waits
-    for the DNS inside a transaction."""
-    peeked = messages.peek_new(limit)
+def look_ahead(messages: Messages, holds: Holds, limit: int,
+               share: tuple[int, int] | None = None) -> tuple[int | None, set[str]]:
+    """The id of the last of the next `limit` new messages (of a worker's `share`, see
+    `Messages.claim`), and the authors of the posts they would send out (a post, or a held
+    post a moderator's reply may approve): the worker asks their DMARC policy before it
+    handles them, so the pipeline never waits for the DNS inside a transaction."""
+    peeked = messages.peek_new(limit, share)
     authors = set()
     for peek in peeked:
         if peek.role == "confirm":

@@ -73,7 +73,8 @@ def _seen(ctx: Context, mlist: ListConfig, row: InboundMessage,
           msg: EmailMessage) -> Request | None:
     """What the request reader reads in the post, as `mailbot explain` does."""
     said = said_of(msg, "post", mlist, row.mail_from, thread_proposal(ctx.stores, mlist, msg))
-    found = read_requests(said, known_of(ctx.stores, mlist, ctx.config.server.separator))
+    found = read_requests(said, known_of(ctx.stores, mlist, ctx.config.server.separator),
+                          ctx.readings.get(row.id))
     return found[0] if found else None
 
 

@@ -2,7 +2,8 @@
 domain) and the outbox. The worker builds one per message, the timers one per round; the
 session itself stays behind the stores and the outbox."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from mailbot.config import Config
 from mailbot.outbound.compose import Composer
 from mailbot.outbound.outbox import Outbox
+from mailbot.reading.requests import Reading
 from mailbot.storage.stores import Stores
 
 
@@ -19,8 +21,11 @@ class Context:
     stores: Stores
     outbox: Outbox
     now: datetime
+    # posts read ahead, by message id (handling/ahead.py): a worker process's on SQLite
+    readings: Mapping[int, Reading] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, session: Session, config: Config, composer: Composer,
-             now: datetime) -> "Context":
-        return cls(config, Stores.of(session), Outbox(session, config, composer, now), now)
+    def open(cls, session: Session, config: Config, composer: Composer, now: datetime,
+             readings: Mapping[int, Reading] | None = None) -> "Context":
+        return cls(config, Stores.of(session), Outbox(session, config, composer, now), now,
+                   {} if readings is None else readings)

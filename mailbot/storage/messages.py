@@ -22,6 +22,17 @@ _OLDEST_NEW = (select(InboundMessage)
                .where(InboundMessage.status == "new", InboundMessage.id <= bindparam("up_to"))
                .order_by(InboundMessage.id).limit(bindparam("limit"))
                .with_for_update(skip_locked=True))
+# The same for a worker process that takes a share of them (SQLite, `Service.take_share`).
+_OLDEST_NEW_OF_SHARE = _OLDEST_NEW.where(
+    InboundMessage.id % bindparam("count") == bindparam("number"))
+# New posts of a share, to read ahead (`new_posts`).
+_NEW_POSTS = (select(InboundMessage.id, InboundMessage.list_name, InboundMessage.mail_from,
+                     InboundMessage.raw)
+              .where(InboundMessage.status == "new", InboundMessage.role == "post",
+                     InboundMessage.id > bindparam("after"),
+                     InboundMessage.id <= bindparam("up_to"),
+                     InboundMessage.id % bindparam("count") == bindparam("number"))
+              .order_by(InboundMessage.id).limit(bindparam("limit")))
 
 
 @dataclass(frozen=True)
@@ -50,19 +61,37 @@ class Messages:
             insert(InboundMessage)
             .on_conflict_do_nothing(index_elements=["rcpt", "message_key"]), rows)
 
-    def claim(self, up_to: int, limit: int) -> Sequence[InboundMessage]:
+    def claim(self, up_to: int, limit: int,
+              share: tuple[int, int] | None = None) -> Sequence[InboundMessage]:
         """The oldest new messages with an id up to `up_to`, at most `limit`, locked
-        (another daemon's claims are skipped): one statement for several messages."""
-        return self.session.scalars(_OLDEST_NEW, {"up_to": up_to, "limit": limit}).all()
+        (another daemon's claims are skipped): one statement for several messages.
+        `share` (number, count): only those whose id is `number` modulo `count`."""
+        if share is None:
+            return self.session.scalars(_OLDEST_NEW, {"up_to": up_to, "limit": limit}).all()
+        return self.session.scalars(_OLDEST_NEW_OF_SHARE, {
+            "up_to": up_to, "limit": limit, "number": share[0], "count": share[1]}).all()
 
-    def peek_new(self, limit: int) -> list[Peek]:
-        """The oldest new messages' ids, address kinds, tokens, senders and first bytes
-        (their header, mostly), without claiming them: for a look ahead."""
-        rows = self.session.execute(
-            select(InboundMessage.id, InboundMessage.role, InboundMessage.token,
-                   InboundMessage.mail_from, func.substr(InboundMessage.raw, 1, PEEK_BYTES))
-            .where(InboundMessage.status == "new")
-            .order_by(InboundMessage.id).limit(limit)).all()
+    def new_posts(self, after: int, up_to: int, share: tuple[int, int],
+                  limit: int) -> list[tuple[int, str, str, bytes]]:
+        """The oldest new posts of a share (see `claim`) after `after` and up to `up_to`:
+        (id, list, envelope sender, raw message), to be read ahead."""
+        rows = self.session.execute(_NEW_POSTS, {
+            "after": after, "up_to": up_to, "limit": limit, "number": share[0],
+            "count": share[1]}).all()
+        return [(r[0], r[1], r[2] or "", bytes(r[3])) for r in rows]
+
+    def peek_new(self, limit: int, share: tuple[int, int] | None = None) -> list[Peek]:
+        """The oldest new messages' ids (of a `share`, see `claim`), address kinds, tokens,
+        senders and first bytes (their header, mostly), without claiming them: for a look
+        ahead."""
+        query = (select(InboundMessage.id, InboundMessage.role, InboundMessage.token,
+                        InboundMessage.mail_from,
+                        func.substr(InboundMessage.raw, 1, PEEK_BYTES))
+                 .where(InboundMessage.status == "new")
+                 .order_by(InboundMessage.id).limit(limit))
+        if share is not None:
+            query = query.where(InboundMessage.id % share[1] == share[0])
+        rows = self.session.execute(query).all()
         return [Peek(r[0], r[1], r[2], r[3], bytes(r[4] or b"")) for r in rows]
 
     def peek(self, message_id: int) -> Peek | None:

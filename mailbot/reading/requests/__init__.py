@@ -5,7 +5,7 @@ gathers `Known` (roster, open proposals, items) and calls `read_requests`.
 """
 
 from .model import Known, Later, OpenItem, OpenProposal, Person, Request, Roster, Said
-from .resolve import read_requests
+from .resolve import Reading, read_ahead, read_requests
 
-__all__ = ["Known", "Later", "OpenItem", "OpenProposal", "Person", "Request", "Roster", "Said",
-           "read_requests"]
+__all__ = ["Known", "Later", "OpenItem", "OpenProposal", "Person", "Reading", "Request", "Roster",
+           "Said", "read_ahead", "read_requests"]

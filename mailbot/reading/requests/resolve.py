@@ -7,7 +7,7 @@ daemon's request handler and `mailbot explain` both call is `read_requests`.
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from mailbot.reading.amounts import as_hours, find_amounts
 from mailbot.reading.commands import Command, number_arg
@@ -37,17 +37,48 @@ from .refs import (
 )
 
 
-def read_requests(said: Said, known: Known) -> list[Request]:
-    """Every request in one message, its arguments resolved against `known`."""
+@dataclass(frozen=True)
+class Reading:
+    """What `read_requests` works out of a post before it looks anything up: worked out
+    ahead (`read_ahead`, by a worker process while another holds SQLite's one writer) and
+    used when the post, as said, and the list's units are still the same."""
+
+    said: Said
+    points_per_hour: int
+    unit: str
+    prepared: Prepared
+    language: str
+    drafts: tuple[Draft, ...]
+
+
+def read_ahead(said: Said, points_per_hour: int = 60, unit: str = "points") -> Reading | None:
+    """A post's `Reading` (None for another role: what it asks depends on its writer)."""
+    if said.role != "post":
+        return None
+    prepared = prepare(said)
+    return Reading(said, points_per_hour, unit, prepared, _language(prepared),
+                   tuple(read(prepared, points_per_hour, False, unit)))
+
+
+def read_requests(said: Said, known: Known, ahead: Reading | None = None) -> list[Request]:
+    """Every request in one message, its arguments resolved against `known` (`ahead`:
+    the post read ahead, used if it is still the same)."""
+    if ahead is not None and (ahead.said, ahead.points_per_hour, ahead.unit) == (
+            said, known.points_per_hour, known.unit):
+        return [resolve(draft, ahead.prepared, known, ahead.language) for draft in ahead.drafts]
     prepared = prepare(said)
     acting = books.for_member(prepared.own, known) if said.role == "request" else None
     if acting is not None:  # a buddy acting for a member without email
         return _for_member(said, known, *acting)
-    language = language_of(f"{prepared.subject}\n{prepared.own}")
+    language = _language(prepared)
     stranger = not known.is_member(said.sender)
     return [resolve(draft, prepared, known, language)
             for draft in read(prepared, known.points_per_hour, stranger and bool(known.roster),
                               known.unit)]
+
+
+def _language(prepared: Prepared) -> str:
+    return language_of(f"{prepared.subject}\n{prepared.own}")
 
 
 def _for_member(said: Said, known: Known, member: str, rest: str) -> list[Request]:

@@ -1,0 +1,128 @@
+"""Posts read ahead (handling/ahead.py): worker processes on SQLite each take a share of the
+messages and read their next posts outside the one writer's turn; a turn uses a reading
+only if the post is still the same, and reads the same requests out of it."""
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from mailbot.config.addresses import resolve
+from mailbot.handling import post as post_handler
+from mailbot.reading.requests import Reading, Said, read_ahead, read_requests
+from mailbot.service import Service
+from mailbot.storage import db
+from mailbot.storage.messages import Messages
+from tests.e2e import Driver
+from tests.helpers import make_message
+from tests.test_requests_reading import KNOWN
+from tests.test_worker_claims import _stored, database  # noqa: F401 (a fixture)
+
+POSTS = [
+    ("Atelier vélo", "Bonjour à tous,\n\nL'atelier vélo aura lieu samedi à 14 h.\n\nMarie"),
+    ("Re: la réunion", "Merci de me désinscrire de la liste, je déménage.\n"),
+    ("Cours de guitare", "Je propose des cours de guitare pour débutants, le mardi soir.\n"),
+    ("Une idée", "Je propose que nous achetions une tondeuse pour le jardin partagé.\n"),
+    ("Re: proposition 2", "+1, bonne idée\n"),
+]
+
+
+def _said(subject: str, body: str, role: str = "post") -> Said:
+    return Said(subject, body, role, "marie.dubois@example.org", "Marie Dubois", None, "[sel] ")
+
+
+@pytest.mark.parametrize(("subject", "body"), POSTS)
+def test_a_post_read_ahead_gives_the_requests_its_turn_would_read(subject: str,
+                                                                  body: str) -> None:
+    said = _said(subject, body)
+    ahead = read_ahead(said, KNOWN.points_per_hour, KNOWN.unit)
+    assert ahead is not None
+    assert read_requests(said, KNOWN, ahead) == read_requests(said, KNOWN)
+
+
+def test_a_reading_of_what_the_post_no_longer_says_is_not_used() -> None:
+    stale = read_ahead(_said("Bonjour", "Bonjour à tous"))
+    assert stale is not None and not stale.drafts
+    said = _said("Bonjour", "Merci de me désinscrire de la liste, je déménage.")
+    found = read_requests(said, KNOWN, stale)
+    assert found and found == read_requests(said, KNOWN)
+    threaded = replace(_said("Re: proposition 2", "+1"), thread_proposal=2)
+    assert read_requests(threaded, KNOWN, read_ahead(_said("Re: proposition 2", "+1"))) \
+        == read_requests(threaded, KNOWN)  # the thread found since counts
+
+
+def test_a_reading_for_other_units_is_not_used() -> None:
+    said = _said("Merci", "J'ai payé 2 heures à Lucien pour le jardinage.")
+    ahead = read_ahead(said, KNOWN.points_per_hour, KNOWN.unit)
+    assert ahead is not None and ahead.drafts
+    emptied = replace(ahead, drafts=())  # a reading that would find nothing, if used
+    assert read_requests(said, KNOWN, emptied) == []  # used: the same post, the same units
+    other = replace(KNOWN, points_per_hour=30)
+    assert read_requests(said, other, emptied) == read_requests(said, other) != []
+
+
+def test_only_posts_are_read_ahead() -> None:
+    assert read_ahead(_said("", "solde", role="request")) is None
+    assert read_ahead(_said("", "oui", role="confirm")) is None
+
+
+def test_a_share_claims_and_peeks_only_its_own_ids(database: db.Database) -> None:  # noqa: F811
+    ids = _stored(database, 7)
+
+    def look(session: Any) -> tuple[list[int], list[int], list[int]]:
+        messages = Messages(session)
+        return ([p.id for p in messages.peek_new(10, (0, 2))],
+                [row[0] for row in messages.new_posts(ids[1], ids[-1], (1, 2), 10)],
+                [r.id for r in messages.claim(ids[-1], 10, (1, 2))])
+
+    peeked, posts, claimed = database.transaction(look)
+    assert peeked == [i for i in ids if i % 2 == 0]
+    assert posts == [i for i in ids if i % 2 == 1 and i > ids[1]]
+    assert claimed == [i for i in ids if i % 2 == 1]
+
+
+async def test_two_workers_sharing_the_posts_use_what_they_read_ahead(
+        bot: Driver, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("shares are for SQLite's one writer (PostgreSQL's workers write at once)")
+    first = bot.service
+    second = Service(first.config, clock=bot.clock)
+    try:
+        await _share_the_posts(bot, first, second, monkeypatch)
+    finally:
+        second.close()
+
+
+async def _share_the_posts(bot: Driver, first: Service, second: Service,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    used: list[bool] = []
+
+    def noting(said: Said, known: Any, ahead: Reading | None = None) -> Any:
+        used.append(ahead is not None and ahead.said == said)
+        return read_requests(said, known, ahead)
+
+    monkeypatch.setattr(post_handler, "read_requests", noting)
+    first.take_share(0, 2)
+    second.take_share(1, 2)
+    await bot.add("marie.dubois@example.org", "Marie Dubois")
+    recipient = resolve("sel@example.org", first.config.lists, "-")
+    assert recipient is not None
+    for subject, body in POSTS * 2:
+        await first.accept(make_message(sender="marie.dubois@example.org", subject=subject,
+                                        body=body), "marie.dubois@example.org",
+                           [("sel@example.org", recipient)])
+    handled = [await second.process_pending()]
+    with first.db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, status FROM inbound_message")).all()
+    assert {r.status for r in rows if r.id % 2 == 1} == {"done"}  # its share, all of it
+    assert {r.status for r in rows if r.id % 2 == 0} == {"new"}  # the other's, untouched
+    handled += [await first.process_pending(), await second.process_pending()]
+    with first.db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT id, role, status, outcome FROM inbound_message ORDER BY id")).all()
+    posts = [r for r in rows if r.role == "post"]
+    assert [r.status for r in rows] == ["done"] * len(rows)
+    assert sum(handled) == len(rows) == len(POSTS) * 2 + 2  # two passed on to sel-request
+    assert [r.outcome for r in posts].count("passed on to the request address") == 2
+    assert used == [True] * len(posts)  # every post read ahead, none read again
