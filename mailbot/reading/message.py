@@ -60,8 +60,14 @@ def header(msg: Message, name: str, *, body_charset: bool = True) -> str:
     charset the body declares (unless `body_charset` is False), else as Windows-1252:
     never replaced by U+FFFD."""
     try:
-        raw = _raw_value(msg, name, body_charset)
-        value = msg.get(name) if raw is None else _policy.header_factory(name, raw)
+        wanted = name.lower()
+        found = next(((k, v) for k, v in msg.raw_items() if k.lower() == wanted), None)
+        if found is None:
+            return ""
+        raw = _raw_value(msg, found[1], body_charset)
+        # as `msg.get` reads the first one; its 8-bit bytes decoded as said above
+        value = msg.policy.header_fetch_parse(*found) if raw is None else \
+            _policy.header_factory(name, raw)
     except Exception:  # a header so broken the parser gives up: treat as absent
         return ""
     return without_controls(" ".join(str(value).split())) if value is not None else ""
@@ -76,12 +82,13 @@ def without_controls(text: str) -> str:
     return _CONTROLS.sub("", text)
 
 
-def _raw_value(msg: Message, name: str, body_charset: bool = True) -> str | None:
-    """The decoded text of a header that came with raw 8-bit bytes; None when it did not
-    (the parser keeps such bytes as surrogates, and would show them as U+FFFD)."""
-    wanted = name.lower()
-    found = next((v for k, v in msg.raw_items() if k.lower() == wanted), None)
-    if not isinstance(found, str) or not any("\udc80" <= c <= "\udcff" for c in found):
+_RAW_BYTES = re.compile("[\udc80-\udcff]")  # how the parser keeps undecodable bytes
+
+
+def _raw_value(msg: Message, found: Any, body_charset: bool = True) -> str | None:
+    """The decoded text of a header value that came with raw 8-bit bytes; None when it
+    did not (the parser keeps such bytes as surrogates, and would show them as U+FFFD)."""
+    if not isinstance(found, str) or not _RAW_BYTES.search(found):
         return None
     data = found.encode("ascii", "surrogateescape")
     for charset in ("utf-8", _declared_charset(msg) if body_charset else "", "windows-1252"):
