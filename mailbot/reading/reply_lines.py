@@ -104,14 +104,23 @@ def attribution_span(lines: Sequence[str], flats: Sequence[str], index: int) -> 
 
 
 def _span(lines: Sequence[str], flats: Sequence[str], index: int) -> int:
+    # the line, then it and the next joined, then three: until a line that stops it
+    joins: list[tuple[int, str]] = []
     joined = ""
     for end in range(index, min(index + 3, len(lines))):
         if not flats[end] or is_quoted(lines[end], flats[end]):
-            return 0
+            break
         joined = f"{joined} {flats[end]}".strip()
         if len(joined) > 400:
-            return 0
+            break
         joined = joined.rstrip(" -")  # Zoho's "---- On … wrote ----"
+        joins.append((end, joined))
+    # Each join starts with the one before: with no "wrote" verb in the last, none has
+    # one, and a header without a verb ends with ":" (most lines: done with one search).
+    if not joins or not (_WROTE_PHRASES.search(joins[-1][1])
+                         or any(j.endswith(":") for _, j in joins)):
+        return 0
+    for end, joined in joins:
         verbs = _verbs(joined)
         found = _is_attribution(joined, verbs)
         if found == "weak" or (not found and _is_undotted_attribution(joined, verbs)):
