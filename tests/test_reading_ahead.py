@@ -2,6 +2,8 @@
 messages and read their next posts outside the one writer's turn; a turn uses a reading
 only if the post is still the same, and reads the same requests out of it."""
 
+import os
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -10,8 +12,9 @@ from sqlalchemy import text
 
 from mailbot.config.addresses import resolve
 from mailbot.handling import post as post_handler
+from mailbot.handling.ahead import PostsAhead
 from mailbot.reading.requests import Reading, Said, read_ahead, read_requests
-from mailbot.service import Service
+from mailbot.service import READ_AHEAD_NICENESS, Service
 from mailbot.storage import db
 from mailbot.storage.messages import Messages
 from tests.e2e import Driver
@@ -103,6 +106,14 @@ async def _share_the_posts(bot: Driver, first: Service, second: Service,
         return read_requests(said, known, ahead)
 
     monkeypatch.setattr(post_handler, "read_requests", noting)
+    priorities: set[int] = set()
+    reading = PostsAhead.read
+
+    def noting_priority(self: PostsAhead, *args: Any) -> int:
+        priorities.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return reading(self, *args)
+
+    monkeypatch.setattr(PostsAhead, "read", noting_priority)
     first.take_share(0, 2)
     second.take_share(1, 2)
     await bot.add("marie.dubois@example.org", "Marie Dubois")
@@ -126,3 +137,5 @@ async def _share_the_posts(bot: Driver, first: Service, second: Service,
     assert sum(handled) == len(rows) == len(POSTS) * 2 + 2  # two passed on to sel-request
     assert [r.outcome for r in posts].count("passed on to the request address") == 2
     assert used == [True] * len(posts)  # every post read ahead, none read again
+    # read at a lower priority than the rest (the 250s and the writer's turns go first)
+    assert priorities == {min(19, os.getpriority(os.PRIO_PROCESS, 0) + READ_AHEAD_NICENESS)}
