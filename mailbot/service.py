@@ -242,7 +242,7 @@ class Service:
                 else:
                     lines.append(process_quickly(ctx, row))
                 if self._ahead is not None:
-                    self._ahead.readings.pop(row.id, None)
+                    self._ahead.posts.pop(row.id, None)
                 handled += 1
                 if time.perf_counter() - started >= self.worker_slice or (
                         self.db.single_writer and self.intake.pending()):
@@ -251,7 +251,7 @@ class Service:
 
     def _context(self, session: Session) -> Context:
         return Context.open(session, self.config, self.composer, self.clock.now(),
-                            self._ahead.readings if self._ahead is not None else None)
+                            self._ahead.posts if self._ahead is not None else None)
 
     async def _look_ahead(self) -> int | None:
         """The last id of the next batch of new messages (None: none), once the DNS was

@@ -13,6 +13,9 @@ from sqlalchemy import text
 from mailbot.config.addresses import resolve
 from mailbot.handling import post as post_handler
 from mailbot.handling.ahead import PostsAhead
+from mailbot.reading import ahead as posts_ahead
+from mailbot.reading.ahead import PostAhead, parsed
+from mailbot.reading.message import parse
 from mailbot.reading.requests import Reading, Said, read_ahead, read_requests
 from mailbot.service import READ_AHEAD_NICENESS, Service
 from mailbot.storage import db
@@ -65,6 +68,16 @@ def test_a_reading_for_other_units_is_not_used() -> None:
     assert read_requests(said, other, emptied) == read_requests(said, other) != []
 
 
+def test_a_message_parsed_ahead_is_used_for_the_same_bytes_only() -> None:
+    raw = make_message(subject="Atelier", body="Samedi à 14 h.")
+    ahead = PostAhead(raw, parse(raw), None)
+    assert parsed(raw, ahead) is ahead.msg
+    assert parsed(bytes(raw), ahead) is ahead.msg  # equal bytes, another object
+    other = parsed(raw.replace(b"Atelier", b"Reunion"), ahead)
+    assert other is not ahead.msg and other["Subject"] == "Reunion"
+    assert parsed(raw, None)["Subject"] == "Atelier"
+
+
 def test_only_posts_are_read_ahead() -> None:
     assert read_ahead(_said("", "solde", role="request")) is None
     assert read_ahead(_said("", "oui", role="confirm")) is None
@@ -114,6 +127,13 @@ async def _share_the_posts(bot: Driver, first: Service, second: Service,
         return reading(self, *args)
 
     monkeypatch.setattr(PostsAhead, "read", noting_priority)
+    parsed_in_turns: list[bytes] = []
+
+    def noting_parse(raw: bytes) -> Any:
+        parsed_in_turns.append(raw)
+        return parse(raw)
+
+    monkeypatch.setattr(posts_ahead, "parse", noting_parse)
     first.take_share(0, 2)
     second.take_share(1, 2)
     await bot.add("marie.dubois@example.org", "Marie Dubois")
@@ -137,5 +157,6 @@ async def _share_the_posts(bot: Driver, first: Service, second: Service,
     assert sum(handled) == len(rows) == len(POSTS) * 2 + 2  # two passed on to sel-request
     assert [r.outcome for r in posts].count("passed on to the request address") == 2
     assert used == [True] * len(posts)  # every post read ahead, none read again
+    assert len(parsed_in_turns) == 2  # nor parsed again: only the two passed on, not posts
     # read at a lower priority than the rest (the 250s and the writer's turns go first)
     assert priorities == {min(19, os.getpriority(os.PRIO_PROCESS, 0) + READ_AHEAD_NICENESS)}

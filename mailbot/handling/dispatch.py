@@ -23,6 +23,7 @@ from mailbot.handling.post import handle_post
 from mailbot.handling.requests import handle_request
 from mailbot.lists.bans import is_banned
 from mailbot.outbound.context import Context
+from mailbot.reading.ahead import parsed
 from mailbot.reading.message import (
     author,
     automatic_kind,
@@ -110,7 +111,7 @@ def log_handled(values: tuple[Any, ...], extra: dict[str, Any]) -> None:
 
 def dispatch(ctx: Context, row: InboundMessage) -> None:
     mlist = ctx.config.get_list(row.list_name)
-    msg = parse(row.raw)
+    msg = parsed(row.raw, ctx.ahead.get(row.id))
     if _from_ourselves(ctx, msg, row):
         row.kind, row.outcome = "loop", "ignored: sent from one of the bot's own addresses"
         return

@@ -73,8 +73,9 @@ def _seen(ctx: Context, mlist: ListConfig, row: InboundMessage,
           msg: EmailMessage) -> Request | None:
     """What the request reader reads in the post, as `mailbot explain` does."""
     said = said_of(msg, "post", mlist, row.mail_from, thread_proposal(ctx.stores, mlist, msg))
+    ahead = ctx.ahead.get(row.id)
     found = read_requests(said, known_of(ctx.stores, mlist, ctx.config.server.separator),
-                          ctx.readings.get(row.id))
+                          ahead.reading if ahead is not None else None)
     return found[0] if found else None
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from mailbot.config import Config
 from mailbot.outbound.compose import Composer
 from mailbot.outbound.outbox import Outbox
-from mailbot.reading.requests import Reading
+from mailbot.reading.ahead import PostAhead
 from mailbot.storage.stores import Stores
 
 
@@ -22,10 +22,10 @@ class Context:
     outbox: Outbox
     now: datetime
     # posts read ahead, by message id (handling/ahead.py): a worker process's on SQLite
-    readings: Mapping[int, Reading] = field(default_factory=dict)
+    ahead: Mapping[int, PostAhead] = field(default_factory=dict)
 
     @classmethod
     def open(cls, session: Session, config: Config, composer: Composer, now: datetime,
-             readings: Mapping[int, Reading] | None = None) -> "Context":
+             ahead: Mapping[int, PostAhead] | None = None) -> "Context":
         return cls(config, Stores.of(session), Outbox(session, config, composer, now), now,
-                   {} if readings is None else readings)
+                   {} if ahead is None else ahead)
