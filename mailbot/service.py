@@ -236,6 +236,8 @@ class Service:
         ctx, started, handled = self._context(session), time.perf_counter(), 0
         lines: list[HandledLine] = []
         while claimed := ctx.stores.messages.claim(up_to, CLAIM_BATCH, self.share):
+            if self._ahead is not None:
+                self._ahead.forget_before(claimed[0].id)
             for row in claimed:
                 if row.id <= self._careful_through:
                     process(ctx, row)

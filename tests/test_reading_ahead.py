@@ -78,6 +78,14 @@ def test_a_message_parsed_ahead_is_used_for_the_same_bytes_only() -> None:
     assert parsed(raw, None)["Subject"] == "Atelier"
 
 
+def test_what_was_read_of_messages_no_longer_new_is_dropped(config: Any) -> None:
+    ahead = PostsAhead(config, (0, 1))
+    raw = make_message()
+    ahead.posts.update({n: PostAhead(raw, parse(raw), None) for n in (3, 5, 8)})
+    ahead.forget_before(5)  # the oldest new message of the share: 3 was handled elsewhere
+    assert sorted(ahead.posts) == [5, 8]
+
+
 def test_only_posts_are_read_ahead() -> None:
     assert read_ahead(_said("", "solde", role="request")) is None
     assert read_ahead(_said("", "oui", role="confirm")) is None

@@ -52,6 +52,12 @@ class PostsAhead:
             read += 1
         return read
 
+    def forget_before(self, message_id: int) -> None:
+        """The oldest new message of the share is `message_id`: what was read ahead of
+        those before it (handled some other way) is dropped, or it would take the room."""
+        for old in [i for i in self.posts if i < message_id]:
+            del self.posts[old]
+
     def _ahead(self, stores: Stores, list_name: str, mail_from: str,
                raw: bytes) -> PostAhead:
         mlist = self.config.get_list(list_name)
