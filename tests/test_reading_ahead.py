@@ -168,3 +168,26 @@ async def _share_the_posts(bot: Driver, first: Service, second: Service,
     assert len(parsed_in_turns) == 2  # nor parsed again: only the two passed on, not posts
     # read at a lower priority than the rest (the 250s and the writer's turns go first)
     assert priorities == {min(19, os.getpriority(os.PRIO_PROCESS, 0) + READ_AHEAD_NICENESS)}
+
+
+async def test_a_post_handled_some_other_way_leaves_nothing_read_behind(
+        bot: Driver, database_url: str) -> None:
+    """Read ahead, then handled by someone else (here: marked done by hand): the turn that
+    claims the share's next messages drops what was read of it."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("shares are for SQLite's one writer")
+    service = bot.service
+    service.take_share(0, 1)
+    await bot.add("marie.dubois@example.org", "Marie Dubois")
+    recipient = resolve("sel@example.org", service.config.lists, "-")
+    assert recipient is not None
+    for subject, body in (POSTS[0], POSTS[2], POSTS[3]):  # none passed on to sel-request
+        await service.accept(make_message(sender="marie.dubois@example.org", subject=subject,
+                                          body=body), "marie.dubois@example.org",
+                             [("sel@example.org", recipient)])
+    assert await service._read_ahead(10**9) == 3
+    with service.db.engine.begin() as conn:
+        conn.execute(text("UPDATE inbound_message SET status = 'done' WHERE id = "
+                          "(SELECT min(id) FROM inbound_message)"))
+    assert await service.process_pending() == 2
+    assert service._ahead is not None and service._ahead.posts == {}
