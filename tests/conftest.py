@@ -41,6 +41,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+@pytest.fixture
+def database(database_url: str) -> Iterator[db.Database]:
+    """A `Database` on `database_url`, its schema at the newest revision (a test module
+    that needs rows in it overrides this fixture and asks for it by the same name)."""
+    database = db.Database(database_url)
+    db.upgrade(database.engine)
+    yield database
+    database.close()
+
+
 @contextlib.contextmanager
 def pg_schema() -> Iterator[str]:
     """The URL of a throwaway PostgreSQL schema, dropped afterwards."""

@@ -2,7 +2,6 @@
 turn) and is never stale within it: a ban added or lifted there counts at once, also after
 a savepoint undone; one another session commits counts from the next transaction."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -16,12 +15,9 @@ NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[db.Database]:
-    database = db.Database(database_url)
-    db.upgrade(database.engine)
+def database(database: db.Database) -> db.Database:
     database.transaction(lambda s: Bans(s).add("sel", "Spam@Example.org", "mod@x.org", NOW))
-    yield database
-    database.close()
+    return database
 
 
 def test_asked_for_each_message_read_once(database: db.Database) -> None:

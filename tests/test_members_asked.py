@@ -1,7 +1,6 @@
 """A member's row asked again in the same message is not read again from the database, and
 is never stale: after an add, a removal, a savepoint undone, or in the next message."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -15,12 +14,9 @@ NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[db.Database]:
-    database = db.Database(database_url)
-    db.upgrade(database.engine)
+def database(database: db.Database) -> db.Database:
     database.transaction(lambda s: Members(s).add("sel", "ann@example.org", "Ann", NOW))
-    yield database
-    database.close()
+    return database
 
 
 def test_asked_twice_read_once(database: db.Database) -> None:

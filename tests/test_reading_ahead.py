@@ -23,7 +23,7 @@ from mailbot.storage.messages import Messages
 from tests.e2e import Driver
 from tests.helpers import make_message
 from tests.test_requests_reading import KNOWN
-from tests.test_worker_claims import _stored, database  # noqa: F401 (a fixture)
+from tests.test_worker_claims import _stored
 
 POSTS = [
     ("Atelier vélo", "Bonjour à tous,\n\nL'atelier vélo aura lieu samedi à 14 h.\n\nMarie"),
@@ -91,7 +91,7 @@ def test_only_posts_are_read_ahead() -> None:
     assert read_ahead(_said("", "oui", role="confirm")) is None
 
 
-def test_a_share_claims_and_peeks_only_its_own_ids(database: db.Database) -> None:  # noqa: F811
+def test_a_share_claims_and_peeks_only_its_own_ids(database: db.Database) -> None:
     ids = _stored(database, 7)
 
     def look(session: Any) -> tuple[list[int], list[int], list[int]]:

@@ -2,7 +2,6 @@
 order they came, and leaves what a turn did not reach for the next one; another daemon's
 claims are skipped. The fan-out's readers are asked after what the transaction changed."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,14 +31,6 @@ def _row(number: int) -> dict[str, Any]:
 @pytest.fixture
 def members() -> list[tuple[str, str]]:
     return [("m0@example.net", "Mo")]  # the author of `posts`
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[db.Database]:
-    database = db.Database(database_url)
-    db.upgrade(database.engine)
-    yield database
-    database.close()
 
 
 def _stored(database: db.Database, count: int) -> list[int]:
