@@ -123,6 +123,7 @@ class Service:
         self._ahead: PostsAhead | None = None
         self._reader: Database | None = None
         self._reading_thread: ThreadPoolExecutor | None = None
+        self._ahead_failing = False  # reading ahead failed last time (said once)
 
     def take_share(self, number: int, count: int) -> None:
         """The worker process `number` of `count` on SQLite: it claims only the messages
@@ -202,12 +203,18 @@ class Service:
         if ahead is None or reader is None:
             return 0
         try:
-            return await asyncio.get_running_loop().run_in_executor(
+            read = await asyncio.get_running_loop().run_in_executor(
                 self._reading_thread, reader.peek,
                 lambda session: ahead.read(Stores.of(session), up_to))
-        except Exception:  # the reading is only a head start: the turn reads what it lacks
-            log.debug("worker: reading ahead failed", exc_info=True)
+        except Exception as exc:  # only a head start: the turn reads what it lacks
+            # said once while it lasts (it would be said every turn, many a second)
+            log.log(logging.DEBUG if self._ahead_failing else logging.WARNING,
+                    "worker: reading ahead failed, the turns read the posts: %s: %s",
+                    type(exc).__name__, str(exc).strip()[:200])
+            self._ahead_failing = True
             return 0
+        self._ahead_failing = False
+        return read
 
     async def _turn(self, up_to: int) -> tuple[int, int]:
         """One turn of the worker (`_process_some`); its lines logged once committed. A

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from mailbot.config.addresses import resolve
+from mailbot.handling import ahead as ahead_module
 from mailbot.handling import post as post_handler
 from mailbot.handling.ahead import PostsAhead
 from mailbot.reading import ahead as posts_ahead
@@ -178,6 +179,16 @@ async def test_a_post_handled_some_other_way_leaves_nothing_read_behind(
         pytest.skip("shares are for SQLite's one writer")
     service = bot.service
     service.take_share(0, 1)
+    await _three_posts(bot, service)
+    assert await service._read_ahead(10**9) == 3
+    with service.db.engine.begin() as conn:
+        conn.execute(text("UPDATE inbound_message SET status = 'done' WHERE id = "
+                          "(SELECT min(id) FROM inbound_message)"))
+    assert await service.process_pending() == 2
+    assert service._ahead is not None and service._ahead.posts == {}
+
+
+async def _three_posts(bot: Driver, service: Service) -> None:
     await bot.add("marie.dubois@example.org", "Marie Dubois")
     recipient = resolve("sel@example.org", service.config.lists, "-")
     assert recipient is not None
@@ -185,9 +196,53 @@ async def test_a_post_handled_some_other_way_leaves_nothing_read_behind(
         await service.accept(make_message(sender="marie.dubois@example.org", subject=subject,
                                           body=body), "marie.dubois@example.org",
                              [("sel@example.org", recipient)])
-    assert await service._read_ahead(10**9) == 3
-    with service.db.engine.begin() as conn:
-        conn.execute(text("UPDATE inbound_message SET status = 'done' WHERE id = "
-                          "(SELECT min(id) FROM inbound_message)"))
-    assert await service.process_pending() == 2
-    assert service._ahead is not None and service._ahead.posts == {}
+
+
+def _outcomes(service: Service) -> list[tuple[str, str]]:
+    with service.db.engine.connect() as conn:
+        return [(r.status, r.outcome) for r in conn.execute(
+            text("SELECT status, outcome FROM inbound_message ORDER BY id"))]
+
+
+async def test_a_post_that_cannot_be_read_ahead_is_read_in_its_turn(
+        bot: Driver, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("shares are for SQLite's one writer")
+    service = bot.service
+    service.take_share(0, 1)
+    await _three_posts(bot, service)
+    reading = ahead_module.read_ahead
+
+    def failing(said: Said, *args: Any) -> Any:
+        if said.subject == POSTS[2][0]:
+            raise ValueError("unreadable")
+        return reading(said, *args)
+
+    monkeypatch.setattr(ahead_module, "read_ahead", failing)
+    assert await service._read_ahead(10**9) == 2  # the other two
+    assert await service.process_pending() == 3
+    assert [status for status, _ in _outcomes(service)] == ["done"] * 3
+    assert "offer n°1 recorded" in _outcomes(service)[1][1]  # read, in its turn
+
+
+async def test_reading_ahead_that_fails_is_said_once_and_the_turns_read_the_posts(
+        bot: Driver, database_url: str, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("shares are for SQLite's one writer")
+    service = bot.service
+    service.take_share(0, 1)
+    await _three_posts(bot, service)
+
+    def broken(self: PostsAhead, *args: Any) -> int:
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(PostsAhead, "read", broken)
+    with caplog.at_level("DEBUG", logger="mailbot.service"):
+        assert await service._read_ahead(10**9) == 0
+        assert await service.process_pending() == 3
+    said = [r for r in caplog.records if "reading ahead failed" in r.getMessage()]
+    assert [r.levelname for r in said][:1] == ["WARNING"] and len(said) >= 2
+    assert all(r.levelname == "DEBUG" for r in said[1:])
+    assert "OSError: disk I/O error" in said[0].getMessage()
+    assert [status for status, _ in _outcomes(service)] == ["done"] * 3
