@@ -33,10 +33,12 @@ from mailbot.handling.ahead import PostsAhead
 from mailbot.handling.dispatch import (
     HandledLine,
     HandlingFailed,
+    ask_senders,
     log_handled,
     look_ahead,
     process,
     process_quickly,
+    write_handled,
 )
 from mailbot.inbound.imap import ImapReader
 from mailbot.inbound.intake import Arrival, arrival_rows, store_arrivals
@@ -245,6 +247,7 @@ class Service:
         while claimed := ctx.stores.messages.claim(up_to, CLAIM_BATCH, self.share):
             if self._ahead is not None:
                 self._ahead.forget_before(claimed[0].id)
+            ask_senders(ctx, claimed)
             for row in claimed:
                 if row.id <= self._careful_through:
                     process(ctx, row)
@@ -255,7 +258,9 @@ class Service:
                 handled += 1
                 if time.perf_counter() - started >= self.worker_slice or (
                         self.db.single_writer and self.intake.pending()):
+                    write_handled(ctx, row.id)
                     return handled, ctx.outbox.queued, lines
+            write_handled(ctx, claimed[-1].id)
         return handled, ctx.outbox.queued, lines
 
     def _context(self, session: Session) -> Context:

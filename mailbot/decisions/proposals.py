@@ -102,7 +102,7 @@ def recipients_of(ctx: Context, mlist: ListConfig, proposal: Proposal) -> list[R
         m.delivery, next_digest_at(m.delivery, rules.digest, ctx.config.server.timezone,
                                    ctx.now),
         proposal.deadline, rules.consent.reminder_before)]
-    return each + late
+    return [*each, *late]
 
 
 def describe(ctx: Context, mlist: ListConfig, proposal: Proposal,

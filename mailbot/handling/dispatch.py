@@ -10,7 +10,8 @@ quarantine with its traceback, its sender told (unless it is automatic), and kep
 import logging
 import time
 import traceback
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from typing import Any
 
@@ -50,8 +51,10 @@ class HandlingFailed(Exception):
     """A message handled by `process_quickly` raised: the transaction must be rolled back,
     and its messages handled again by `process`."""
 
-    def __init__(self, message_id: int) -> None:
-        super().__init__(f"message {message_id} could not be handled")
+    def __init__(self, message_id: int, *, written: bool = False) -> None:
+        super().__init__(
+            f"what the messages up to {message_id} changed could not be written" if written
+            else f"message {message_id} could not be handled")
         self.message_id = message_id
 
 
@@ -74,16 +77,40 @@ def process_quickly(ctx: Context, row: InboundMessage) -> "HandledLine":
     """Handle one claimed message with no savepoint (one costs a SAVEPOINT, a RELEASE and
     a flush of its own): for a stream of messages, where failures are rare. What it
     raises comes as `HandlingFailed`; the caller rolls back and handles the messages of
-    the transaction again with `process`. Returns the operator's line, to be logged once
-    the transaction is committed (a transaction rolled back logs nothing)."""
+    the transaction again with `process`. What it changed is written by the next query
+    that needs it, or by `write_handled` after the last of the claimed messages. Returns
+    the operator's line, to be logged once the transaction is committed (a transaction
+    rolled back logs nothing)."""
     started, message_id = time.perf_counter(), row.id  # the row is unreadable once failed
     try:
         dispatch(ctx, row)
         _handled(ctx, row)
-        ctx.stores.messages.write_now()
     except Exception as exc:
         raise HandlingFailed(message_id) from exc
     return handled_line(row, time.perf_counter() - started)
+
+
+def write_handled(ctx: Context, last_id: int) -> None:
+    """Write what the messages handled by `process_quickly` up to `last_id` changed (one
+    flush for them all: their rows' UPDATEs go as one statement). What it raises comes as
+    `HandlingFailed` of `last_id`: the messages up to it are handled again by `process`,
+    each written at the end of its savepoint, and the one at fault is found."""
+    try:
+        ctx.stores.messages.write_now()
+    except Exception as exc:
+        raise HandlingFailed(last_id, written=True) from exc
+
+
+def ask_senders(ctx: Context, rows: Sequence[InboundMessage]) -> None:
+    """The member rows of the claimed messages' senders, read in one statement a list:
+    what each message then asks of its sender (the reader, the pipeline, the count of
+    posts) is answered from memory (`Members.ask_many`)."""
+    senders: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        if row.mail_from:
+            senders[row.list_name].append(row.mail_from)
+    for list_name, emails in senders.items():
+        ctx.stores.members.ask_many(list_name, emails)
 
 
 def _handled(ctx: Context, row: InboundMessage) -> None:

@@ -75,17 +75,18 @@ def read_post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: EmailMe
     strict = mlist.rules.posting.from_rewrite == "auto" and policies_for(
         ctx.config.dns).needs_rewrite(address, ask=False)
     day = today(ctx)
+    posts, posts_today = ctx.stores.members.posts_of(member, day) if member else (0, 0)
     return stages.Post(
         raw=row.raw, msg=msg, mlist=mlist, author=address, author_name=name,
         is_member=member is not None, is_moderator=mlist.is_moderator(address),
-        post_count=member.post_count if member else 0,
+        post_count=posts,
         automatic=automatic if automatic is not None else
         automatic_kind(msg, row.mail_from, mlist.list_id) is not None,
         size=row.size, strict_dmarc=strict, hostname=ctx.config.server.hostname,
         list_headers=ctx.outbox.list_headers(mlist), approved=approved, seen=seen,
         has_author=usable_from(msg) is not None,
         moderated=member is not None and member.moderated_at is not None,
-        posts_today=member.posts_that_day if member and member.posts_on == day else 0)
+        posts_today=posts_today)
 
 
 def pass_post(ctx: Context, row: InboundMessage, post: stages.Post) -> tuple[Verdict, int]:
@@ -107,12 +108,9 @@ def pass_post(ctx: Context, row: InboundMessage, post: stages.Post) -> tuple[Ver
         ctx.outbox.queue(mlist, copy.raw, purpose="post",
                          recipients=ctx.outbox.recipients(mlist, group), inbound_id=row.id)
     sender = ctx.stores.members.get(mlist.name, post.author)
-    if sender is not None:
-        sender.post_count += 1
-        day = today(ctx)
-        sender.posts_that_day = (sender.posts_that_day if sender.posts_on == day else 0) + 1
-        sender.posts_on = day
     row.kind, row.status, row.distributed_at = row.kind or "post", "done", ctx.now
+    if sender is not None:
+        ctx.stores.members.count_post(sender, row, today(ctx))
     ctx.stores.messages.archive(row)  # members may ask for it back: `index`, `get N`
     row.outcome = (row.outcome + "; " if row.outcome else "") + \
         f"distributed to {len(readers)} members"

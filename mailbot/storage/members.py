@@ -8,13 +8,25 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, and_, bindparam, event, func, insert, or_, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    event,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import InstanceState, Session, SessionTransaction, object_session
 
 from mailbot.config.rules import DIGEST_MODES
 from mailbot.core.tokens import new_token
 from mailbot.storage.counters import next_number
-from mailbot.storage.models import Member
+from mailbot.storage.models import InboundMessage, Member
 
 __all__ = ["Addressee", "Member", "Members", "Reader"]
 
@@ -48,6 +60,8 @@ class Reader(NamedTuple):
 # costs more than running it.
 _ONE = select(Member).where(Member.list_name == bindparam("list_name"),
                             Member.email == bindparam("email"))
+_SOME = select(Member).where(Member.list_name == bindparam("list_name"),
+                             Member.email.in_(bindparam("emails", expanding=True)))
 _ROSTER = select(Member).where(Member.list_name == bindparam("list_name")).order_by(Member.email)
 
 
@@ -56,25 +70,96 @@ def gets_mail() -> ColumnElement[bool]:
     return and_(Member.nomail.is_(False), Member.suspended_at.is_(None))
 
 
-# Asked for each post; run on the connection (SQLite: 180 µs → 25 µs a post).
+# Asked once a transaction (`receiving_each`); run on the connection (no ORM rows).
 _RECEIVING_EACH = (select(Member.email, Member.language, Member.verp_token)
                    .where(Member.list_name == bindparam("list_name"),
                           Member.delivery == "each", gets_mail())
                    .order_by(Member.id))
 
 
-# A post asks for its author's row up to four times (the request reader, the pipeline, the
-# count of posts): asked once, kept in the session's `info`. Forgotten when a transaction
-# or savepoint ends (a rolled-back savepoint may undo an add or a removal), which includes
-# the end of each flush (SQLAlchemy runs a flush in a transaction of its own), and when we
-# add or remove.
+# What a turn of the worker asks again and again, kept in the session's `info` until the
+# transaction ends: members' rows by address (a post asks for its author's up to four
+# times: the request reader, the pipeline, the count of posts; a turn reads the authors
+# of its messages at once, `ask_many`), and who receives each post as it comes (asked for
+# every post). Forgotten when the transaction ends, when a rollback of any depth (a
+# savepoint, a failed flush) may have undone an add or a removal, when we add or remove,
+# and, for the readers, when a setting that decides who receives posts is changed on a
+# row (`_RECEIVING_DEPENDS_ON`, events below).
 _ASKED = "mailbot.members.asked"
+_RECEIVING = "mailbot.members.receiving_each"
+_RECEIVING_DEPENDS_ON = (Member.list_name, Member.email, Member.language, Member.verp_token,
+                         Member.delivery, Member.nomail, Member.suspended_at)
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_ASKED, None)
+    session.info.pop(_RECEIVING, None)
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_asked(session: Session, _transaction: SessionTransaction) -> None:
+def _forget_at_the_end(session: Session, transaction: SessionTransaction) -> None:
     """Once for every session (a listener added to each session cost more than a query)."""
-    session.info.pop(_ASKED, None)
+    if transaction.parent is None:  # the transaction itself: the next one reads afresh
+        _forget(session)
+        session.info.pop(_COUNTED, None)  # written as it committed, or rolled back
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_what_was_undone(session: Session, _transaction: SessionTransaction) -> None:
+    _forget(session)
+
+
+def _readers_changed(member: Member, value: object, old: object, _initiator: object) -> None:
+    session = object_session(member)
+    if session is not None and value != old:
+        session.info.pop(_RECEIVING, None)
+
+
+for _column in _RECEIVING_DEPENDS_ON:
+    event.listen(_column, "set", _readers_changed)
+
+
+# Posts counted for their authors (`count_post`), written as the transaction commits
+# (`write_post_counts`): (the post's row, its author's row, the day in the list's zone).
+_COUNTED = "mailbot.members.posts_counted"
+_ADD_POSTS = update(Member).where(Member.id == bindparam("member_id")).values(
+    post_count=Member.post_count + bindparam("posts"),
+    posts_that_day=case((Member.posts_on == bindparam("day"),
+                         Member.posts_that_day + bindparam("posts_that_day")),
+                        else_=bindparam("posts_that_day")),
+    posts_on=bindparam("day"))
+
+
+def _counted(session: Session) -> list[tuple[InboundMessage, Member, str]]:
+    """This transaction's counted posts, but those undone since (a savepoint rolled back:
+    the post was not distributed after all) and those of a member removed since."""
+    return [(post, member, day) for post, member, day in session.info.get(_COUNTED, ())
+            if _still_there(post) and _still_there(member) and post.distributed_at]
+
+
+def _still_there(row: InboundMessage | Member) -> bool:
+    """In the database as this transaction sees it (not deleted, nor undone since)."""
+    state: InstanceState[InboundMessage | Member] = inspect(row)
+    return state.persistent
+
+
+def write_post_counts(session: Session) -> None:
+    """Add this transaction's posts to their authors' counts: one UPDATE a member, as
+    increments (two workers counting one member's posts lose none), in the order of the
+    members' ids and only as the transaction commits (a row's lock is then held for the
+    commit alone, and two workers' commits take their locks in the same order: neither
+    waits for the other in a circle). Counted as each post went out, the author's row
+    was locked for the rest of the turn, in the order of the posts: two workers on
+    PostgreSQL deadlocked."""
+    by_member: dict[int, list[str]] = {}
+    for _post, member, day in _counted(session):
+        by_member.setdefault(member.id, []).append(day)
+    session.info.pop(_COUNTED, None)
+    if by_member:
+        session.connection().execute(_ADD_POSTS, [
+            {"member_id": member_id, "posts": len(days), "day": days[-1],
+             "posts_that_day": days.count(days[-1])}
+            for member_id, days in sorted(by_member.items())])
 
 
 class Members:
@@ -95,6 +180,30 @@ class Members:
         if member is not None:  # "no one" is asked again: someone may take the address
             self._asked[key] = member
         return member
+
+    def ask_many(self, list_name: str, emails: Iterable[str]) -> None:
+        """Read the rows of these addresses in one statement, for `get` to answer from
+        (a turn's authors, before their messages are handled one by one)."""
+        asked = self._asked
+        wanted = sorted({e.lower() for e in emails if e} - {
+            email for name, email in asked if name == list_name})
+        if wanted:
+            for member in self.session.scalars(_SOME, {"list_name": list_name,
+                                                       "emails": wanted}):
+                asked[(list_name, member.email)] = member
+
+    def count_post(self, member: Member, post: InboundMessage, day: str) -> None:
+        """One more post of `member` went out (`post`, on `day` in the list's timezone,
+        YYYY-MM-DD): counted as the transaction commits (`write_post_counts`), at once
+        for `posts_of`."""
+        self.session.info.setdefault(_COUNTED, []).append((post, member, day))
+
+    def posts_of(self, member: Member, day: str) -> tuple[int, int]:
+        """How many posts of `member` went out, in all and on `day`: what is written,
+        and what this transaction counted."""
+        days = [d for _post, m, d in _counted(self.session) if m is member]
+        that_day = member.posts_that_day if member.posts_on == day else 0
+        return member.post_count + len(days), that_day + days.count(day)
 
     def names(self, list_name: str) -> list[tuple[str, str]]:
         """(address, name) of everyone on the list, as plain columns: what the request
@@ -124,7 +233,7 @@ class Members:
                         verp_token=new_token(), post_count=0, joined_at=now)
         self.session.add(member)
         self.session.flush()
-        self._asked.clear()
+        _forget(self.session)
         return member, True
 
     def add_many(self, list_name: str, people: Iterable[tuple[str, str]],
@@ -144,7 +253,7 @@ class Members:
                          "verp_token": new_token(), "post_count": 0, "joined_at": now})
         for start in range(0, len(rows), 1000):
             self.session.execute(insert(Member), rows[start:start + 1000])
-        self._asked.clear()
+        _forget(self.session)
         return len(rows)
 
     def remove(self, list_name: str, email: str) -> bool:
@@ -153,7 +262,7 @@ class Members:
             return False
         self.session.delete(member)
         self.session.flush()
-        self._asked.clear()
+        _forget(self.session)
         return True
 
     def without_email(self, list_name: str) -> Sequence[Member]:
@@ -166,11 +275,17 @@ class Members:
         """True the first time `name` is marked (a locked counter: one daemon only)."""
         return next_number(self.session, name) == 1
 
-    def receiving_each(self, list_name: str) -> list[Reader]:
-        """Members who get every post as it comes: mode `each`, not paused nor suspended."""
-        self.session.flush()  # what this transaction changed (a member paused) counts
-        return [Reader(*row) for row in self.session.connection().execute(
-            _RECEIVING_EACH, {"list_name": list_name})]
+    def receiving_each(self, list_name: str) -> Sequence[Reader]:
+        """Members who get every post as it comes: mode `each`, not paused nor suspended
+        (asked once a transaction, see `_RECEIVING`)."""
+        known: dict[str, tuple[Reader, ...]] = self.session.info.setdefault(_RECEIVING, {})
+        readers = known.get(list_name)
+        if readers is None:
+            self.session.flush()  # what this transaction changed (a member paused) counts
+            readers = known[list_name] = tuple(
+                Reader(*row) for row in self.session.connection().execute(
+                    _RECEIVING_EACH, {"list_name": list_name}))
+        return readers
 
     def reading_digests(self, list_name: str) -> Sequence[Member]:
         """Members in a digest mode who get mail."""

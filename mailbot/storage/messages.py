@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, inspect, select
+from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -108,7 +108,7 @@ class Messages:
 
     def write_now(self) -> None:
         """Write what the transaction changed so far (a flush): an error it causes is
-        then the message's under way, not one handled later or the commit's."""
+        then the messages' just handled, not one handled later or the commit's."""
         self.session.flush()
 
     def pass_on(self, row: InboundMessage, *, role: str, rcpt: str, token: str,
@@ -165,12 +165,9 @@ class Messages:
 _TO_NUMBER = "mailbot.archive.to_number"  # in Session.info: posts archived, not numbered yet
 
 
-@event.listens_for(Session, "before_commit")
-def _number_at_commit(session: Session) -> None:
-    """The hook is called as a savepoint ends too: only the transaction's commit counts."""
-    if not session.in_nested_transaction():
-        number_archived(session)
-        session.info.pop(_TO_NUMBER, None)
+def numbered(session: Session) -> None:
+    """The posts of the transaction are numbered (it commits): forget them."""
+    session.info.pop(_TO_NUMBER, None)
 
 
 def number_archived(session: Session) -> None:
