@@ -52,7 +52,7 @@ from mailbot.outbound.unsubscribe import personalize
 from mailbot.pipeline.dmarc import policies_for
 from mailbot.storage import daemons, deliveries
 from mailbot.storage.arrivals import Arrivals, arrivals_path
-from mailbot.storage.db import Database
+from mailbot.storage.db import Database, is_transient
 from mailbot.storage.grouping import GroupCommit
 from mailbot.storage.messages import Messages
 from mailbot.storage.moderation import Holds
@@ -222,14 +222,23 @@ class Service:
         """One turn of the worker (`_process_some`); its lines logged once committed. A
         turn where a message failed is rolled back whole, and its messages handled again
         each in a savepoint (the failed one quarantined, see `process`)."""
+        in_the_way = 0  # turns met another transaction in the way, one after the other
         while True:
             try:
                 handled, queued, lines = await self.db.run(self._process_some, up_to)
-            except HandlingFailed as failed:
-                cause = failed.__cause__
-                log.warning("%s (%s: %s): the turn is handled again, a message at a time",
-                            failed, type(cause).__name__, str(cause).strip()[:200])
-                self._careful_through = max(self._careful_through, failed.message_id)
+            except Exception as exc:
+                if not is_transient(exc):
+                    if not isinstance(exc, HandlingFailed):
+                        raise
+                    cause = exc.__cause__
+                    log.warning("%s (%s: %s): the turn is handled again, a message at a time",
+                                exc, type(cause).__name__, str(cause).strip()[:200])
+                    self._careful_through = max(self._careful_through, exc.message_id)
+                    continue
+                in_the_way += 1
+                log.warning("worker: the turn met another transaction in the way (%s); "
+                            "it is done again", str(exc.__cause__ or exc).strip()[:200])
+                await asyncio.sleep(min(0.01 * in_the_way, 1.0))
                 continue
             for line in lines:
                 log_handled(*line)

@@ -7,13 +7,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 import mailbot.handling.dispatch
 import mailbot.service
+import mailbot.storage.members
+import mailbot.storage.stores
 from mailbot.config import ListConfig
 from mailbot.outbound.context import Context
 from mailbot.reading.message import header
-from mailbot.storage.models import InboundMessage
+from mailbot.storage.models import InboundMessage, Member
 from tests.e2e import Driver
 from tests.test_outbound import note_turns, posts
 
@@ -112,3 +115,98 @@ async def test_the_last_message_of_a_turn_refused_at_its_write_is_its_own_failur
     statuses = await service.db.run(lambda s: list(s.scalars(
         select(InboundMessage.status).order_by(InboundMessage.id))))
     assert statuses == ["done", "done", "quarantined"]
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # as psycopg says it
+
+
+def _in_the_way() -> OperationalError:
+    return OperationalError("UPDATE member …", {}, _Deadlock("deadlock detected"))
+
+
+def _deadlocked_once(monkeypatch: pytest.MonkeyPatch, subject: str,
+                     time: int = 1) -> list[str]:
+    """The post handler, but the post with `subject` meets a deadlock the `time`-th time it
+    is handled (and only then)."""
+    handle_post = mailbot.handling.dispatch.HANDLERS["post"]
+    met: list[str] = []
+    times = [0]
+
+    def post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: Any) -> None:
+        if header(msg, "Subject") == subject:
+            times[0] += 1
+            if times[0] == time:
+                met.append(subject)
+                raise _in_the_way()
+        handle_post(ctx, mlist, row, msg)
+
+    monkeypatch.setitem(mailbot.handling.dispatch.HANDLERS, "post", post)
+    return met
+
+
+async def _outcome(bot: Driver) -> list[tuple[str, int | None]]:
+    return await bot.service.db.run(lambda s: [(r.status, r.archive_number) for r in s.scalars(
+        select(InboundMessage).order_by(InboundMessage.id))])
+
+
+async def test_a_deadlock_is_not_a_failing_message_the_turn_is_done_again(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    service = bot.service
+    note_turns(service, monkeypatch, 60.0)
+    seen = _seen_by(monkeypatch)
+    met = _deadlocked_once(monkeypatch, "Post 2")
+    await posts(service, 4)
+    ids = await _ids(bot)
+    with caplog.at_level(logging.INFO, logger="mailbot"):
+        assert await service.process_pending() == 4
+    assert met == ["Post 2"]
+    assert seen["careful"] == []  # done again as it was: no message at fault
+    assert seen["quick"] == ids[:3] + ids
+    assert await _outcome(bot) == [("done", n) for n in range(1, 5)]
+    assert any("in the way" in r.getMessage() for r in caplog.records)
+    await service.drain()
+    assert sorted(m.message["Subject"] for m in bot.sink.to("bob@example.net")) == [
+        f"[sel] Post {n}" for n in range(4)]
+
+
+async def test_a_deadlock_in_the_careful_redo_quarantines_nothing(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Post 2 is a bug (quarantined); Post 1 meets a deadlock as the turn is redone a
+    message at a time (its second handling): the turn is done again, and Post 1 goes
+    out."""
+    service = bot.service
+    note_turns(service, monkeypatch, 60.0)
+    seen = _seen_by(monkeypatch)
+    _failing_on(monkeypatch, "Post 2", "raise")
+    met = _deadlocked_once(monkeypatch, "Post 1", time=2)
+    await posts(service, 4)
+    ids = await _ids(bot)
+    assert await service.process_pending() == 4
+    assert met == ["Post 1"]
+    assert seen["careful"] == ids[:2] + ids[:3]  # met the deadlock at Post 1, done again
+    assert await _outcome(bot) == [("done", 1), ("done", 2), ("quarantined", None),
+                                   ("done", 3)]
+
+
+async def test_a_deadlock_at_the_commit_does_the_turn_again(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = bot.service
+    note_turns(service, monkeypatch, 60.0)
+    write = mailbot.storage.stores.write_post_counts
+    met: list[int] = []
+
+    def counts_once_in_the_way(session: Any) -> None:
+        if not met and session.info.get(mailbot.storage.members._COUNTED):  # the turn's
+            met.append(1)
+            raise _in_the_way()
+        write(session)
+
+    await posts(service, 3)  # (their intake commits too)
+    monkeypatch.setattr(mailbot.storage.stores, "write_post_counts", counts_once_in_the_way)
+    assert await service.process_pending() == 3
+    assert met == [1]
+    assert await _outcome(bot) == [("done", n) for n in range(1, 4)]
+    counts = await service.db.run(lambda s: s.scalar(
+        select(Member.post_count).where(Member.email == "m0@example.net")))
+    assert counts == 3  # counted once, by the turn that committed

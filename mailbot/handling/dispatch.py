@@ -33,6 +33,7 @@ from mailbot.reading.message import (
     parse_headers,
     usable_from,
 )
+from mailbot.storage.db import is_transient
 from mailbot.storage.messages import InboundMessage, Messages
 from mailbot.storage.moderation import Holds
 
@@ -60,13 +61,17 @@ class HandlingFailed(Exception):
 
 def process(ctx: Context, row: InboundMessage) -> None:
     """Handle one claimed message (`Messages.claim`) in a savepoint of its own: what fails
-    is undone and the message quarantined, the rest of the transaction is kept."""
+    is undone and the message quarantined, the rest of the transaction is kept. But a
+    deadlock is not the message's fault: it comes as `HandlingFailed`, and the turn is
+    done again."""
     started = time.perf_counter()
     try:
         with ctx.stores.messages.savepoint():
             dispatch(ctx, row)
             _handled(ctx, row)  # inside: the row is written once, as the savepoint ends
-    except Exception:
+    except Exception as exc:
+        if is_transient(exc):
+            raise HandlingFailed(row.id) from exc
         log.exception("message %s quarantined", row.id)
         quarantine(ctx, row, traceback.format_exc())
         _handled(ctx, row)

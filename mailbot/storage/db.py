@@ -126,6 +126,21 @@ def check_schema(engine: Engine) -> None:
         )
 
 
+# PostgreSQL's "deadlock detected" and "could not serialize access": nothing is wrong with
+# what the transaction did, another one was in the way; done again, it goes through.
+_TRANSIENT = ("40P01", "40001")
+
+
+def is_transient(exc: BaseException | None) -> bool:
+    """Whether `exc` (or what it was raised from) says the transaction may simply be run
+    again."""
+    while exc is not None:
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) in _TRANSIENT:
+            return True
+        exc = exc.__cause__
+    return False
+
+
 class Database:
     """An engine, a session factory, and a bounded thread pool for the event loop."""
 
