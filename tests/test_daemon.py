@@ -82,8 +82,10 @@ class Daemon:
     def __init__(self, config: Path, port: int, log: Path) -> None:
         self.config, self.port, self.log = config, port, log
         self.proc: asyncio.subprocess.Process | None = None
+        self._listened = 0
 
     async def start(self) -> "Daemon":
+        self._listened = self.text().count(self._listening)  # the daemons before, one log
         with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "mailbot.cli", "-c", str(self.config), "serve",
@@ -92,13 +94,22 @@ class Daemon:
         await self._wait_ready()
         return self
 
+    @property
+    def _listening(self) -> str:
+        return f" listening on 127.0.0.1:{self.port}"
+
     async def _wait_ready(self) -> None:
-        """Poll a TCP connect to the daemon's port (bounded)."""
+        """Poll a TCP connect to the daemon's port (bounded), once the daemon said it
+        listens there: a port found free may be taken by another test's server meanwhile
+        (tests run in parallel), and a connect alone would then be answered by it."""
         assert self.proc is not None
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.returncode is not None:
                 pytest.fail(f"mailbot serve exited {self.proc.returncode}:\n{self.text()}")
+            if self.text().count(self._listening) <= self._listened:
+                await asyncio.sleep(0.05)
+                continue
             try:
                 _, writer = await asyncio.wait_for(
                     asyncio.open_connection("127.0.0.1", self.port), 1)
