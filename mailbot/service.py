@@ -221,7 +221,9 @@ class Service:
     async def _turn(self, up_to: int) -> tuple[int, int]:
         """One turn of the worker (`_process_some`); its lines logged once committed. A
         turn where a message failed is rolled back whole, and its messages handled again
-        each in a savepoint (the failed one quarantined, see `process`)."""
+        each in a savepoint (the failed one quarantined, see `process`). A turn that met
+        a deadlock (PostgreSQL, another transaction in the way) is done again as it was,
+        after a pause that grows with each one in a row (at most a second)."""
         in_the_way = 0  # turns met another transaction in the way, one after the other
         while True:
             try:

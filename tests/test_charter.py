@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 
 from mailbot.config import Config, load_config
+from mailbot.config.addresses import resolve
 from mailbot.core.errors import ConfigError
 from mailbot.storage.members import Members
 from mailbot.storage.moderating import Bans, MembershipLog
 from tests.e2e import Driver
 from tests.helpers import Received, Sink, make_message, write_config
+from tests.test_outbound import note_turns
 
 ALICE, CAROL = "alice@example.org", "carol@example.org"
 MARIE, BOB = "marie@example.com", "bob@example.net"
@@ -337,6 +339,28 @@ async def test_posts_past_the_day_s_number_are_held_and_the_member_told_once(
     bot.clock.advance(timedelta(hours=15))  # the next day in Paris
     await post(bot, MARIE, "Message du lendemain", name="Marie")
     assert len(copies(bot)) == 2
+
+
+@pytest.mark.parametrize("rules", ['[posting]\nmax_posts_per_day = 2\n'])
+async def test_the_flood_brake_counts_the_posts_of_the_same_turn(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three posts handled in one transaction: the counts are written as it commits, and
+    the third is held all the same (the turn counts what it let through)."""
+    bot.clock.advance(timedelta(hours=-3))  # 10:00 in Paris
+    turns = note_turns(bot.service, monkeypatch, 60.0)
+    recipient = resolve("sel@example.org", bot.service.config.lists, "-")
+    assert recipient is not None
+    bot.sink.clear()
+    for n in (1, 2, 3):
+        await bot.service.accept(make_message(sender=MARIE, name="Marie", subject=f"Message {n}",
+                                              body="Bonjour à tous.\n"), MARIE,
+                                 [("sel@example.org", recipient)])
+    await bot.service.drain()
+    assert turns[0] == 3  # one turn for the three
+    assert sorted(str(r.message["Subject"]) for r in copies(bot)) == [
+        "[sel] Message 1", "[sel] Message 1", "[sel] Message 2", "[sel] Message 2"]
+    told = [r for r in bot.sink.to(MARIE) if not r.message["List-Id"]]
+    assert len(told) == 1 and "2 message(s) aujourd'hui" in told[0].text()
 
 
 # --- membership.notify -----------------------------------------------------------------------

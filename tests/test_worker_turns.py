@@ -126,8 +126,8 @@ def _in_the_way() -> OperationalError:
 
 
 def _deadlocked_once(monkeypatch: pytest.MonkeyPatch, subject: str,
-                     time: int = 1) -> list[str]:
-    """The post handler, but the post with `subject` meets a deadlock the `time`-th time it
+                     at: int = 1) -> list[str]:
+    """The post handler, but the post with `subject` meets a deadlock the `at`-th time it
     is handled (and only then)."""
     handle_post = mailbot.handling.dispatch.HANDLERS["post"]
     met: list[str] = []
@@ -136,7 +136,7 @@ def _deadlocked_once(monkeypatch: pytest.MonkeyPatch, subject: str,
     def post(ctx: Context, mlist: ListConfig, row: InboundMessage, msg: Any) -> None:
         if header(msg, "Subject") == subject:
             times[0] += 1
-            if times[0] == time:
+            if times[0] == at:
                 met.append(subject)
                 raise _in_the_way()
         handle_post(ctx, mlist, row, msg)
@@ -179,7 +179,7 @@ async def test_a_deadlock_in_the_careful_redo_quarantines_nothing(
     note_turns(service, monkeypatch, 60.0)
     seen = _seen_by(monkeypatch)
     _failing_on(monkeypatch, "Post 2", "raise")
-    met = _deadlocked_once(monkeypatch, "Post 1", time=2)
+    met = _deadlocked_once(monkeypatch, "Post 1", at=2)
     await posts(service, 4)
     ids = await _ids(bot)
     assert await service.process_pending() == 4

@@ -49,8 +49,11 @@ HANDLERS: dict[str, Handler] = {
 
 
 class HandlingFailed(Exception):
-    """A message handled by `process_quickly` raised: the transaction must be rolled back,
-    and its messages handled again by `process`."""
+    """The turn must be rolled back: a message handled by `process_quickly` raised, or
+    the write of a batch (`write_handled`) was refused, and the messages up to
+    `message_id` are handled again by `process`; or the error is a deadlock
+    (`is_transient` of its cause, even from `process`), and the turn is done again as
+    it was."""
 
     def __init__(self, message_id: int, *, written: bool = False) -> None:
         super().__init__(
