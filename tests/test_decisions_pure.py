@@ -26,8 +26,9 @@ from mailbot.decisions.lifecycle import (
 )
 from mailbot.outbound.dates import format_date, format_when
 from mailbot.reading.message import parse, readable_text
-from mailbot.reading.proposals import proposal_title, referenced_number
+from mailbot.reading.proposals import _fold_keep_length, proposal_title, referenced_number
 from mailbot.reading.replies import stance
+from mailbot.reading.text import fold
 
 STANCES = ("objection", "support", "withdraw", "comment")
 
@@ -511,6 +512,15 @@ def test_proposal_title_without_a_list_prefix() -> None:
 
 def test_proposal_title_decomposed_accent() -> None:
     assert proposal_title(unicodedata.normalize("NFD", "[propositión] x"), "[sel]") == "x"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="ascii"), max_size=40))
+def test_an_ascii_subject_is_folded_as_each_character_alone(text: str) -> None:
+    """The ASCII shortcut of `_fold_keep_length` keeps what folding each character gives:
+    a letter lowercased, a space or a tab as it is, the length unchanged."""
+    assert _fold_keep_length(text) == "".join(fold(c) or c for c in text)
+    assert len(_fold_keep_length(text)) == len(text)
 
 
 titles = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")),

@@ -1,6 +1,7 @@
 """The outbound queue against a real SMTP sink: retries, permanent failures, reuse."""
 
 import asyncio
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ import pytest
 from aiosmtpd.smtp import Envelope
 from sqlalchemy import select
 
+from mailbot import service as service_module
 from mailbot.config import load_config
 from mailbot.config.addresses import resolve
 from mailbot.core.clock import FakeClock
@@ -150,6 +152,24 @@ async def test_a_turn_of_the_worker_handles_several_messages_in_one_transaction(
     assert await bot.service.process_pending() == 4
     assert turns[0] == 4  # then a last look finds none
     assert len(await deliveries(bot.service)) == 4 * len(members)
+
+
+async def test_a_turn_of_the_worker_is_measured_in_its_own_cpu_time_not_in_waiting(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loaded machine (the database, the listener, other workers) makes each message
+    take longer on the wall clock, not in the worker's own CPU time: its turns stay as
+    long in work, and their claims, reads and commits are not paid more often."""
+    turns = note_turns(bot.service, monkeypatch, 0.5)
+    handle = service_module.process_quickly
+
+    def waiting(ctx: Any, row: Any) -> Any:
+        time.sleep(0.2)  # the CPU taken by someone else: wall time, none of ours
+        return handle(ctx, row)
+
+    monkeypatch.setattr(service_module, "process_quickly", waiting)
+    await posts(bot.service, 4)
+    assert await bot.service.process_pending() == 4
+    assert turns[0] == 4, turns  # on the wall clock: 3 then 1 (0.6 s past 0.5)
 
 
 async def test_on_sqlite_a_turn_of_the_worker_ends_when_received_mail_waits_to_be_stored(

@@ -43,6 +43,8 @@ def _after(text: str, composed_head: str) -> str:
 
 def _fold_keep_length(text: str) -> str:
     """Accents removed character by character, so match positions map back onto `text`."""
+    if text.isascii():  # nothing to remove: each character lowercased, as `fold` does
+        return text.lower()
     return "".join(fold(c) or c for c in text)
 
 

@@ -46,6 +46,9 @@ STRONG = 3 * BODY  # a reply in a thread must say a request outright to be one
 _MAIL_WORDS = (r"\b(?:e ?mail(?:s|ing)?|mails?|messages?|courriels?|envois?|liste?|digest|"
                r"resume|pause|"
                r"newsletter|posts?)\b")
+# How a post says it is an offer, a request or a proposal (in a sentence).
+_OFFER_TEXT, _REQUEST_TEXT, _PROPOSE_TEXT = (re.compile(p) for p in (
+    OFFER_TEXT, REQUEST_TEXT, PROPOSE_TEXT))
 _FIRST_PERSON = re.compile(rf"\b(?:je|j'|me|m'|moi|mon|ma|mes|i|i'm|i'd|i'll|my)\b|{HOW_TO}")
 
 
@@ -136,7 +139,7 @@ def at_list(prepared: Prepared, points_per_hour: int) -> Draft | None:
         return item
     if robot is not None:
         return robot
-    if any(re.search(PROPOSE_TEXT, s.plain) for s in prepared.sentences):
+    if any(_says(_PROPOSE_TEXT, s) for s in prepared.sentences):
         return Draft("propose", ENOUGH)
     return None
 
@@ -192,11 +195,16 @@ def _tagged_item(prepared: Prepared) -> Draft | None:
 
 def _item_posted(prepared: Prepared) -> Draft | None:
     """An offer or a request said in words ("je cherche quelqu'un pour…", "happy to…")."""
-    offer = sum(BODY * 3 for s in prepared.everything if re.search(OFFER_TEXT, s.plain))
-    wanted = sum(BODY * 3 for s in prepared.everything if re.search(REQUEST_TEXT, s.plain))
+    everything = prepared.everything
+    offer = sum(BODY * 3 for s in everything if _says(_OFFER_TEXT, s))
+    wanted = sum(BODY * 3 for s in everything if _says(_REQUEST_TEXT, s))
     if not offer and not wanted:
         return None
     return Draft("offer_item", offer) if offer > wanted else Draft("request_item", wanted)
+
+
+def _says(pattern: re.Pattern[str], sentence: Sentence) -> bool:
+    return pattern.search(sentence.plain) is not None
 
 
 def _asked_to_publish(prepared: Prepared) -> Draft | None:
@@ -221,7 +229,7 @@ def _asked_to_publish(prepared: Prepared) -> Draft | None:
 def _stance(prepared: Prepared) -> Draft | None:
     """Objection or support, in a proposal's context (its thread, its number or title in
     the subject, the bot's proposal quoted, or a number the writer names)."""
-    if not _about_a_proposal(prepared):
+    if not prepared.sentences or not _about_a_proposal(prepared):
         return None
     for action, pattern in (("object", OBJECT), ("support", SUPPORT)):
         for sentence in prepared.sentences:
