@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailbot.reading import reply_lines as kind
 from mailbot.reading.replies import first_line, own_text
 
 # (client, the body as received, the writer's own text exactly)
@@ -198,3 +199,35 @@ def test_first_line_is_a_line_of_own_text(text: str) -> None:
     assert line == line.strip()
     assert (line == "") == (own.strip() == "")
     assert line in own
+
+
+header_pieces = st.lists(
+    st.one_of(
+        st.text(max_size=30),
+        st.sampled_from(["wrote:", "a écrit :", "Marie a -", "écrit", "---- On Mon", "wrote ----",
+                         "Le 3 nov. 2025 à 10:00,", "marie@example.org", "De :", "--", " - ",
+                         ":", "> quoted", "", "schrieb", "Am 20.06.24 um 16:20",
+                         "On 3 Nov 2025, Marie <m@x.org> has -", "written"]),
+    ),
+    max_size=10,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(header_pieces)
+def test_a_text_said_to_hold_no_quote_header_has_none_at_any_line(lines: list[str]) -> None:
+    """`may_hold_attribution` lets own_text skip looking for a quote header line by line:
+    when it says none can be there, none is found at any line."""
+    flats = [kind.plain(line) for line in lines]
+    if not kind.may_hold_attribution(flats):
+        assert all(kind.attribution_span(lines, flats, i) == 0 for i in range(len(lines)))
+
+
+def test_a_quote_header_wrapped_over_a_dashed_line_is_still_looked_for() -> None:
+    """`_span` drops a line's trailing " -" before it joins the next: a header wrapped
+    there, its colon forgotten, is still one, and the look at the whole text sees it."""
+    lines = ["Yes.", "", "On 3 Nov 2025, Marie <m@x.org> has -", "written", "> Meeting?"]
+    flats = [kind.plain(line) for line in lines]
+    assert kind.may_hold_attribution(flats)
+    assert kind.attribution_span(lines, flats, 2) == 2
+    assert own_text("\n".join(lines)) == "Yes."

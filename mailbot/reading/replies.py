@@ -21,12 +21,13 @@ def own_text(text: str) -> str:
     flats = [kind.plain(line) for line in lines]
     kept: list[str] = []
     index = 0
+    headed = kind.may_hold_attribution(flats)  # most texts hold no quote header at all
     while index < len(lines):
         line, flat = lines[index], flats[index]
         if kind.is_quoted(line, flat) or kind.is_wrapped_quote(lines, flats, index):
             index += 1
             continue
-        span = kind.attribution_span(lines, flats, index)
+        span = kind.attribution_span(lines, flats, index) if headed else 0
         if span:
             # Under a quote header: go on after its quote (bottom-posting, interleaving),
             # unless the original follows unquoted (then it is all theirs).

@@ -103,6 +103,16 @@ def attribution_span(lines: Sequence[str], flats: Sequence[str], index: int) -> 
     return span
 
 
+def may_hold_attribution(flats: Sequence[str]) -> bool:
+    """False when no line starts a quote header (`attribution_span` is 0 at each): a
+    header's lines, joined as `_span` joins them (each without its trailing " -"), hold a
+    "wrote" verb or end with ":", and these lines are some of all the text's lines, in
+    order. One search of the whole text instead of one a line."""
+    trimmed = [flat.rstrip(" -") for flat in flats]
+    return any(t.endswith(":") for t in trimmed) or bool(
+        _WROTE_PHRASES.search(" ".join(t for t in trimmed if t)))
+
+
 def _span(lines: Sequence[str], flats: Sequence[str], index: int) -> int:
     # the line, then it and the next joined, then three: until a line that stops it
     joins: list[tuple[int, str]] = []
