@@ -523,6 +523,14 @@ def test_an_ascii_subject_is_folded_as_each_character_alone(text: str) -> None:
     assert len(_fold_keep_length(text)) == len(text)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40))
+def test_any_subject_is_folded_as_each_character_alone(text: str) -> None:
+    """`_fold_keep_length` translates a character at a time (kept in a table): the same
+    as folding each character alone ("É" → "e", a lone accent or a space kept)."""
+    assert _fold_keep_length(text) == "".join(fold(c) or c for c in text)
+
+
 titles = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")),
                  min_size=1, max_size=40).filter(lambda s: s.strip() != "")
 

@@ -231,3 +231,9 @@ def test_a_quote_header_wrapped_over_a_dashed_line_is_still_looked_for() -> None
     assert kind.may_hold_attribution(flats)
     assert kind.attribution_span(lines, flats, 2) == 2
     assert own_text("\n".join(lines)) == "Yes."
+
+
+def test_the_invisible_marks_are_all_outside_ascii() -> None:
+    """`reply_lines.plain` leaves an ASCII line untranslated: no mark it removes is ASCII."""
+    assert kind._INVISIBLE and all(code > 127 for code in kind._INVISIBLE)
+    assert kind.plain("\u200bBonjour\ufeff") == kind.plain("Bonjour") == "bonjour"

@@ -6,12 +6,22 @@ the numbers given to a proposal or an item (mailbot.reading.requests.refs)."""
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailbot.reading.amounts import find_amounts, parse_amount
 from mailbot.reading.requests.model import Person
 from mailbot.reading.requests.names import mentions, who_is
 from mailbot.reading.requests.refs import numbers_named
-from mailbot.reading.spoken import number_value, plain
+from mailbot.reading.spoken import (
+    _APOSTROPHES,
+    _ELISION,
+    _HYPHEN,
+    _SPACED_APOSTROPHE,
+    number_value,
+    plain,
+)
+from mailbot.reading.text import fold
 
 DATA = Path(__file__).parent / "data"
 
@@ -84,6 +94,18 @@ def test_number_words(word: str, value: float | None) -> None:
 def test_plain_restores_dropped_apostrophes_and_joins_hyphens() -> None:
     assert plain("JE N AI PAS DE POINTS SUR L AMPOULE") == "je n'ai pas de points sur l'ampoule"
     assert plain("Jean-Pierre, y a-t-il quelqu’un ?") == "jean pierre, y a t il quelqu'un ?"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["j", "J", "qu", "ai", "-", "’", "‘", "`", "´", "'", " ' ", " ",
+                                 "a-t-il", "É", "l", "un", "ok", "\t", "é", "x"]), max_size=12)
+       .map("".join) | st.text(max_size=40))
+def test_plain_skips_only_the_rewrites_that_could_change_nothing(text: str) -> None:
+    """`plain` runs a rewrite only when its character is in the text: the same as running
+    them all, always."""
+    everything = fold(_APOSTROPHES.sub("'", text))
+    everything = _SPACED_APOSTROPHE.sub("'", _HYPHEN.sub(" ", everything))
+    assert plain(text) == _ELISION.sub(r"\1'", everything)
 
 
 # ---------------------------------------------------------------------------------------------

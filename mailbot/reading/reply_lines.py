@@ -19,7 +19,8 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u061c\u200b\u200c\u200d\u200e\u200f\
 def plain(line: str) -> str:
     """A line as the tests below compare it. Its start only: every line these tests look
     for is short, and a megabyte-long line must not cost more than a short one."""
-    return fold(line[:_LONGEST].translate(_INVISIBLE))
+    start = line[:_LONGEST]
+    return fold(start if start.isascii() else start.translate(_INVISIBLE))
 
 
 def _spaced(char: str) -> bool:
