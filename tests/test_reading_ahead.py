@@ -18,6 +18,7 @@ from mailbot.reading import ahead as posts_ahead
 from mailbot.reading.ahead import PostAhead, parsed
 from mailbot.reading.message import parse
 from mailbot.reading.requests import Reading, Said, read_ahead, read_requests
+from mailbot.reading.requests import resolve as resolve_module
 from mailbot.service import READ_AHEAD_NICENESS, Service
 from mailbot.storage import db
 from mailbot.storage.messages import Messages
@@ -85,6 +86,23 @@ def test_what_was_read_of_messages_no_longer_new_is_dropped(config: Any) -> None
     ahead.posts.update({n: PostAhead(raw, parse(raw), None) for n in (3, 5, 8)})
     ahead.forget_before(5)  # the oldest new message of the share: 3 was handled elsewhere
     assert sorted(ahead.posts) == [5, 8]
+
+
+def test_the_writers_language_is_worked_out_only_for_what_a_post_asks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most posts ask nothing: the language their requests would be answered in (the
+    writer's small words counted over the whole text) is not worked out for them."""
+    counted: list[str] = []
+    language = resolve_module._language
+    monkeypatch.setattr(resolve_module, "_language",
+                        lambda prepared: counted.append(prepared.subject) or language(prepared))
+    talk, asking = _said(*POSTS[0]), _said(*POSTS[1])
+    assert read_requests(talk, KNOWN) == [] and read_ahead(talk).language == ""  # type: ignore[union-attr]
+    assert counted == []
+    found = read_requests(asking, KNOWN)
+    assert found and found[0].language == "fr"
+    assert read_ahead(asking).language == "fr"  # type: ignore[union-attr]
+    assert counted == ["la réunion", "la réunion"]
 
 
 def test_only_posts_are_read_ahead() -> None:

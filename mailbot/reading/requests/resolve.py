@@ -47,7 +47,7 @@ class Reading:
     points_per_hour: int
     unit: str
     prepared: Prepared
-    language: str
+    language: str  # the writer's, worked out only when there are drafts ("" otherwise)
     drafts: tuple[Draft, ...]
 
 
@@ -56,8 +56,9 @@ def read_ahead(said: Said, points_per_hour: int = 60, unit: str = "points") -> R
     if said.role != "post":
         return None
     prepared = prepare(said)
-    return Reading(said, points_per_hour, unit, prepared, _language(prepared),
-                   tuple(read(prepared, points_per_hour, False, unit)))
+    drafts = tuple(read(prepared, points_per_hour, False, unit))
+    return Reading(said, points_per_hour, unit, prepared,
+                   _language(prepared) if drafts else "", drafts)
 
 
 def read_requests(said: Said, known: Known, ahead: Reading | None = None) -> list[Request]:
@@ -70,11 +71,12 @@ def read_requests(said: Said, known: Known, ahead: Reading | None = None) -> lis
     acting = books.for_member(prepared.own, known) if said.role == "request" else None
     if acting is not None:  # a buddy acting for a member without email
         return _for_member(said, known, *acting)
-    language = _language(prepared)
     stranger = not known.is_member(said.sender)
-    return [resolve(draft, prepared, known, language)
-            for draft in read(prepared, known.points_per_hour, stranger and bool(known.roster),
-                              known.unit)]
+    drafts = read(prepared, known.points_per_hour, stranger and bool(known.roster), known.unit)
+    if not drafts:  # most posts: no language to tell (the writer's small words, counted)
+        return []
+    language = _language(prepared)
+    return [resolve(draft, prepared, known, language) for draft in drafts]
 
 
 def _language(prepared: Prepared) -> str:
