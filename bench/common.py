@@ -216,6 +216,36 @@ class Daemon:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         return int(re.search(r"VmHWM:\s+(\d+)", status)[1]) / 1024  # type: ignore[index]
 
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU time (user and system) used so far by the daemon's process and by its
+        worker processes (its children), from /proc."""
+        assert self.proc is not None
+        tick, own, children = os.sysconf("SC_CLK_TCK"), 0.0, 0.0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:  # after the ")" of the command's name: state, ppid, … utime (12), stime
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:  # gone meanwhile
+                continue
+            seconds = (int(fields[11]) + int(fields[12])) / tick
+            if int(entry.name) == self.proc.pid:
+                own = seconds
+            elif int(fields[1]) == self.proc.pid:
+                children += seconds
+        return own, children
+
+    async def settled(self, timeout: float = 30) -> None:
+        """Until the daemon and its workers are idle (their start-up done: under half a
+        hundredth of a second of CPU in half a second), at most `timeout` seconds."""
+        started, last = time.monotonic(), sum(self.cpu_seconds())
+        while time.monotonic() - started < timeout:
+            await asyncio.sleep(0.5)
+            now = sum(self.cpu_seconds())
+            if now - last < 0.005:
+                return
+            last = now
+
     def tail(self, lines: int = 3) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return " | ".join(text.strip().splitlines()[-lines:])

@@ -98,9 +98,13 @@ async def one_daemon(kind: str, count: int, workers: int, sink_port: int, tmp: P
         sql(url, "UPDATE member SET delivery = 'off'")
         async with serving(config, port, name) as daemon:
             await daemon.start()
-            elapsed, latencies = await timed(port, load(count, SENDERS))
+            posts = load(count, SENDERS)
+            await daemon.settled()  # the workers' start-up is not the posts' cost
+            before = daemon.cpu_seconds()
+            elapsed, latencies = await timed(port, posts)
             rate = report(name, count, elapsed, latencies)
             await processed(url, name, daemon, count)
+            cpu_per_post(name, count, before, daemon.cpu_seconds(), workers)
             stored = sql(url, "SELECT count(*) FROM inbound_message")
             if stored != count:
                 raise BenchError(f"{stored} messages stored, {count} accepted")
@@ -111,11 +115,22 @@ async def processed(url: str, name: str, daemon: Daemon, count: int) -> None:
     """How long after the last 250 the worker was done with every post (bounded). On
     SQLite with workers, a post may still be in `<db>.arrivals`: counted once handled."""
     started = time.monotonic()
+    emit(f"{name}.new_at_last_250",
+         count - sql(url, "SELECT count(*) FROM inbound_message WHERE status != 'new'"))
     while sql(url, "SELECT count(*) FROM inbound_message WHERE status != 'new'") < count:
         if time.monotonic() - started > 120:
             raise BenchError(f"posts still unprocessed after 120s: {daemon.tail()}")
         await asyncio.sleep(0.1)
     emit(f"{name}.worker_backlog_s", time.monotonic() - started)
+
+
+def cpu_per_post(name: str, count: int, before: tuple[float, float],
+                 after: tuple[float, float], workers: int) -> None:
+    """CPU milliseconds a post, from the first MAIL FROM until every post was handled:
+    the listener's process (everything, with no workers) and the workers' together."""
+    emit(f"{name}.listener_cpu_ms_per_post", (after[0] - before[0]) * 1000 / count, 2)
+    if workers:
+        emit(f"{name}.workers_cpu_ms_per_post", (after[1] - before[1]) * 1000 / count, 2)
 
 
 if __name__ == "__main__":
