@@ -154,7 +154,7 @@ async def intake(tmp: Path, count: int, messages: int) -> float:
             stored = sql(url, "SELECT count(*) FROM inbound_message")
             if stored != messages:
                 raise BenchError(f"{name}: {stored} messages stored, {messages} accepted")
-            await processed(url, name, running[0])
+            await processed(url, name, running[0], messages)
             emit(f"{name}.daemon_cpu_ms_per_message",
                  (cpu_seconds(running) - cpu) * 1000 / messages, 2)
     await sink.stop()
