@@ -159,17 +159,17 @@ async def test_a_turn_of_the_worker_is_measured_in_its_own_cpu_time_not_in_waiti
     """A loaded machine (the database, the listener, other workers) makes each message
     take longer on the wall clock, not in the worker's own CPU time: its turns stay as
     long in work, and their claims, reads and commits are not paid more often."""
-    turns = note_turns(bot.service, monkeypatch, 0.5)
+    turns = note_turns(bot.service, monkeypatch, 1.0)
     handle = service_module.process_quickly
 
     def waiting(ctx: Any, row: Any) -> Any:
-        time.sleep(0.2)  # the CPU taken by someone else: wall time, none of ours
+        time.sleep(0.4)  # the CPU taken by someone else: wall time, none of ours
         return handle(ctx, row)
 
     monkeypatch.setattr(service_module, "process_quickly", waiting)
     await posts(bot.service, 4)
     assert await bot.service.process_pending() == 4
-    assert turns[0] == 4, turns  # on the wall clock: 3 then 1 (0.6 s past 0.5)
+    assert turns[0] == 4, turns  # on the wall clock: 3 then 1 (1.2 s past 1.0)
 
 
 async def test_on_sqlite_a_turn_of_the_worker_ends_when_received_mail_waits_to_be_stored(
