@@ -1,6 +1,7 @@
 """The outbound queue against a real SMTP sink: retries, permanent failures, reuse."""
 
 import asyncio
+import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -154,11 +155,21 @@ async def test_a_turn_of_the_worker_handles_several_messages_in_one_transaction(
     assert len(await deliveries(bot.service)) == 4 * len(members)
 
 
-async def test_a_turn_of_the_worker_is_measured_in_its_own_cpu_time_not_in_waiting(
+async def test_a_worker_process_measures_its_turns_in_its_own_cpu_time_not_in_waiting(
         bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
     """A loaded machine (the database, the listener, other workers) makes each message
-    take longer on the wall clock, not in the worker's own CPU time: its turns stay as
-    long in work, and their claims, reads and commits are not paid more often."""
+    take longer on the wall clock, not in a worker process's own CPU time: its turns stay
+    as long in work, and their claims, reads and commits are not paid more often."""
+    read, write = os.pipe()
+    stop = asyncio.Event()
+    stop.set()  # started, then stopped at once: what it set up stays
+    try:
+        await bot.service.serve_as_worker(stop, read)
+    finally:
+        asyncio.get_running_loop().remove_reader(read)  # before its number is reused
+        os.close(read)
+        os.close(write)
+    assert bot.service.turn_clock is time.thread_time
     turns = note_turns(bot.service, monkeypatch, 1.0)
     handle = service_module.process_quickly
 
@@ -170,6 +181,24 @@ async def test_a_turn_of_the_worker_is_measured_in_its_own_cpu_time_not_in_waiti
     await posts(bot.service, 4)
     assert await bot.service.process_pending() == 4
     assert turns[0] == 4, turns  # on the wall clock: 3 then 1 (1.2 s past 1.0)
+
+
+async def test_the_one_process_daemon_measures_its_turns_on_the_wall_clock(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The listener shares the process: a turn lets it have the interpreter again after
+    its slice on the wall clock, however little of it was the worker's own CPU."""
+    assert bot.service.turn_clock is time.perf_counter
+    turns = note_turns(bot.service, monkeypatch, 1.0)
+    handle = service_module.process_quickly
+
+    def waiting(ctx: Any, row: Any) -> Any:
+        time.sleep(0.4)
+        return handle(ctx, row)
+
+    monkeypatch.setattr(service_module, "process_quickly", waiting)
+    await posts(bot.service, 4)
+    assert await bot.service.process_pending() == 4
+    assert turns[:2] == [3, 1], turns
 
 
 async def test_on_sqlite_a_turn_of_the_worker_ends_when_received_mail_waits_to_be_stored(
