@@ -81,14 +81,9 @@ async def daemons(tmp: Path, url: str, count: int, sink_port: int,
 
 
 def cpu_seconds(running: list[Daemon]) -> float:
-    """The CPU time (user + system) the daemons have used so far: less swayed than rates
-    by what else runs on the machine."""
-    ticks = 0
-    for daemon in running:
-        assert daemon.proc is not None
-        stat = Path(f"/proc/{daemon.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(stat[11]) + int(stat[12])  # utime and stime, fields 14 and 15
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """The CPU time (user + system) the daemons, and their worker processes if they have
+    any, have used so far: less swayed than rates by what else runs on the machine."""
+    return sum(sum(daemon.cpu_seconds()) for daemon in running)
 
 
 async def fanout(tmp: Path, count: int, members: int, posts: int) -> float:

@@ -526,8 +526,8 @@ def test_an_ascii_subject_is_folded_as_each_character_alone(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40))
 def test_any_subject_is_folded_as_each_character_alone(text: str) -> None:
-    """`_fold_keep_length` translates a character at a time (kept in a table): the same
-    as folding each character alone ("É" → "e", a lone accent or a space kept)."""
+    """`_fold_keep_length`, whichever way it goes (the ASCII shortcut or not), folds each
+    character alone ("É" → "e", a lone accent or a space kept)."""
     assert _fold_keep_length(text) == "".join(fold(c) or c for c in text)
 
 

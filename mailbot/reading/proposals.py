@@ -45,24 +45,7 @@ def _fold_keep_length(text: str) -> str:
     """Accents removed character by character, so match positions map back onto `text`."""
     if text.isascii():  # nothing to remove: each character lowercased, as `fold` does
         return text.lower()
-    return text.translate(_EACH_FOLDED)
-
-
-class _EachFolded(dict[int, str]):
-    """A character → `fold` of it alone (itself when that is empty: a space, a lone
-    accent), worked out the first time `str.translate` asks; at most `KEPT` kept."""
-
-    KEPT = 4096
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        folded = fold(char) or char
-        if len(self) < self.KEPT:
-            self[code] = folded
-        return folded
-
-
-_EACH_FOLDED = _EachFolded()
+    return "".join(fold(c) or c for c in text)
 
 
 def referenced_number(subject: str) -> int | None:
