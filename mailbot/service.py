@@ -263,7 +263,8 @@ class Service:
         deliveries queued, the lines to log for them.)"""
         ctx, started, handled = self._context(session), self.turn_clock(), 0
         lines: list[HandledLine] = []
-        while claimed := ctx.stores.messages.claim(up_to, CLAIM_BATCH, self.share):
+        claimed = ctx.stores.messages.claim(up_to, CLAIM_BATCH, self.share)
+        while claimed:
             if self._ahead is not None:
                 self._ahead.forget_before(claimed[0].id)
             ask_senders(ctx, claimed)
@@ -277,9 +278,12 @@ class Service:
                 handled += 1
                 if self.turn_clock() - started >= self.worker_slice or (
                         self.db.single_writer and self.intake.pending()):
-                    write_handled(ctx, row.id)
+                    write_handled(ctx, row.id, last=True)
                     return handled, ctx.outbox.queued, lines
-            write_handled(ctx, claimed[-1].id)
+            following = ctx.stores.messages.claim(up_to, CLAIM_BATCH, self.share,
+                                                  after=claimed[-1].id)
+            write_handled(ctx, claimed[-1].id, last=not following)
+            claimed = following
         return handled, ctx.outbox.queued, lines
 
     def _context(self, session: Session) -> Context:

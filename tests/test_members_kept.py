@@ -160,7 +160,8 @@ def members() -> list[tuple[str, str]]:
 
 async def test_a_turn_asks_for_its_authors_and_readers_once(bot: Driver) -> None:
     """Six posts of two members in one turn: one read of the authors, one of the readers
-    (not six of each), one write of the rows at the end; each copy still goes out."""
+    (not six of each), one write of the rows at the end, their archive numbers in it;
+    each copy still goes out."""
     service, statements = bot.service, []
     service.worker_slice = 60.0  # one turn for the six, however slow the machine
 
@@ -180,7 +181,13 @@ async def test_a_turn_asks_for_its_authors_and_readers_once(bot: Driver) -> None
         event.remove(service.db.engine, "before_cursor_execute", note)
     member_reads = [s for s in statements if s.startswith("SELECT member.")]
     assert len(member_reads) == 2, member_reads  # with a turn a post: 12
-    assert sum(s.startswith("UPDATE inbound_message SET status") for s in statements) == 1
+    updates = [s for s in statements if s.startswith("UPDATE inbound_message")]
+    # one write of the rows, their archive numbers in it (not one more at the commit)
+    assert len(updates) == 1 and "archive_number" in updates[0], updates
+    # what the commit would write, written before it in the commit's order
+    written = [s.split()[1] for s in statements
+               if s.startswith(("UPDATE member", "UPDATE counter"))]
+    assert written[0] == "member" and set(written[1:]) == {"counter"}, written
     await service.drain()
     assert sorted(m.message["Subject"] for m in bot.sink.to("bob@example.net")) == [
         f"[sel] Post {n}" for n in range(6)]

@@ -55,6 +55,24 @@ def test_a_claim_takes_the_oldest_new_messages_up_to_a_limit(database: db.Databa
                                            [ids[0], ids[2], ids[3], ids[4]])
 
 
+def test_a_claim_after_a_handled_batch_skips_it_before_it_is_written(
+        database: db.Database) -> None:
+    """The turn claims its next batch before writing the last one (its last write then
+    numbers the archive too): the handled messages, still new in the database, are not
+    claimed again."""
+    ids = _stored(database, 4)
+
+    def claim(session: Session) -> tuple[list[int], list[int]]:
+        messages = Messages(session)
+        first = messages.claim(ids[-1], 2)
+        for row in first:
+            row.status = "done"  # not flushed: the next claim does not write it
+        return [r.id for r in first], [r.id for r in messages.claim(ids[-1], 10,
+                                                                    after=first[-1].id)]
+
+    assert database.transaction(claim) == (ids[:2], ids[2:])
+
+
 def test_a_claim_skips_what_another_daemon_holds(database: db.Database,
                                                  database_url: str) -> None:
     if not database_url.startswith("postgresql"):

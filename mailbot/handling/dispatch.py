@@ -98,13 +98,14 @@ def process_quickly(ctx: Context, row: InboundMessage) -> "HandledLine":
     return handled_line(row, time.perf_counter() - started)
 
 
-def write_handled(ctx: Context, last_id: int) -> None:
+def write_handled(ctx: Context, last_id: int, *, last: bool = False) -> None:
     """Write what the messages handled by `process_quickly` up to `last_id` changed (one
     flush for them all: their rows' UPDATEs go as one statement). What it raises comes as
     `HandlingFailed` of `last_id`: the messages up to it are handled again by `process`,
-    each written at the end of its savepoint, and the one at fault is found."""
+    each written at the end of its savepoint, and the one at fault is found. The `last`
+    write before the commit also writes what the commit would (`Stores.write_now`)."""
     try:
-        ctx.stores.messages.write_now()
+        ctx.stores.write_now(last=last)
     except Exception as exc:
         raise HandlingFailed(last_id, written=True) from exc
 

@@ -19,7 +19,8 @@ PEEK_BYTES = 16384  # enough for the header of nearly every message
 
 # The worker's claim (built once: building it costs more than running it).
 _OLDEST_NEW = (select(InboundMessage)
-               .where(InboundMessage.status == "new", InboundMessage.id <= bindparam("up_to"))
+               .where(InboundMessage.status == "new", InboundMessage.id > bindparam("after"),
+                      InboundMessage.id <= bindparam("up_to"))
                .order_by(InboundMessage.id).limit(bindparam("limit"))
                .with_for_update(skip_locked=True))
 # The same for a worker process that takes a share of them (SQLite, `Service.take_share`).
@@ -61,15 +62,19 @@ class Messages:
             insert(InboundMessage)
             .on_conflict_do_nothing(index_elements=["rcpt", "message_key"]), rows)
 
-    def claim(self, up_to: int, limit: int,
-              share: tuple[int, int] | None = None) -> Sequence[InboundMessage]:
-        """The oldest new messages with an id up to `up_to`, at most `limit`, locked
-        (another daemon's claims are skipped): one statement for several messages.
-        `share` (number, count): only those whose id is `number` modulo `count`."""
-        if share is None:
-            return self.session.scalars(_OLDEST_NEW, {"up_to": up_to, "limit": limit}).all()
-        return self.session.scalars(_OLDEST_NEW_OF_SHARE, {
-            "up_to": up_to, "limit": limit, "number": share[0], "count": share[1]}).all()
+    def claim(self, up_to: int, limit: int, share: tuple[int, int] | None = None, *,
+              after: int = 0) -> Sequence[InboundMessage]:
+        """The oldest new messages with an id after `after` and up to `up_to`, at most
+        `limit`, locked (another daemon's claims are skipped): one statement for several
+        messages. `share` (number, count): only those whose id is `number` modulo
+        `count`. What the transaction changed is not written first (no autoflush): the
+        messages it handled are all at or before `after`."""
+        values = {"after": after, "up_to": up_to, "limit": limit}
+        with self.session.no_autoflush:
+            if share is None:
+                return self.session.scalars(_OLDEST_NEW, values).all()
+            return self.session.scalars(_OLDEST_NEW_OF_SHARE, {
+                **values, "number": share[0], "count": share[1]}).all()
 
     def new_posts(self, after: int, up_to: int, share: tuple[int, int],
                   limit: int) -> list[tuple[int, str, str, bytes]]:
@@ -105,11 +110,6 @@ class Messages:
     def savepoint(self) -> SessionTransaction:
         """A nested transaction: what fails inside it is undone, the rest is kept."""
         return self.session.begin_nested()
-
-    def write_now(self) -> None:
-        """Write what the transaction changed so far (a flush): an error it causes is
-        then the messages' just handled, not one handled later or the commit's."""
-        self.session.flush()
 
     def pass_on(self, row: InboundMessage, *, role: str, rcpt: str, token: str,
                 now: datetime) -> None:
