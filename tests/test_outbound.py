@@ -170,6 +170,7 @@ async def test_a_worker_process_measures_its_turns_in_its_own_cpu_time_not_in_wa
         os.close(read)
         os.close(write)
     assert bot.service.turn_clock is time.thread_time
+    assert bot.service.worker_slice == service_module.WORKER_PROCESS_SLICE  # longer turns
     turns = note_turns(bot.service, monkeypatch, 1.0)
     handle = service_module.process_quickly
 
@@ -188,6 +189,7 @@ async def test_the_one_process_daemon_measures_its_turns_on_the_wall_clock(
     """The listener shares the process: a turn lets it have the interpreter again after
     its slice on the wall clock, however little of it was the worker's own CPU."""
     assert bot.service.turn_clock is time.perf_counter
+    assert bot.service.worker_slice == service_module.WORKER_SLICE
     turns = note_turns(bot.service, monkeypatch, 1.0)
     handle = service_module.process_quickly
 

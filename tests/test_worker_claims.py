@@ -2,6 +2,7 @@
 order they came, and leaves what a turn did not reach for the next one; another daemon's
 claims are skipped. The fan-out's readers are asked after what the transaction changed."""
 
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mailbot.config.addresses import resolve
-from mailbot.service import CLAIM_BATCH
+from mailbot.service import CLAIM_BATCH, CLAIM_MARGIN
 from mailbot.storage import db
 from mailbot.storage.members import Members
 from mailbot.storage.messages import InboundMessage, Messages
@@ -103,6 +104,32 @@ async def test_a_turn_handles_several_claims_in_the_order_they_came(
         numbers = conn.execute(text(
             "SELECT archive_number FROM inbound_message ORDER BY id")).scalars().all()
     assert list(numbers) == list(range(1, count + 1))
+
+
+async def test_a_turn_claims_what_the_last_full_turn_held(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first claim takes CLAIM_BATCH; once a turn ran to its slice, each claims what
+    it held and CLAIM_MARGIN more (a turn of three posts here: a clock that ticks once a
+    post); what is claimed and not reached is handled in the next turn, once."""
+    service = bot.service
+    ticks = itertools.count()
+    monkeypatch.setattr(service, "turn_clock", lambda: float(next(ticks)))
+    turns = note_turns(service, monkeypatch, 3.0)
+    asked: list[int] = []
+    claim = Messages.claim
+
+    def noting(self: Messages, up_to: int, limit: int, *args: Any, **kwargs: Any) -> Any:
+        asked.append(limit)
+        return claim(self, up_to, limit, *args, **kwargs)
+
+    monkeypatch.setattr(Messages, "claim", noting)
+    await posts(service, 10)
+    assert await service.process_pending() == 10
+    assert turns == [3, 3, 3, 1, 0]
+    assert asked[0] == CLAIM_BATCH and set(asked[1:]) == {3 + CLAIM_MARGIN}, asked
+    with service.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM inbound_message "
+                                 "WHERE status = 'done'")).scalar() == 10
 
 
 async def test_an_index_asked_in_the_same_turn_as_a_post_lists_it(
