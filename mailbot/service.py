@@ -85,9 +85,12 @@ LOOK_AHEAD = 50  # new messages whose posts' DMARC policies are asked before han
 # listener keeps what it receives in `<db>.arrivals`, so only its heartbeat and
 # one-click unsubscriptions wait for the end of a turn.
 WORKER_SLICE = 0.02
-# A worker process's turns are longer: each turn's claim, reads, writes and commit are
-# shared by twice the posts (14 instead of 7 on this machine: 2.8 % fewer instructions a
-# post), and nothing waits on them but the posts' copies (20 ms more at most).
+# A worker process's turns on PostgreSQL are longer: each turn's claim, reads, writes and
+# commit are shared by twice the posts (14 instead of 7 on this machine: 2.9 % fewer
+# instructions a post), and nothing waits on them but the posts' copies (20 ms more at
+# most). Not on SQLite: there a turn holds the one writer's lock, and two worker
+# processes wait for each other's (the worker's backlog after the intake bench was longer
+# in four alternated rounds of four: 2.0-2.4 s against 1.7-2.2 s).
 WORKER_PROCESS_SLICE = 0.04
 # The thread that reads posts ahead (a worker with a share, on SQLite) runs at a lower CPU
 # priority (man 2 setpriority: a thread's own on Linux): while mail pours in, the
@@ -476,7 +479,8 @@ class Service:
         stored, send, keep the timers; woken through `wake_fd`, and stopped when the
         listener is gone (the pipe's end) as well as by `stop`."""
         self.turn_clock = time.thread_time  # nothing else waits on this process's turns
-        self.worker_slice = WORKER_PROCESS_SLICE
+        if not self.db.single_writer:
+            self.worker_slice = WORKER_PROCESS_SLICE
         path = self._sqlite_path()
         with open(f"{path}.workers-lock", "w") if path else contextlib.nullcontext() as alive:
             if alive is not None:  # held while we run: a new listener waits for our end
