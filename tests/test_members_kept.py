@@ -223,9 +223,12 @@ def test_posts_are_counted_at_once_and_written_as_the_transaction_commits(
         members = Members(session)
         ann = members.get("sel", "ann@example.org")
         assert ann is not None
+        bob = members.get("sel", "bob@example.org")
+        assert ann is not None and bob is not None
         seen = [members.posts_of(ann, "2026-12-04")]
         for number in range(2):
             members.count_post(ann, _post(session, number), "2026-12-04")
+            members.count_post(bob, _post(session, 10 + number), "2026-12-04")  # not ann's
             seen.append(members.posts_of(ann, "2026-12-04"))
         seen.append(members.posts_of(ann, "2026-12-05"))  # another day: none that day
         assert not [s for s in asked if s.startswith("UPDATE member")]  # not yet
@@ -234,6 +237,7 @@ def test_posts_are_counted_at_once_and_written_as_the_transaction_commits(
     assert database.transaction(two_posts) == [(0, 0), (1, 1), (2, 2), (2, 0)]
     assert len([s for s in asked if s.startswith("UPDATE member")]) == 1
     assert _counts(database) == (2, "2026-12-04", 2)
+    assert _counts(database, "bob@example.org") == (2, "2026-12-04", 2)
 
 
 def test_a_new_day_starts_the_days_count_again(database: db.Database) -> None:

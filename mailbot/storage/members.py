@@ -130,11 +130,15 @@ _ADD_POSTS = update(Member).where(Member.id == bindparam("member_id")).values(
     posts_on=bindparam("day"))
 
 
-def _counted(session: Session) -> list[tuple[InboundMessage, Member, str]]:
-    """This transaction's counted posts, but those undone since (a savepoint rolled back:
-    the post was not distributed after all) and those of a member removed since."""
+def _counted(session: Session,
+             of: Member | None = None) -> list[tuple[InboundMessage, Member, str]]:
+    """This transaction's counted posts (`of` one member only), but those undone since (a
+    savepoint rolled back: the post was not distributed after all) and those of a member
+    removed since. (A member's are picked out first: asked for each post, looking at
+    every post of the turn was a turn's posts squared.)"""
     return [(post, member, day) for post, member, day in session.info.get(_COUNTED, ())
-            if _still_there(post) and _still_there(member) and post.distributed_at]
+            if (of is None or member is of) and _still_there(post) and _still_there(member)
+            and post.distributed_at]
 
 
 def _still_there(row: InboundMessage | Member) -> bool:
@@ -201,7 +205,7 @@ class Members:
     def posts_of(self, member: Member, day: str) -> tuple[int, int]:
         """How many posts of `member` went out, in all and on `day`: what is written,
         and what this transaction counted."""
-        days = [d for _post, m, d in _counted(self.session) if m is member]
+        days = [d for _post, _member, d in _counted(self.session, member)]
         that_day = member.posts_that_day if member.posts_on == day else 0
         return member.post_count + len(days), that_day + days.count(day)
 
