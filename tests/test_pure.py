@@ -583,7 +583,7 @@ def post(**changes: object) -> PostHeaders:
     base = PostHeaders(subject="Re: [sel] Café", from_name="Marie",
                        from_address="marie@example.com", reply_to_rule="list",
                        rewrite_from=False, original_reply_to="Marie Perso <perso@example.com>",
-                       message_id="<m1@example.com>")
+                       has_message_id=True)
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -611,7 +611,7 @@ def test_list_copy_keeps_a_malformed_mime_body() -> None:
             b'Content-Type: multipart/mixed; boundary="zz"\r\n')
     body = (b"--zz\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: "
             b"base64\r\n\r\n!!not base64\xff\xfe\r\n--zz\r\nno end boundary \xe9\r\n")
-    out, _ = copy_of(head + b"\r\n" + body, post(subject="x", message_id=""))
+    out, _ = copy_of(head + b"\r\n" + body, post(subject="x", has_message_id=False))
     assert_body_kept(out, body)
 
 
@@ -691,7 +691,7 @@ def test_list_copy_one_click_unsubscribe() -> None:
 
 def test_list_copy_adds_a_message_id_when_missing() -> None:
     head = HEAD.replace(b"Message-ID: <m1@example.com>\r\n", b"")
-    _, msg = copy_of(head + b"\r\n" + BODY, post(message_id=""))
+    _, msg = copy_of(head + b"\r\n" + BODY, post(has_message_id=False))
     ids = msg.get_all("Message-ID")
     assert ids is not None and len(ids) == 1
     assert re.fullmatch(r"<[^<>@\s]+@lists\.example\.org>", str(ids[0]))

@@ -4,11 +4,14 @@ import dataclasses
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import mailbot.reading.message as message_module
 from mailbot.config.rules import ListRules
 from mailbot.outbound.headers import ListHeaders
 from mailbot.pipeline import stages
-from mailbot.reading.message import header, parse
+from mailbot.reading.message import has_message_id, header, parse
 from tests.helpers import make_message
 
 
@@ -95,3 +98,34 @@ def test_the_stores_speak_the_statuses_of_the_domains() -> None:
     assert (proposals.OPEN, proposals.ADOPTED, proposals.CONTESTED) == (
         lifecycle.OPEN, lifecycle.ADOPTED, lifecycle.CONTESTED)
     assert exchange.ACTIVE == items.ACTIVE
+
+
+# --- a Message-ID seen without parsing it, when it is the usual "<id@host>" -------------
+
+def _with_message_id(value: bytes | None) -> bytes:
+    head = b"Message-ID: " + value + b"\r\n" if value is not None else b""
+    return head + b"From: m0@example.net\r\nSubject: x\r\n\r\nbody\r\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(message_module._PLAIN_MESSAGE_ID, fullmatch=True))
+def test_a_plain_message_id_is_one_header_reads_too(value: str) -> None:
+    msg = parse(_with_message_id(value.encode()))
+    assert has_message_id(msg) and header(msg, "Message-ID")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(
+    st.text(st.characters(blacklist_characters="\r\n"), max_size=40),
+    st.text(" \t<>@.\"\\()[]abc\x01\x7f\u00e9", max_size=20)))
+def test_has_message_id_says_what_header_says(value: str) -> None:
+    """Blank, unbalanced, quoted, 8-bit, control characters: the shortcut or the full
+    read, never a different answer (a value the shortcut takes wrongly fails here)."""
+    msg = parse(_with_message_id(value.encode("utf-8", "surrogatepass")))
+    assert has_message_id(msg) == bool(header(msg, "Message-ID"))
+
+
+def test_no_message_id_header_is_none() -> None:
+    assert not has_message_id(parse(_with_message_id(None)))
+    assert not has_message_id(parse(_with_message_id(b"   ")))
+    assert has_message_id(parse(_with_message_id(b"<a.b@c.example>")))

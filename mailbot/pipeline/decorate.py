@@ -32,7 +32,7 @@ class PostHeaders:
     reply_to_rule: str  # "list" or "author"
     rewrite_from: bool
     original_reply_to: str
-    message_id: str
+    has_message_id: bool
     # the post's From is missing, several or unreadable (a moderator approved it): the
     # copy names the author read from the envelope instead
     replace_from: bool = False
@@ -80,7 +80,7 @@ def build_list_copy(raw: bytes, post: PostHeaders, lst: ListHeaders, hostname: s
     elif post.reply_to_rule == "list":
         replaced.add("reply-to")
     kept = [f + b"\r\n" for f in fields if _name(f) not in replaced]
-    if not post.message_id:
+    if not post.has_message_id:
         kept.append(_fold("Message-ID", make_msgid(domain=hostname)))
     added = _new_headers(post, lst)
     return b"".join(kept) + b"".join(_fold(n, v) for n, v in added) + b"\r\n" + body

@@ -24,7 +24,7 @@ from mailbot.outbound.headers import ListHeaders
 from mailbot.pipeline.authorize import ACCEPT, Verdict, decide_post
 from mailbot.pipeline.block import add_block
 from mailbot.pipeline.decorate import PostHeaders, build_list_copy
-from mailbot.reading.message import header, parse
+from mailbot.reading.message import has_message_id, header, parse
 from mailbot.reading.requests import Request
 
 
@@ -83,7 +83,7 @@ def authorize(post: Post, draft: Draft) -> Draft:
 
 def give_message_id(post: Post, draft: Draft) -> Draft:
     """So every copy and every reply agree on one Message-ID."""
-    if header(draft.msg, "Message-ID"):
+    if has_message_id(draft.msg):
         return draft
     raw = f"Message-ID: {make_msgid(domain=post.hostname)}\r\n".encode() + draft.raw
     return replace(draft, raw=raw, msg=parse(raw))
@@ -107,7 +107,7 @@ def decorate(post: Post, draft: Draft) -> Draft:
         subject=header(draft.msg, "Subject"), from_name=post.author_name,
         from_address=post.author, reply_to_rule=rules.reply_to,
         rewrite_from=draft.rewrite_from, original_reply_to=header(draft.msg, "Reply-To"),
-        message_id=header(draft.msg, "Message-ID"), replace_from=not post.has_author)
+        has_message_id=has_message_id(draft.msg), replace_from=not post.has_author)
     return replace(draft, raw=build_list_copy(draft.raw, headers, post.list_headers,
                                               post.hostname))
 

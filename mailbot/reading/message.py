@@ -74,6 +74,20 @@ def header(msg: Message, name: str, *, body_charset: bool = True) -> str:
 
 
 _policy = READING
+# A Message-ID as nearly every client writes it, "<dot-atom@dot-atom>" and nothing else:
+# the email package's parser would say so too, at 50 µs a header (`has_message_id`).
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_PLAIN_MESSAGE_ID = re.compile(rf"[ \t]*<{_ATOM}@{_ATOM}>[ \t]*")
+
+
+def has_message_id(msg: Message) -> bool:
+    """Whether `header(msg, "Message-ID")` is not empty: the usual "<id@host>" is seen
+    without parsing it; anything else is read as `header` reads it."""
+    found = next((v for k, v in msg.raw_items() if k.lower() == "message-id"), None)
+    if found is None:
+        return False
+    return (isinstance(found, str) and _PLAIN_MESSAGE_ID.fullmatch(found) is not None) or \
+        bool(header(msg, "Message-ID"))
 # C0 controls but TAB, DEL and C1 controls: never in a header the bot writes
 _CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
