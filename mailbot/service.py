@@ -209,12 +209,12 @@ class Service:
             handled = 0
             while True:
                 await self._read_ahead(up_to)
-                turn = await self._turn(up_to)
-                if not turn[0]:
-                    break
-                handled += turn[0]
-                if turn[1]:  # deliveries were queued
+                done, queued, drained = await self._turn(up_to)
+                handled += done
+                if queued:  # deliveries were queued
                     self._send_ready.set()
+                if drained:  # no turn more only to find none left
+                    break
             if not handled:  # what is left is another daemon's, under way
                 break
             count += handled
@@ -241,7 +241,7 @@ class Service:
         self._ahead_failing = False
         return read
 
-    async def _turn(self, up_to: int) -> tuple[int, int]:
+    async def _turn(self, up_to: int) -> tuple[int, int, bool]:
         """One turn of the worker (`_process_some`); its lines logged once committed. A
         turn where a message failed is rolled back whole, and its messages handled again
         each in a savepoint (the failed one quarantined, see `process`). A turn that met
@@ -250,7 +250,7 @@ class Service:
         in_the_way = 0  # turns met another transaction in the way, one after the other
         while True:
             try:
-                handled, queued, lines = await self.db.run(self._process_some, up_to)
+                handled, queued, lines, drained = await self.db.run(self._process_some, up_to)
             except Exception as exc:
                 if not is_transient(exc):
                     if not isinstance(exc, HandlingFailed):
@@ -267,18 +267,21 @@ class Service:
                 continue
             for line in lines:
                 log_handled(*line)
-            return handled, queued
+            return handled, queued, drained
 
     def _process_some(self, session: Session,
-                      up_to: int) -> tuple[int, int, list[HandledLine]]:
+                      up_to: int) -> tuple[int, int, list[HandledLine], bool]:
         """New messages handled in one transaction until WORKER_SLICE has passed: one
         commit and one turn at the database for several posts of a stream, claimed
         `claim_size` at a time. On SQLite (one writer) the turn also ends as soon as
         received messages wait to be stored: their 250 comes first. (Messages handled,
-        deliveries queued, the lines to log for them.)"""
+        deliveries queued, the lines to log for them, and whether it found no more up to
+        `up_to`: a claim came back short, so another would find none, but those another
+        daemon held and let go meanwhile, which the next look ahead finds.)"""
         ctx, started, handled = self._context(session), self.turn_clock(), 0
         lines: list[HandledLine] = []
-        claimed = ctx.stores.messages.claim(up_to, self.claim_size, self.share)
+        limit = self.claim_size
+        claimed = ctx.stores.messages.claim(up_to, limit, self.share)
         while claimed:
             if self._ahead is not None:
                 self._ahead.forget_before(claimed[0].id)
@@ -297,12 +300,12 @@ class Service:
                     if sliced:  # what a turn holds
                         self.claim_size = min(max(handled + CLAIM_MARGIN, CLAIM_LIMITS[0]),
                                               CLAIM_LIMITS[1])
-                    return handled, ctx.outbox.queued, lines
-            following = ctx.stores.messages.claim(up_to, self.claim_size, self.share,
-                                                  after=claimed[-1].id)
+                    return handled, ctx.outbox.queued, lines, False
+            following = [] if len(claimed) < limit else ctx.stores.messages.claim(
+                up_to, limit, self.share, after=claimed[-1].id)
             write_handled(ctx, claimed[-1].id, last=not following)
             claimed = following
-        return handled, ctx.outbox.queued, lines
+        return handled, ctx.outbox.queued, lines, True
 
     def _context(self, session: Session) -> Context:
         return Context.open(session, self.config, self.composer, self.clock.now(),

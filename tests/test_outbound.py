@@ -151,7 +151,7 @@ async def test_a_turn_of_the_worker_handles_several_messages_in_one_transaction(
     turns = note_turns(bot.service, monkeypatch, 60.0)
     await posts(bot.service, 4)
     assert await bot.service.process_pending() == 4
-    assert turns[0] == 4  # then a last look finds none
+    assert turns == [4]  # its claim came back short: no turn more to find none left
     assert len(await deliveries(bot.service)) == 4 * len(members)
 
 
@@ -214,7 +214,7 @@ async def test_on_sqlite_a_turn_of_the_worker_ends_when_received_mail_waits_to_b
     monkeypatch.setattr(bot.service.intake, "pending", lambda: True)
     assert await bot.service.process_pending() == 3
     one_writer = bot.service.db.single_writer
-    assert turns[:3] == ([1, 1, 1] if one_writer else [3, 0]), turns
+    assert turns[:3] == ([1, 1, 1] if one_writer else [3]), turns
 
 
 async def test_connections_are_reused_and_bounded(bot: Driver) -> None:
