@@ -5,11 +5,13 @@ posts changed on a row (even before it is written), a member added or removed, a
 savepoint rolled back, the transaction ended."""
 
 import itertools
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from mailbot.config.addresses import resolve
@@ -34,6 +36,12 @@ def database(database: db.Database) -> db.Database:
 
     database.transaction(add)
     return database
+
+
+def _adds_posts(statement: str) -> bool:
+    """The statement that writes the posts' counts: an executemany on SQLite, one
+    statement for all the members on PostgreSQL."""
+    return statement.lstrip().startswith(("UPDATE member", "WITH locked"))
 
 
 @pytest.fixture
@@ -185,8 +193,8 @@ async def test_a_turn_asks_for_its_authors_and_readers_once(bot: Driver) -> None
     # one write of the rows, their archive numbers in it (not one more at the commit)
     assert len(updates) == 1 and "archive_number" in updates[0], updates
     # what the commit would write, written before it in the commit's order
-    written = [s.split()[1] for s in statements
-               if s.startswith(("UPDATE member", "UPDATE counter"))]
+    written = ["member" if _adds_posts(s) else "counter" for s in statements
+               if _adds_posts(s) or s.startswith("UPDATE counter")]
     assert written[0] == "member" and set(written[1:]) == {"counter"}, written
     await service.drain()
     assert sorted(m.message["Subject"] for m in bot.sink.to("bob@example.net")) == [
@@ -231,11 +239,11 @@ def test_posts_are_counted_at_once_and_written_as_the_transaction_commits(
             members.count_post(bob, _post(session, 10 + number), "2026-12-04")  # not ann's
             seen.append(members.posts_of(ann, "2026-12-04"))
         seen.append(members.posts_of(ann, "2026-12-05"))  # another day: none that day
-        assert not [s for s in asked if s.startswith("UPDATE member")]  # not yet
+        assert not [s for s in asked if _adds_posts(s)]  # not yet
         return seen
 
     assert database.transaction(two_posts) == [(0, 0), (1, 1), (2, 2), (2, 0)]
-    assert len([s for s in asked if s.startswith("UPDATE member")]) == 1
+    assert len([s for s in asked if _adds_posts(s)]) == 1
     assert _counts(database) == (2, "2026-12-04", 2)
     assert _counts(database, "bob@example.org") == (2, "2026-12-04", 2)
 
@@ -295,8 +303,8 @@ def test_counts_are_written_by_member_id_before_the_archive_numbers(
 
     def note(_conn: object, _cursor: object, statement: str, parameters: object,
              *_args: object) -> None:
-        if statement.startswith(("UPDATE member", "UPDATE counter")):
-            written.append((statement.split()[1], parameters))
+        if _adds_posts(statement) or statement.startswith("UPDATE counter"):
+            written.append(("member" if _adds_posts(statement) else "counter", parameters))
 
     def posts(session: Session) -> None:
         members, messages = Members(session), Messages(session)
@@ -318,8 +326,11 @@ def test_counts_are_written_by_member_id_before_the_archive_numbers(
         email: member.id for email in PEOPLE
         if (member := Members(s).get("sel", email)) is not None})
     rows = written[0][1]
-    assert isinstance(rows, (list, tuple))
-    param_ids = [row["member_id"] if isinstance(row, dict) else row[-1] for row in rows]
+    if isinstance(rows, dict):  # PostgreSQL: one statement, the ids as an array
+        param_ids = list(rows["ids"])
+    else:
+        assert isinstance(rows, (list, tuple))
+        param_ids = [row["member_id"] if isinstance(row, dict) else row[-1] for row in rows]
     assert param_ids == sorted(ids.values())
     assert [_counts(database, email)[0] for email in PEOPLE] == [2, 1, 1]
 
@@ -343,3 +354,44 @@ def test_two_transactions_counting_one_member_lose_neither(database: db.Database
     finally:
         first.close()
         second.close()
+
+
+def test_the_counts_lock_their_members_in_the_order_of_their_ids(
+        database: db.Database) -> None:
+    """PostgreSQL writes every member's count in one statement: while the first of them
+    (lowest id) is held by another transaction, it waits for it before taking the next,
+    as two workers committing at once must (else each holds what the other waits for)."""
+    if database.single_writer:
+        pytest.skip("SQLite: one writer, transactions never overlap")
+    ids = database.transaction(lambda s: sorted(
+        member.id for email in PEOPLE if (member := Members(s).get("sel", email))))
+    holder, counting = database.sessions(), database.sessions()
+    try:
+        holder.begin()
+        holder.execute(text("SELECT id FROM member WHERE id = :id FOR UPDATE"),
+                       {"id": ids[0]})
+
+        def count_all() -> None:
+            with counting.begin():
+                members = Members(counting)
+                for number, email in enumerate(reversed(PEOPLE)):  # the highest id first
+                    member = members.get("sel", email)
+                    assert member is not None
+                    members.count_post(member, _post(counting, 50 + number), "2026-12-04")
+
+        writer = threading.Thread(target=count_all)
+        writer.start()
+        time.sleep(0.5)  # it writes, and waits for the first member
+        assert writer.is_alive()
+        with database.engine.connect() as other:  # the others are not taken yet
+            for member_id in ids[1:]:
+                other.execute(text("SELECT id FROM member WHERE id = :id FOR UPDATE NOWAIT"),
+                              {"id": member_id})
+            other.rollback()
+        holder.rollback()
+        writer.join(10)
+        assert not writer.is_alive()
+        assert [_counts(database, email)[0] for email in PEOPLE] == [1, 1, 1]
+    finally:
+        holder.close()
+        counting.close()

@@ -19,6 +19,7 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import InstanceState, Session, SessionTransaction, object_session
@@ -128,6 +129,24 @@ _ADD_POSTS = update(Member).where(Member.id == bindparam("member_id")).values(
                          Member.posts_that_day + bindparam("posts_that_day")),
                         else_=bindparam("posts_that_day")),
     posts_on=bindparam("day"))
+# The same on PostgreSQL, for every member in one statement: an executemany costs
+# psycopg's pipeline a round of Python a row (0.3-0.4 ms for 13 rows against about 0.1).
+# The rows are locked first in the order of their ids (`locked`, materialized, sorted,
+# FOR UPDATE; every row updated is one it locked), as the executemany took them.
+_ADD_POSTS_AT_ONCE = text("""
+WITH locked AS MATERIALIZED (
+    SELECT id FROM member WHERE id = ANY(CAST(:ids AS INTEGER[])) ORDER BY id FOR UPDATE),
+counts AS (
+    SELECT * FROM unnest(CAST(:ids AS INTEGER[]), CAST(:posts AS INTEGER[]),
+                         CAST(:days AS VARCHAR[]), CAST(:that_day AS INTEGER[]))
+        AS c (member_id, posts, day, posts_that_day))
+UPDATE member SET post_count = member.post_count + counts.posts,
+    posts_that_day = CASE WHEN member.posts_on = counts.day
+                          THEN member.posts_that_day + counts.posts_that_day
+                          ELSE counts.posts_that_day END,
+    posts_on = counts.day
+FROM counts JOIN locked ON locked.id = counts.member_id
+WHERE member.id = counts.member_id""")
 
 
 def _counted(session: Session,
@@ -159,11 +178,18 @@ def write_post_counts(session: Session) -> None:
     for _post, member, day in _counted(session):
         by_member.setdefault(member.id, []).append(day)
     session.info.pop(_COUNTED, None)
-    if by_member:
-        session.connection().execute(_ADD_POSTS, [
-            {"member_id": member_id, "posts": len(days), "day": days[-1],
+    if not by_member:
+        return
+    rows = [{"member_id": member_id, "posts": len(days), "day": days[-1],
              "posts_that_day": days.count(days[-1])}
-            for member_id, days in sorted(by_member.items())])
+            for member_id, days in sorted(by_member.items())]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(_ADD_POSTS, rows)
+        return
+    connection.execute(_ADD_POSTS_AT_ONCE, {
+        "ids": [r["member_id"] for r in rows], "posts": [r["posts"] for r in rows],
+        "days": [r["day"] for r in rows], "that_day": [r["posts_that_day"] for r in rows]})
 
 
 class Members:
