@@ -12,8 +12,8 @@ same run, the time to parse the same posts and read their text with the email pa
 instructions of the handling alone, in turns of `TURN_POSTS` posts (a clock that ticks
 once a post) with a fixed hash seed, and prints them a post: unlike CPU time, which moves
 by a third from run to run on a shared machine, the count moves by about 0.2 %, so two
-commits can be compared with one run each. (Instructions are not time: a cache miss or a
-wait costs none; compare like with like.)
+commits can be compared with one run each. (Instructions are not time: a cache miss, a
+wait or the kernel's side of a system call costs none; compare like with like.)
 """
 
 import argparse
