@@ -88,6 +88,8 @@ def has_message_id(msg: Message) -> bool:
         return False
     return (isinstance(found, str) and _PLAIN_MESSAGE_ID.fullmatch(found) is not None) or \
         bool(header(msg, "Message-ID"))
+
+
 # C0 controls but TAB, DEL and C1 controls: never in a header the bot writes
 _CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
