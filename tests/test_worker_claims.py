@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mailbot.config.addresses import resolve
-from mailbot.service import CLAIM_BATCH, CLAIM_MARGIN
+from mailbot.service import CLAIM_BATCH, CLAIM_LIMITS, CLAIM_MARGIN
 from mailbot.storage import db
 from mailbot.storage.members import Members
 from mailbot.storage.messages import InboundMessage, Messages
@@ -127,9 +127,34 @@ async def test_a_turn_claims_what_the_last_full_turn_held(
     assert await service.process_pending() == 10
     assert turns == [3, 3, 3, 1]  # the last claim came back short: no empty turn after it
     assert asked[0] == CLAIM_BATCH and set(asked[1:]) == {3 + CLAIM_MARGIN}, asked
+    assert 3 + CLAIM_MARGIN >= CLAIM_LIMITS[0]  # else the lower limit, checked below
     with service.db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM inbound_message "
                                  "WHERE status = 'done'")).scalar() == 10
+
+
+@pytest.mark.parametrize(("posts_a_turn", "claimed"), [(1, CLAIM_LIMITS[0]),
+                                                       (45, CLAIM_LIMITS[1])])
+async def test_a_claim_stays_within_its_limits(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch, posts_a_turn: int, claimed: int) -> None:
+    """A turn of one post claims CLAIM_LIMITS' least next, not three; a turn of 45 (all
+    within one look ahead), its most, not 47."""
+    service = bot.service
+    ticks = itertools.count()
+    monkeypatch.setattr(service, "turn_clock", lambda: float(next(ticks)))
+    note_turns(service, monkeypatch, float(posts_a_turn))
+    asked: list[int] = []
+    claim = Messages.claim
+
+    def noting(self: Messages, up_to: int, limit: int, *args: Any, **kwargs: Any) -> Any:
+        asked.append(limit)
+        return claim(self, up_to, limit, *args, **kwargs)
+
+    monkeypatch.setattr(Messages, "claim", noting)
+    service.claim_size = posts_a_turn  # a first claim as big as the turn
+    await posts(service, posts_a_turn + 1)
+    assert await service.process_pending() == posts_a_turn + 1
+    assert asked[0] == posts_a_turn and asked[-1] == claimed, asked
 
 
 async def test_an_index_asked_in_the_same_turn_as_a_post_lists_it(
