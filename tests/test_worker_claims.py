@@ -106,15 +106,11 @@ async def test_a_turn_handles_several_claims_in_the_order_they_came(
     assert list(numbers) == list(range(1, count + 1))
 
 
-async def test_a_turn_claims_what_the_last_full_turn_held(
-        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The first claim takes CLAIM_BATCH; once a turn ran to its slice, each claims what
-    it held and CLAIM_MARGIN more (a turn of three posts here: a clock that ticks once a
-    post); what is claimed and not reached is handled in the next turn, once."""
-    service = bot.service
+def _claims_noted(service: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A clock that ticks once a post (a turn's slice counts posts); the size each claim
+    asks for, in order."""
     ticks = itertools.count()
     monkeypatch.setattr(service, "turn_clock", lambda: float(next(ticks)))
-    turns = note_turns(service, monkeypatch, 3.0)
     asked: list[int] = []
     claim = Messages.claim
 
@@ -123,11 +119,22 @@ async def test_a_turn_claims_what_the_last_full_turn_held(
         return claim(self, up_to, limit, *args, **kwargs)
 
     monkeypatch.setattr(Messages, "claim", noting)
+    return asked
+
+
+async def test_a_turn_claims_what_the_last_full_turn_held(
+        bot: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first claim takes CLAIM_BATCH; once a turn ran to its slice, each claims what
+    it held and CLAIM_MARGIN more (a turn of three posts here: a clock that ticks once a
+    post); what is claimed and not reached is handled in the next turn, once."""
+    service = bot.service
+    turns = note_turns(service, monkeypatch, 3.0)
+    asked = _claims_noted(service, monkeypatch)
     await posts(service, 10)
     assert await service.process_pending() == 10
     assert turns == [3, 3, 3, 1]  # the last claim came back short: no empty turn after it
     assert asked[0] == CLAIM_BATCH and set(asked[1:]) == {3 + CLAIM_MARGIN}, asked
-    assert 3 + CLAIM_MARGIN >= CLAIM_LIMITS[0]  # else the lower limit, checked below
+    assert CLAIM_LIMITS[0] <= 3 + CLAIM_MARGIN  # else the lower limit, checked below
     with service.db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM inbound_message "
                                  "WHERE status = 'done'")).scalar() == 10
@@ -140,17 +147,8 @@ async def test_a_claim_stays_within_its_limits(
     """A turn of one post claims CLAIM_LIMITS' least next, not three; a turn of 45 (all
     within one look ahead), its most, not 47."""
     service = bot.service
-    ticks = itertools.count()
-    monkeypatch.setattr(service, "turn_clock", lambda: float(next(ticks)))
     note_turns(service, monkeypatch, float(posts_a_turn))
-    asked: list[int] = []
-    claim = Messages.claim
-
-    def noting(self: Messages, up_to: int, limit: int, *args: Any, **kwargs: Any) -> Any:
-        asked.append(limit)
-        return claim(self, up_to, limit, *args, **kwargs)
-
-    monkeypatch.setattr(Messages, "claim", noting)
+    asked = _claims_noted(service, monkeypatch)
     service.claim_size = posts_a_turn  # a first claim as big as the turn
     await posts(service, posts_a_turn + 1)
     assert await service.process_pending() == posts_a_turn + 1
