@@ -11,6 +11,7 @@ import signal
 import smtplib
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -62,6 +63,7 @@ Verb = Callable[[argparse.Namespace, Config], int]
 # while it holds the turn would make the listener wait longer (bench/intake.py --workers
 # 1, two runs each: 346-370 accepted/s at nice 10, 395-413 at 0).
 WORKER_NICENESS = 10
+SLOW_CLOSE = 0.5  # seconds after which the end of a daemon's threads is logged
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -232,6 +234,8 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         if count > 1:  # one worker alone has no one to read ahead beside
             service.take_share(number, count)
 
+    ended: list[float] = []  # when the daemon stopped (the threads it leaves end after)
+
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -243,11 +247,16 @@ def serve(args: argparse.Namespace, config: Config) -> int:
             await service.serve_as_worker(stop, args.wake_fd)
         else:
             await service.serve(stop, workers=children)
+        ended.append(time.monotonic())
 
     try:
         asyncio.run(run())
     finally:
         service.close()
+    if ended and (closing := time.monotonic() - ended[0]) > SLOW_CLOSE:
+        # the threads still at work when the loop ended: the database's, a DNS question
+        logging.getLogger("mailbot").info("the threads ended %.2f s after the daemon stopped",
+                                          closing)
     return 0
 
 

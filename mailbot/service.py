@@ -471,11 +471,17 @@ class Service:
                 log.info("mailbot is serving %d list(s)", len(self.config.lists))
                 await stop.wait()
                 log.info("stopping")
+                took = _Phases()
                 reader_stop.set()
                 await _cancel(tasks)
+                took("tasks")
+            took("listeners")
             if workers is not None:  # after the listeners: what was stored is theirs
                 await workers.stop()
+                took("workers")
             await self.db.run(daemons.leave, self.instance)
+            took("leaving")
+            log.info("stopped the daemon in %s", took)
 
     async def serve_as_worker(self, stop: asyncio.Event, wake_fd: int) -> None:
         """A worker process of a daemon (`server.workers`): handle what its listener
@@ -656,6 +662,23 @@ async def _flock(handle: IO[str], how: int, busy: str) -> None:
             if time.monotonic() > deadline:
                 raise MailbotError(busy) from None
             await asyncio.sleep(0.05)
+
+
+class _Phases:
+    """How long each phase of a stop took, for the log: a slow stop says where it waited."""
+
+    def __init__(self) -> None:
+        self.started = self._last = time.monotonic()
+        self.took: list[tuple[str, float]] = []
+
+    def __call__(self, phase: str) -> None:
+        now = time.monotonic()
+        self.took.append((phase, now - self._last))
+        self._last = now
+
+    def __str__(self) -> str:
+        phases = ", ".join(f"{phase} {seconds:.2f}" for phase, seconds in self.took)
+        return f"{self._last - self.started:.2f} s ({phases})"
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
