@@ -9,6 +9,7 @@ in its own process as the daemon is. Each `--workers` value (`server.workers`, d
 everything), `intake_N_wK.*` with K worker processes beside the listener.
 
     .venv/bin/python bench/intake.py --db sqlite|postgresql [--quick] [--workers 0,1,2]
+                                     [--repeat N]
 """
 
 import argparse
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 from common import (
+    FIGURES,
     BenchError,
     Daemon,
     Sink,
@@ -61,10 +63,34 @@ def report(name: str, count: int, elapsed: float, latencies: list[float]) -> flo
 
 
 WORKERS: list[int] = []
+REPEAT = [1]  # --repeat N: the daemons and the bare server N times in turn, and the medians
+# what --repeat gives the median (min-max) of, for each daemon
+IN_TURN = ("accepted_per_s", "p99_ms", "worker_backlog_s", "ratio")
 
 
 async def run(kind: str, quick: bool, tmp: Path) -> None:
+    """Each daemon, then the bare server (its raw limit) right after: with --repeat, that
+    N times and the medians, since this machine's speed drifts from minute to minute (the
+    bare server alone moved 1,700-3,400 accepted/s between rounds)."""
     count = 200 if quick else 2000
+    seen: dict[str, list[float]] = {}
+    for round_ in range(REPEAT[0]):
+        where = tmp / f"r{round_}"
+        where.mkdir()
+        await one_round(kind, count, where)
+        for figure in [f"{named(count, w)}.{f}" for w in WORKERS for f in IN_TURN] + [
+                f"intake_{count}.raw.accepted_per_s"]:
+            if figure in FIGURES:  # a daemon with no workers has no backlog of its own
+                seen.setdefault(figure, []).append(FIGURES[figure])
+    if REPEAT[0] > 1:
+        for figure, values in seen.items():
+            digits = 2 if figure.endswith(".ratio") else 1
+            emit(f"{figure}_median", statistics.median(values), digits)
+            emit(f"{figure}_min", min(values), digits)
+            emit(f"{figure}_max", max(values), digits)
+
+
+async def one_round(kind: str, count: int, tmp: Path) -> None:
     name = f"intake_{count}"
     sink = Sink()
     await sink.start()
@@ -142,5 +168,9 @@ if __name__ == "__main__":
     options = argparse.ArgumentParser()
     options.add_argument("--workers", default="0,1",
                          help="server.workers values to measure, e.g. 0,1,2")
-    WORKERS[:] = [int(w) for w in options.parse_known_args()[0].workers.split(",")]
+    options.add_argument("--repeat", type=int, default=1,
+                         help="rounds of every daemon and the bare server, then the medians")
+    known = options.parse_known_args()[0]
+    WORKERS[:] = [int(w) for w in known.workers.split(",")]
+    REPEAT[0] = max(1, known.repeat)
     main(run, limit=600 if "--quick" in sys.argv else 3600, parser=options)

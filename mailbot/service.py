@@ -54,6 +54,7 @@ from mailbot.storage import daemons, deliveries
 from mailbot.storage.arrivals import Arrivals, arrivals_path
 from mailbot.storage.db import Database, is_transient
 from mailbot.storage.grouping import GroupCommit
+from mailbot.storage.intake_pg import PostgresIntake
 from mailbot.storage.messages import Messages
 from mailbot.storage.moderation import Holds
 from mailbot.storage.stores import Stores
@@ -98,6 +99,7 @@ WORKER_PROCESS_SLICE = 0.04
 READ_AHEAD_NICENESS = 10
 WORKERS_GONE_TIMEOUT = 60.0  # seconds a new daemon waits for the workers of a dead one
 MOVE_BATCH = 200  # received messages moved from `<db>.arrivals` into the database at a time
+INTAKE_SETTLE = 10.0  # seconds a stop waits for received messages being committed
 WAKE_WORK, WAKE_SEND = b"w", b"s"  # a worker process is told: mail stored, letters queued
 IDLE_POLL = 1.0  # seconds between looks at the database when nothing woke us
 CAPPED_WAIT = 30.0  # seconds between looks when the sending cap of the hour is reached
@@ -143,6 +145,8 @@ class Service:
         self.arrivals: Arrivals | None = None
         self._arrivals_path = arrivals_path(path) if path else None
         self._keep_in_arrivals = False  # set by serve on SQLite
+        # PostgreSQL: what `serve` receives is written from the event loop (intake_pg.py)
+        self.intake_on_the_loop: PostgresIntake | None = None
         # a worker process on SQLite (`take_share`): its share, its posts read ahead
         self.share: tuple[int, int] | None = None
         self._ahead: PostsAhead | None = None
@@ -170,6 +174,8 @@ class Service:
         if self._keep_in_arrivals and self.arrivals is not None:
             await asyncio.get_running_loop().run_in_executor(
                 None, self.arrivals.put, arrival_rows(arrivals))
+        elif self.intake_on_the_loop is not None:
+            await self.intake_on_the_loop.store(arrival_rows(arrivals))
         else:
             await self.db.run(store_arrivals, arrivals)
 
@@ -450,7 +456,7 @@ class Service:
         """The daemon, until `stop`. With `workers` (`server.workers`), this process only
         listens and stores what it receives (SMTP, LMTP, the mailbox, one-click
         unsubscribe) and wakes them; they handle, send and keep the timers."""
-        async with self._single_sqlite_daemon():
+        async with self._single_sqlite_daemon(), self._intake_written_on_the_loop():
             await self._start_up(forget=self.db.engine.dialect.name == "sqlite")
             async with self.listening():
                 reader_stop = asyncio.Event()
@@ -534,6 +540,22 @@ class Service:
                 await _flock(workers, fcntl.LOCK_EX, f"the worker processes of an earlier "
                              f"`mailbot serve` on {path} are still running")
             yield
+
+    @contextlib.asynccontextmanager
+    async def _intake_written_on_the_loop(self) -> AsyncIterator[None]:
+        """PostgreSQL: while serving, received messages are written from the event loop;
+        its connection is closed once the last of them is committed."""
+        if self.db.engine.dialect.name != "postgresql":
+            yield
+            return
+        self.intake_on_the_loop = PostgresIntake(self.db.engine)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(TimeoutError):  # a database that no longer answers
+                await asyncio.wait_for(self.intake.settled(), INTAKE_SETTLE)
+            intake, self.intake_on_the_loop = self.intake_on_the_loop, None
+            await intake.close()
 
     def _sqlite_path(self) -> str | None:
         path = self.db.engine.url.database

@@ -49,6 +49,20 @@ async def test_pending_while_items_wait_or_are_written_and_not_after() -> None:
     assert not group.pending()
 
 
+async def test_settled_once_what_was_submitted_is_written() -> None:
+    """What a stop waits for before it closes the connection the writes go through."""
+    writes = Writes()
+    group = GroupCommit(writes)
+    await group.settled()  # nothing under way: at once
+    callers = [asyncio.create_task(group.submit(f"m{i}")) for i in range(3)]
+    await asyncio.sleep(0)
+    late = asyncio.create_task(group.submit("late"))  # arrives during the first write
+    await asyncio.sleep(0)
+    await group.settled()
+    assert writes.batches == [["m0", "m1", "m2"], ["late"]] and not group.pending()
+    await asyncio.gather(*callers, late)
+
+
 async def test_a_bad_item_fails_alone() -> None:
     writes = Writes(refuse="bad")
     group = GroupCommit(writes)

@@ -51,6 +51,11 @@ class GroupCommit(Generic[T]):
         writer = self._writer
         return writer is not None and not writer.done()
 
+    async def settled(self) -> None:
+        """Once no write is under way or waiting (what was submitted is written)."""
+        while (writer := self._writer) is not None and not writer.done():
+            await asyncio.wait([writer])
+
     async def submit(self, item: T) -> None:
         """Return once `item` is committed; raise what its write raised."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
