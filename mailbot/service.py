@@ -133,6 +133,7 @@ class Service:
         # (serve with workers) the worker processes
         self.wake_worker: Callable[[], None] = self._work_ready.set
         self.wake_sender: Callable[[], None] = self._send_ready.set
+        self._wake_due = False  # a wake-up of the worker is scheduled (`accept`)
         self.worker_slice = WORKER_SLICE
         self.turn_clock: Callable[[], float] = time.perf_counter  # see WORKER_SLICE
         self.claim_size = CLAIM_BATCH  # see CLAIM_BATCH
@@ -168,6 +169,15 @@ class Service:
                      recipients: Sequence[tuple[str, Recipient]]) -> None:
         """Store a received message durably; returns only once it is committed."""
         await self.intake.submit((raw, mail_from, recipients, self.clock.now()))
+        if not self._wake_due:  # the others committed with it wake the worker once
+            self._wake_due = True
+            asyncio.get_running_loop().call_soon(self._wake_worker_once)
+
+    def _wake_worker_once(self) -> None:
+        """One wake-up for the messages of a group commit, not one each: a wake-up is a
+        write to each worker process's pipe, and the worker's event loop taking the
+        interpreter's lock from its turn to read it."""
+        self._wake_due = False
         self.wake_worker()
 
     async def _store(self, arrivals: list[Arrival]) -> None:

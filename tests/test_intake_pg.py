@@ -1,7 +1,8 @@
 """On PostgreSQL, what `mailbot serve` receives is written from the event loop
 (storage/intake_pg.py), not on a database thread: the same rows as `Messages.store_new`,
 a message already stored skipped, a connection the server dropped replaced, and the
-connection closed when the daemon stops."""
+connection closed when the daemon stops. On both databases, the messages of one group
+commit wake the worker once."""
 
 import asyncio
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from mailbot.config import load_config
+from mailbot.config.addresses import resolve
 from mailbot.service import Service
 from mailbot.storage import db
 from mailbot.storage.intake_pg import PostgresIntake
@@ -162,3 +164,26 @@ async def test_serve_writes_what_it_receives_on_the_loop_and_closes_it_at_the_en
     await asyncio.sleep(0)
     await wait_for(lambda: not backend_alive(pg, pid), 5, "its connection to close")
 
+
+
+async def test_messages_committed_together_wake_the_worker_once(service: Service) -> None:
+    """A wake-up is a write to each worker process's pipe: one for a group commit."""
+    recipient = resolve("sel@example.org", service.config.lists, service.config.server.separator)
+    assert recipient is not None
+    woken: list[int] = []
+    service.wake_worker = lambda: woken.append(len(stored_keys))
+    stored_keys: list[str] = []
+    store = service.intake.write
+
+    async def counted(arrivals: list[Any]) -> None:
+        await store(arrivals)
+        stored_keys.extend(str(a[0][:12]) for a in arrivals)
+
+    service.intake.write = counted
+    await asyncio.gather(*(service.accept(make_message(message_id=f"<w{i}@example.com>"),
+                                          "marie@example.com", [("sel@example.org", recipient)])
+                           for i in range(10)))
+    await asyncio.sleep(0)
+    assert len(stored_keys) == 10
+    assert 1 <= len(woken) < 10  # once a commit (the first alone, the nine others together)
+    assert woken[-1] == 10  # the last once everything was committed
