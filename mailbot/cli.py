@@ -4,6 +4,7 @@ function, and say what happened in one line (or fail with one clear line, exit 1
 import argparse
 import asyncio
 import csv
+import faulthandler
 import json
 import logging
 import os
@@ -252,6 +253,8 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     try:
         asyncio.run(run())
     finally:
+        # the loop is gone and its SIGUSR1 with it: a slow end still says where it waits
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
         service.close()
     if ended and (closing := time.monotonic() - ended[0]) > SLOW_CLOSE:
         # the threads still at work when the loop ended: the database's, a DNS question

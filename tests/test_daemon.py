@@ -129,8 +129,17 @@ class Daemon:
         self.proc.send_signal(signum)
 
     async def wait(self, timeout: float) -> int:
+        """Its exit code; one still running `timeout` seconds later is asked where it
+        waits (SIGUSR1), and the test fails with its log."""
         assert self.proc is not None
-        return await asyncio.wait_for(self.proc.wait(), timeout)
+        try:
+            return await asyncio.wait_for(asyncio.shield(self.proc.wait()), timeout)
+        except TimeoutError:
+            if self.proc.returncode is None:
+                await self.tell_where()
+            pytest.fail(f"mailbot serve still running {timeout}s later (exit code now "
+                        f"{self.proc.returncode}); its log, with where each task and thread "
+                        f"waits:\n{self.text()}")
 
     async def kill(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
