@@ -334,9 +334,9 @@ class Service:
         last, authors = await self.db.run(
             lambda s: look_ahead(Messages(s), Holds(s), LOOK_AHEAD, self.share))
         if authors and any(m.rules.posting.from_rewrite == "auto" for m in self.config.lists):
-            policies = policies_for(self.config.dns)
+            policies = policies_for(self.config.dns)  # a thread only for what is not known
             await asyncio.gather(*(asyncio.to_thread(policies.needs_rewrite, a)
-                                   for a in sorted(authors)))
+                                   for a in sorted(authors) if not policies.answered(a)))
         return last
 
     # --- delivery -----------------------------------------------------------------------

@@ -132,6 +132,26 @@ def test_answers_are_cached_for_their_ttl(dns_server: DnsServer) -> None:
     assert dns_server.asked["_dmarc.strict.example"] == 2
 
 
+@pytest.mark.parametrize("address", ["marie@strict.example", "paul@nothing.example",
+                                     "zoe@sub.parent.example", "jo@down.example"])
+def test_answered_says_whether_the_cache_holds_the_answer(dns_server: DnsServer,
+                                                          address: str) -> None:
+    """What the worker looks at before it sends an author's lookup to a thread: true
+    once asked (a policy, none, a parent's, or a failure), false again once stale."""
+    ticks = Ticks()
+    found = policies(dns_server, ticks, timeout=0.3)
+    dns_server.ttl = 120
+    assert found.answered(address) is False
+    before = found.needs_rewrite(address)
+    asked = sum(dns_server.asked.values())
+    assert found.answered(address) is True
+    assert found.needs_rewrite(address, ask=False) is before  # the cache alone says it
+    assert sum(dns_server.asked.values()) == asked
+    ticks.now += 3600 * 24
+    assert found.answered(address) is False
+    assert found.answered("") is True  # no domain: nothing to ask
+
+
 # --- end to end: the list copy ------------------------------------------------------------
 
 @pytest.fixture

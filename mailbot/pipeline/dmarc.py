@@ -91,6 +91,22 @@ class DmarcPolicies:
             return False
         return self.policy(domain, ask=ask) in (*STRICT, "unknown")
 
+    def answered(self, address: str) -> bool:
+        """Whether `needs_rewrite` would find its answer in the cache (fresh), without
+        asking the DNS: the worker sends to a thread only the authors it must ask for."""
+        domain = address.rpartition("@")[2]
+        if not domain:
+            return True
+        now = self.clock()
+        for i, name in enumerate(walk(domain)):
+            with self._lock:
+                hit = self._cache.get(f"{name}|{i > 0}")
+            if hit is None or hit[0] <= now:
+                return False
+            if hit[1] is not None:
+                return True
+        return True
+
     def policy(self, domain: str, *, ask: bool = True) -> str | None:
         for i, name in enumerate(walk(domain)):
             policy = self._cached(name, for_subdomain=i > 0, ask=ask)
