@@ -253,3 +253,8 @@ def statements_of(session: Any) -> list[str]:
     event.listen(session.connection(), "before_cursor_execute",
                  lambda _c, _cur, statement, *_a: seen.append(statement))
     return seen
+
+
+class SlowStop(UserWarning):
+    """A daemon that took long to stop but did: shown in the run's warnings summary (with
+    its log), not an error (pyproject.toml's filterwarnings)."""

@@ -31,6 +31,7 @@ from mailbot.storage.models import InboundMessage
 from tests.helpers import (
     ROOT,
     Sink,
+    SlowStop,
     add_member,
     free_port,
     make_message,
@@ -136,8 +137,9 @@ class Daemon:
         if self.proc.returncode is None:
             await self.tell_where()
         code = await self.wait(max(0.0, at_most - (time.monotonic() - started)))
-        warnings.warn(f"mailbot serve took {time.monotonic() - started:.1f}s to stop; its log, "
-                      f"with where it waited after {quick}s:\n{self.text()}", stacklevel=2)
+        warnings.warn(SlowStop(f"mailbot serve took {time.monotonic() - started:.1f}s to stop; "
+                               f"its log, with where it waited after {quick}s:\n{self.text()}"),
+                      stacklevel=2)
         return code
 
     def signal(self, signum: int) -> None:
