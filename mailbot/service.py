@@ -720,6 +720,10 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
+    """Until `event` is set or `timeout` has passed. Not `asyncio.wait_for`: on Python
+    3.11 a cancel that comes as the event is set is lost in it (the inner wait is done, so
+    it returns its result), and a daemon stopped just as mail arrived never stopped."""
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await event.wait()
     event.clear()

@@ -254,7 +254,3 @@ def statements_of(session: Any) -> list[str]:
                  lambda _c, _cur, statement, *_a: seen.append(statement))
     return seen
 
-
-class SlowStop(UserWarning):
-    """A daemon that took long to stop but did: shown in the run's warnings summary (with
-    its log), not an error (pyproject.toml's filterwarnings)."""

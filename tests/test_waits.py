@@ -1,0 +1,33 @@
+"""The daemon's loops wait for their event (mail stored, letters queued, timers changed)
+with a timeout; a stop cancels them. A cancel that comes in the same instant as the event
+must still end the loop: `asyncio.wait_for` on Python 3.11 loses it, and `mailbot serve`
+stopped just as a message was stored (SIGTERM on its 250) waited for ever."""
+
+import asyncio
+
+from mailbot.service import _wait
+
+
+async def _loop(event: asyncio.Event) -> None:
+    while True:
+        await _wait(event, 10)
+
+
+async def test_a_cancel_that_comes_with_the_event_ends_the_loop() -> None:
+    event = asyncio.Event()
+    task = asyncio.create_task(_loop(event))
+    await asyncio.sleep(0.01)  # waiting
+    event.set()
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=2)
+    assert done == {task} and task.cancelled()
+
+
+async def test_the_wait_ends_with_the_event_or_the_timeout_and_clears_it() -> None:
+    event = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.01, event.set)
+    await asyncio.wait_for(_wait(event, 10), 2)  # the event, long before the timeout
+    assert not event.is_set()
+    started = asyncio.get_running_loop().time()
+    await _wait(event, 0.05)  # nothing: the timeout, no error
+    assert asyncio.get_running_loop().time() - started >= 0.05
