@@ -253,4 +253,3 @@ def statements_of(session: Any) -> list[str]:
     event.listen(session.connection(), "before_cursor_execute",
                  lambda _c, _cur, statement, *_a: seen.append(statement))
     return seen
-
