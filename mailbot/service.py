@@ -563,7 +563,8 @@ class Service:
             yield
         finally:
             with contextlib.suppress(TimeoutError):  # a database that no longer answers
-                await asyncio.wait_for(self.intake.settled(), INTAKE_SETTLE)
+                async with asyncio.timeout(INTAKE_SETTLE):  # not wait_for: see `_wait`
+                    await self.intake.settled()
             intake, self.intake_on_the_loop = self.intake_on_the_loop, None
             await intake.close()
 
