@@ -1,11 +1,12 @@
 """On PostgreSQL, what `mailbot serve` receives is written from the event loop
 (storage/intake_pg.py), not on a database thread: the same rows as `Messages.store_new`,
 a message already stored skipped, a connection the server dropped replaced, and the
-connection closed when the daemon stops. On both databases, the messages of one group
-commit wake the worker once."""
+connection closed when the daemon stops; a message the database refuses is answered
+451 alone, and stored when the sender tries again."""
 
 import asyncio
-from collections.abc import Iterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from mailbot.config import load_config
-from mailbot.config.addresses import resolve
 from mailbot.service import Service
 from mailbot.storage import db
 from mailbot.storage.intake_pg import PostgresIntake
@@ -47,9 +47,9 @@ def pg() -> Iterator[db.Database]:
         database.close()
 
 
-def rows(*raws: bytes, rcpt: str = "sel@example.org") -> list[dict[str, Any]]:
+def rows(*raws: bytes) -> list[dict[str, Any]]:
     """Rows as `arrival_rows` makes them: a post, then a confirmation with its token."""
-    return [{"received_at": NOW, "mail_from": "marie@example.com", "rcpt": rcpt,
+    return [{"received_at": NOW, "mail_from": "marie@example.com", "rcpt": "sel@example.org",
              "list_name": "sel", "role": role, "token": token, "message_key": key,
              "raw": raw, "size": len(raw), "status": "new"}
             for raw, (role, token, key) in zip(raws, _kinds(len(raws)), strict=True)]
@@ -72,6 +72,26 @@ def backend_alive(database: db.Database, pid: int) -> bool:
     with database.engine.connect() as conn:
         return bool(conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"),
                                  {"p": pid}).scalar())
+
+
+@contextlib.asynccontextmanager
+async def serving(tmp_path: Path, pg: db.Database, sink: Sink) -> AsyncIterator[
+        tuple[Service, int]]:
+    """`serve` in process on `pg`, listening on a port of its own, Marie a member."""
+    port = free_port()
+    config = load_config(write_config(tmp_path, pg.engine.url.render_as_string(
+        hide_password=False), sink_port=sink.port, listen=f"127.0.0.1:{port}"))
+    service = Service(config)
+    await service.db.run(add_member, "sel", "marie@example.com", "Marie", NOW)
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.serve(stop))
+    try:
+        await wait_until_listening(port)
+        yield service, port
+    finally:
+        stop.set()
+        await task
+        service.close()
 
 
 async def test_the_rows_are_those_the_database_thread_writes(pg: db.Database) -> None:
@@ -139,15 +159,7 @@ async def test_a_server_that_cannot_be_reached_is_an_error_for_the_caller(
 
 async def test_serve_writes_what_it_receives_on_the_loop_and_closes_it_at_the_end(
         tmp_path: Path, pg: db.Database, sink: Sink) -> None:
-    port = free_port()
-    config = load_config(write_config(tmp_path, pg.engine.url.render_as_string(
-        hide_password=False), sink_port=sink.port, listen=f"127.0.0.1:{port}"))
-    service = Service(config)
-    await service.db.run(add_member, "sel", "marie@example.com", "Marie", NOW)
-    stop = asyncio.Event()
-    serving = asyncio.create_task(service.serve(stop))
-    try:
-        await wait_until_listening(port)
+    async with serving(tmp_path, pg, sink) as (service, port):
         code, _ = await smtp_send(port, make_message(message_id="<on-the-loop@example.com>"))
         assert code == 250
         intake = service.intake_on_the_loop
@@ -156,34 +168,39 @@ async def test_serve_writes_what_it_receives_on_the_loop_and_closes_it_at_the_en
         assert pid is not None  # the 250 came after its commit there
         assert [r["message_key"] for r in stored(pg)] == ["<on-the-loop@example.com>"]
         await wait_for(lambda: len(sink.received) >= 1, 20, "the post's copy")
-    finally:
-        stop.set()
-        await serving
-        service.close()
     assert service.intake_on_the_loop is None
-    await asyncio.sleep(0)
     await wait_for(lambda: not backend_alive(pg, pid), 5, "its connection to close")
 
 
 
-async def test_messages_committed_together_wake_the_worker_once(service: Service) -> None:
-    """A wake-up is a write to each worker process's pipe: one for a group commit."""
-    recipient = resolve("sel@example.org", service.config.lists, service.config.server.separator)
-    assert recipient is not None
-    woken: list[int] = []
-    service.wake_worker = lambda: woken.append(len(stored_keys))
-    stored_keys: list[str] = []
-    store = service.intake.write
+REFUSE = """CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.message_key = '<refused@example.com>' THEN
+    RAISE EXCEPTION 'refused for the test';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER refuse_one BEFORE INSERT ON inbound_message
+  FOR EACH ROW EXECUTE FUNCTION refuse_one()"""
 
-    async def counted(arrivals: list[Any]) -> None:
-        await store(arrivals)
-        stored_keys.extend(str(a[0][:12]) for a in arrivals)
 
-    service.intake.write = counted
-    await asyncio.gather(*(service.accept(make_message(message_id=f"<w{i}@example.com>"),
-                                          "marie@example.com", [("sel@example.org", recipient)])
-                           for i in range(10)))
-    await asyncio.sleep(0)
-    assert len(stored_keys) == 10
-    assert 1 <= len(woken) < 10  # once a commit (the first alone, the nine others together)
-    assert woken[-1] == 10  # the last once everything was committed
+async def test_a_message_the_database_refuses_is_answered_451_alone_and_kept_by_its_sender(
+        tmp_path: Path, pg: db.Database, sink: Sink) -> None:
+    """Over SMTP to `serve`: the refused message gets 451 (the sender keeps it and tries
+    again), the one sent with it 250; once the database takes it, the retry is stored,
+    once."""
+    with pg.engine.begin() as conn:
+        conn.exec_driver_sql(REFUSE)
+    refused = make_message(message_id="<refused@example.com>", subject="Refusé")
+    async with serving(tmp_path, pg, sink) as (_, port):
+        (bad, said), (good, _) = await asyncio.gather(
+            smtp_send(port, refused),
+            smtp_send(port, make_message(message_id="<taken@example.com>")))
+        assert (bad, good) == (451, 250) and "4.3.0" in said, said
+        assert [r["message_key"] for r in stored(pg)] == ["<taken@example.com>"]
+        with pg.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER refuse_one ON inbound_message")
+        assert (await smtp_send(port, refused))[0] == 250
+        assert (await smtp_send(port, refused))[0] == 250  # a second retry: kept once
+        assert sorted(r["message_key"] for r in stored(pg)) == [
+            "<refused@example.com>", "<taken@example.com>"]
