@@ -80,8 +80,7 @@ async def run(kind: str, quick: bool, tmp: Path) -> None:
         await one_round(kind, count, where)
         for figure in [f"{named(count, w)}.{f}" for w in WORKERS for f in IN_TURN] + [
                 f"intake_{count}.raw.accepted_per_s"]:
-            if figure in FIGURES:  # a daemon with no workers has no backlog of its own
-                seen.setdefault(figure, []).append(FIGURES[figure])
+            seen.setdefault(figure, []).append(FIGURES[figure])
     if REPEAT[0] > 1:
         for figure, values in seen.items():
             digits = 2 if figure.endswith(".ratio") else 1
